@@ -1,0 +1,1 @@
+"""Roster: a self-hosted contacts service for messaging platforms."""

@@ -1,0 +1,1 @@
+"""Credentials → Principal(tenant, scopes), and the scope checks every route declares."""

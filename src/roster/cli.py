@@ -1,0 +1,132 @@
+"""The ``roster`` command: serve, db upgrade, tenants and keys."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+import typer
+from rich.console import Console
+
+from roster.auth.scopes import ALL_SCOPES
+from roster.config import Settings
+from roster.kit.db import create_engine, transaction
+from roster.migrate import upgrade
+from roster.tenants import service as tenants
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Roster contacts service")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema")
+tenants_app = typer.Typer(no_args_is_help=True, help="Tenants")
+keys_app = typer.Typer(no_args_is_help=True, help="API keys")
+app.add_typer(db_app, name="db")
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(keys_app, name="keys")
+console = Console()
+T = TypeVar("T")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
+
+
+def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Migrate the database, then run ``work`` in one committed transaction."""
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def main() -> T:
+        engine = create_engine(settings.url, pool_size=1)
+        try:
+            await upgrade(engine)
+            async with transaction(engine, write=True) as conn:
+                return await work(conn)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    settings = Settings()
+
+    async def nothing(_: Any) -> None:
+        return None
+
+    _run(settings, nothing)
+    console.print("database is up to date")
+
+
+@tenants_app.command("create")
+def tenants_create(
+    name: str,
+    region: Annotated[str | None, typer.Option(help="Default region for phones without '+'")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a tenant."""
+    row = _run(Settings(), lambda conn: tenants.create_tenant(conn, name, region))
+    if as_json:
+        typer.echo(json.dumps({"id": str(row["id"]), "name": name}))
+    else:
+        console.print(f"tenant {row['id']} ({name})")
+
+
+@keys_app.command("create")
+def keys_create(
+    tenant: Annotated[str, typer.Option(help="Tenant id")],
+    scopes: Annotated[str, typer.Option(help=f"Comma-separated: {', '.join(ALL_SCOPES)}")]
+    = "admin",
+    name: Annotated[str, typer.Option(help="What the key is for")] = "cli",
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an API key; it is printed once and cannot be shown again."""
+    try:
+        tenant_id = UUID(tenant)
+    except ValueError:
+        raise typer.BadParameter("not a tenant id", param_hint="--tenant") from None
+    wanted = [s.strip() for s in scopes.split(",") if s.strip()]
+    created = _run(Settings(), lambda conn: tenants.create_api_key(
+        conn, tenant_id, name=name, scopes=wanted))
+    if as_json:
+        typer.echo(json.dumps({"id": str(created.id), "key": created.key,
+                               "scopes": created.scopes, "tenant_id": str(tenant_id)}))
+    else:
+        console.print(f"key {created.key} (scopes: {' '.join(created.scopes)}) — shown once")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: ROSTER_HOST or 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: ROSTER_PORT or 8000")] = None,
+    workers: Annotated[int | None, typer.Option(help="Server processes")] = None,
+) -> None:
+    """Migrate the database and serve the API. On an empty database, create a tenant and an
+    admin key and print them once."""
+    for env, value in (("ROSTER_HOST", host), ("ROSTER_PORT", port), ("ROSTER_WORKERS", workers)):
+        if value is not None:
+            os.environ[env] = str(value)
+    settings = Settings()
+    created = _run(settings, tenants.bootstrap)
+    base = f"http://{settings.host}:{settings.port}"
+    if created is not None:
+        console.print(f"[bold]Created tenant {created.tenant_id} and an admin API key "
+                      f"(shown once, keep it):[/bold]\n  {created.key}\n"
+                      f"Try it:\n  curl -H 'Authorization: Bearer {created.key}' "
+                      f"{base}/v1/contacts")
+    else:
+        console.print("Using the existing database; create more keys with "
+                      "'roster keys create --tenant <id> --scopes admin'.")
+    console.print(f"Roster listening on {base}  (API docs: {base}/docs)")
+
+    import uvicorn
+
+    uvicorn.run("roster.app:create_app", factory=True, host=settings.host, port=settings.port,
+                workers=settings.workers, log_level=settings.log_level, access_log=False,
+                server_header=False)
+
+
+def main() -> None:
+    app()

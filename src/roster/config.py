@@ -1,0 +1,78 @@
+"""Settings, read from the environment (prefix ``ROSTER_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
+_WINDOW_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def parse_rate(text: str) -> tuple[int, int]:
+    """``"600/minute"`` → ``(600, 60)``: requests allowed and window length in seconds."""
+    match = _RATE.match(text)
+    if not match:
+        raise ValueError(f"rate must look like '600/minute', got {text!r}")
+    return int(match.group(1)), _WINDOW_SECONDS[match.group(2)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ROSTER_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file roster.db in data_dir"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    default_region: str = Field(default="US", description="Region for phones without '+'")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    max_body_bytes: int = 32 * 1024 * 1024
+    max_upload_bytes: int = 1024 * 1024 * 1024
+    max_json_depth: int = 32
+    rate_limit: str = "600/minute"
+    db_pool_size: int = 10
+    db_statement_timeout_ms: int = 10_000
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        import phonenumbers
+
+        value = value.strip().upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown region {value!r}")
+        return value
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value
+
+    @cached_property
+    def url(self) -> str:
+        """The database URL with the async driver each engine needs."""
+        if not self.database_url:
+            return f"sqlite+aiosqlite:///{(self.data_dir / 'roster.db').resolve()}"
+        url = self.database_url
+        for prefix, driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(prefix):
+                return driver + url[len(prefix) :]
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")

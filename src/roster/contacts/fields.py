@@ -1,0 +1,123 @@
+"""Turning a client's contact fields into column values, applying every rule of the contract.
+
+``apply`` is the one place the field rules live: create, PATCH/PUT, upsert and tag changes
+all pass through it, so they cannot drift apart. It collects every bad field before failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from roster.contacts import normalize
+from roster.errors import FieldProblem, ValidationFailed
+from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS
+
+T = TypeVar("T")
+
+# Plain text fields: trimmed, at most 255 characters, empty reads as null.
+TEXT_FIELDS = ("first_name", "last_name", "external_id", "company", "job_title", "status",
+               "suppressed_reason")
+# Fields that may not be set to null (they have a value on every contact).
+NOT_NULL = ("source", "tags", "custom_fields", "handles", "preferences", "suppressed")
+IDENTITY = ("phone", "email", "external_id")
+
+# Every column a client's write can change, in a stable order.
+WRITABLE_COLUMNS = (
+    "first_name", "last_name", "name", "name_set", "phone", "email", "email_key", "external_id",
+    "company", "job_title", "status", "country", "language", "avatar_url", "source", "tags",
+    "custom_fields", *(f"handle_{ch}" for ch in HANDLE_CHANNELS),
+    *(f"pref_{ch}" for ch in PREFERENCE_CHANNELS), "suppressed", "suppressed_reason",
+)
+
+
+def blank() -> dict[str, Any]:
+    """Column values of a contact before any field is given."""
+    values: dict[str, Any] = dict.fromkeys(WRITABLE_COLUMNS)
+    values.update(name_set=False, source="api", tags=[], custom_fields={}, suppressed=False)
+    values.update({f"pref_{ch}": "unknown" for ch in PREFERENCE_CHANNELS})
+    return values
+
+
+def apply(current: dict[str, Any], patch: dict[str, Any], default_region: str) -> dict[str, Any]:
+    """The contact's column values after ``patch`` (JSON Merge Patch semantics).
+
+    Raises ``ValidationFailed`` naming every field that breaks a rule.
+    """
+    errors: list[FieldProblem] = []
+    new = {key: current.get(key) for key in WRITABLE_COLUMNS}
+
+    def check(field: str, rule: Callable[[], T]) -> T | None:
+        try:
+            return rule()
+        except ValueError as exc:
+            errors.append(FieldProblem(field, str(exc)))
+            return None
+
+    for field in NOT_NULL:
+        if field in patch and patch[field] is None:
+            errors.append(FieldProblem(field, "must not be null"))
+            patch = {k: v for k, v in patch.items() if k != field}
+
+    if "country" in patch:
+        raw = patch["country"]
+        new["country"] = None if raw is None else check("country", lambda: normalize.normalize_country(raw))
+    region = new["country"] or default_region
+
+    for field in TEXT_FIELDS:
+        if field in patch:
+            raw = patch[field]
+            new[field] = check(field, lambda raw=raw: normalize.normalize_text(raw))
+    if "source" in patch:
+        source = check("source", lambda: normalize.normalize_text(patch["source"]))
+        new["source"] = source or "api"
+    if "name" in patch:
+        new["name"] = check("name", lambda: normalize.normalize_text(patch["name"]))
+        new["name_set"] = new["name"] is not None
+    if "phone" in patch:
+        raw = patch["phone"]
+        new["phone"] = None if raw is None else check("phone", lambda: normalize.normalize_phone(raw, region))
+    if "email" in patch:
+        raw = patch["email"]
+        pair = None if raw is None else check("email", lambda: normalize.normalize_email(raw))
+        new["email"], new["email_key"] = pair if pair else (None, None)
+    if "language" in patch:
+        raw = patch["language"]
+        new["language"] = None if raw is None else check("language", lambda: normalize.normalize_language(raw))
+    if "avatar_url" in patch:
+        raw = patch["avatar_url"]
+        new["avatar_url"] = None if raw is None else check("avatar_url", lambda: normalize.normalize_url(raw))
+    if "tags" in patch:
+        new["tags"] = check("tags", lambda: normalize.normalize_tags(patch["tags"])) or []
+    if "custom_fields" in patch:
+        merged = normalize.merge_custom_fields(new["custom_fields"] or {}, patch["custom_fields"])
+        try:
+            normalize.check_custom_fields(merged)
+            new["custom_fields"] = merged
+        except ValueError as exc:
+            errors.append(FieldProblem("custom_fields", str(exc)))
+    for channel, raw in (patch.get("handles") or {}).items():
+        field = f"handles.{channel}"
+        new[f"handle_{channel}"] = None if raw is None else check(
+            field, lambda ch=channel, raw=raw: normalize.normalize_handle(ch, raw, region)
+        )
+    for channel, state in (patch.get("preferences") or {}).items():
+        new[f"pref_{channel}"] = state
+    if "suppressed" in patch:
+        new["suppressed"] = bool(patch["suppressed"])
+
+    if not new["name_set"]:
+        joined = " ".join(p for p in (new["first_name"], new["last_name"]) if p)
+        new["name"] = joined[:255] or None
+    if new["country"] is None and new["phone"]:
+        new["country"] = normalize.phone_region(new["phone"])
+    if not errors and not any(new[f] for f in IDENTITY):
+        errors.append(FieldProblem("phone", "a contact needs at least one of phone, email, external_id"))
+    if errors:
+        raise ValidationFailed(errors)
+    return new
+
+
+def changed(current: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Names of the columns whose value differs."""
+    return [key for key in WRITABLE_COLUMNS if current.get(key) != new.get(key)]

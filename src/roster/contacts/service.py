@@ -1,0 +1,244 @@
+"""What can be done with contacts. Services never commit: the caller's unit of work does."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.auth.principal import Principal
+from roster.contacts import fields, normalize
+from roster.contacts.repository import IDENTIFIERS, ContactRepository
+from roster.errors import (
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
+from roster.kit.ids import uuid7
+from roster.kit.timeutil import utcnow
+
+Row = dict[str, Any]
+MATCH_COLUMNS = {"phone": "phone", "email": "email_key", "external_id": "external_id"}
+_RETRIES = 3
+
+
+def _repo(conn: AsyncConnection, principal: Principal) -> ContactRepository:
+    return ContactRepository(conn, principal.tenant_id)
+
+
+def _region(principal: Principal, default_region: str) -> str:
+    return principal.default_region or default_region
+
+
+def etag(row: Row) -> str:
+    return f'"{row["version"]}"'
+
+
+def check_if_match(row: Row, if_match: str | None) -> None:
+    """``If-Match`` with a stale ETag → 412 (strong comparison; ``*`` matches any)."""
+    if if_match is None:
+        return
+    tags = {part.strip() for part in if_match.split(",")}
+    if "*" not in tags and etag(row) not in tags:
+        raise PreconditionFailed(f"the contact is at version {row['version']}")
+
+
+async def _conflict(repo: ContactRepository, values: Row, exclude: UUID | None) -> Conflict | None:
+    found = await repo.find_conflict(values, exclude)
+    return Conflict(found[0], found[1]) if found else None
+
+
+async def create(
+    conn: AsyncConnection, principal: Principal, data: Row, *, default_region: str
+) -> Row:
+    repo = _repo(conn, principal)
+    values = fields.apply(fields.blank(), data, _region(principal, default_region))
+    return await _insert(repo, values)
+
+
+async def _insert(repo: ContactRepository, values: Row) -> Row:
+    now = utcnow()
+    row = {**values, "id": uuid7(), "created_at": now, "updated_at": now, "version": 1,
+           "deleted_at": None}
+    for _ in range(_RETRIES):
+        if await repo.add(row):
+            await repo.replace_tags(row["id"], [], row["tags"])
+            return {**row, "tenant_id": repo.tenant_id}
+        conflict = await _conflict(repo, values, None)
+        if conflict:
+            raise conflict
+    raise Conflict("phone", None, "an identifier is being written concurrently; retry")
+
+
+async def get(conn: AsyncConnection, principal: Principal, contact_id: UUID, *,
+              include_deleted: bool = False) -> Row:
+    row = await _repo(conn, principal).get(contact_id, include_deleted=include_deleted)
+    if row is None:
+        raise NotFound("no such contact")
+    return row
+
+
+async def update(
+    conn: AsyncConnection,
+    principal: Principal,
+    contact_id: UUID,
+    data: Row,
+    *,
+    default_region: str,
+    if_match: str | None = None,
+) -> Row:
+    repo = _repo(conn, principal)
+    current = await repo.get(contact_id, for_update=True)
+    if current is None:
+        raise NotFound("no such contact")
+    check_if_match(current, if_match)
+    new = fields.apply(current, data, _region(principal, default_region))
+    return await _write(repo, current, new)
+
+
+async def _write(repo: ContactRepository, current: Row, new: Row) -> Row:
+    """Store ``new`` over ``current``; a change that changes nothing bumps nothing."""
+    if not fields.changed(current, new):
+        return current
+    values = {**new, "version": current["version"] + 1, "updated_at": utcnow()}
+    written = await repo.change(current["id"], current["version"], values)
+    if written is None:
+        raise PreconditionFailed("the contact was changed concurrently; fetch it and retry")
+    if written is False:
+        conflict = await _conflict(repo, new, current["id"])
+        raise conflict or Conflict("phone", None, "an identifier is being written concurrently")
+    await repo.replace_tags(current["id"], current["tags"], new["tags"])
+    return {**current, **values}
+
+
+async def archive(conn: AsyncConnection, principal: Principal, contact_id: UUID, *,
+                  if_match: str | None = None) -> None:
+    repo = _repo(conn, principal)
+    current = await repo.get(contact_id, include_deleted=True, for_update=True)
+    if current is None:
+        raise NotFound("no such contact")
+    check_if_match(current, if_match)
+    if current["deleted_at"] is not None:
+        return  # archiving twice is not an error and changes nothing
+    now = utcnow()
+    await repo.change(contact_id, current["version"],
+                      {"deleted_at": now, "updated_at": now, "version": current["version"] + 1})
+
+
+async def restore(conn: AsyncConnection, principal: Principal, contact_id: UUID) -> Row:
+    repo = _repo(conn, principal)
+    current = await repo.get(contact_id, include_deleted=True, for_update=True)
+    if current is None:
+        raise NotFound("no such contact")
+    if current["deleted_at"] is None:
+        return current
+    values = {"deleted_at": None, "updated_at": utcnow(), "version": current["version"] + 1}
+    written = await repo.change(contact_id, current["version"], values)
+    if written is False:
+        conflict = await _conflict(repo, current, contact_id)
+        raise conflict or Conflict("phone", None, "an identifier is being written concurrently")
+    return {**current, **values}
+
+
+async def upsert(
+    conn: AsyncConnection,
+    principal: Principal,
+    data: Row,
+    *,
+    match_on: str | None,
+    default_region: str,
+) -> tuple[Row, bool]:
+    """Update the live contact whose ``match_on`` identifier equals the body's, or create one.
+
+    Returns the contact and whether it was created.
+    """
+    if match_on is None:
+        match_on = next((f for f in fields.IDENTITY if data.get(f) is not None), None)
+        if match_on is None:
+            raise ValidationFailed.one("phone", "give phone, email or external_id to match on")
+    elif data.get(match_on) is None:
+        raise ValidationFailed.one(match_on, f"required to match on {match_on}")
+    repo = _repo(conn, principal)
+    region = _region(principal, default_region)
+    # Normalise the whole body once as if new: it reports every bad field and yields the
+    # normalised identifier to match on.
+    candidate = fields.apply(fields.blank(), data, region)
+    column = MATCH_COLUMNS[match_on]
+    for _ in range(_RETRIES):
+        current = await repo.find_live(column, candidate[column])
+        if current is not None:
+            current = await repo.get(current["id"], for_update=True)
+            if current is None:
+                continue
+            return await _write(repo, current, fields.apply(current, data, region)), False
+        if await repo.add({**candidate, "id": uuid7(), "created_at": (now := utcnow()),
+                           "updated_at": now, "version": 1, "deleted_at": None}):
+            row = await repo.find_live(column, candidate[column])
+            assert row is not None
+            await repo.replace_tags(row["id"], [], row["tags"])
+            return row, True
+        conflict = await _conflict(repo, {c: v for c, v in candidate.items() if c != column}, None)
+        if conflict:
+            raise conflict
+    raise Conflict(match_on, None, "the contact is being written concurrently; retry")
+
+
+async def lookup(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    phone: str | None,
+    email: str | None,
+    external_id: str | None,
+    handle: str | None,
+    default_region: str,
+) -> Row:
+    given = {k: v for k, v in (("phone", phone), ("email", email), ("external_id", external_id),
+                               ("handle", handle)) if v is not None}
+    if len(given) != 1:
+        raise InvalidRequest("give exactly one of phone, email, external_id, handle")
+    (kind, raw), = given.items()
+    region = _region(principal, default_region)
+    try:
+        if kind == "phone":
+            column, value = "phone", normalize.normalize_phone(raw, region)
+        elif kind == "email":
+            column, value = "email_key", normalize.normalize_email(raw)[1]
+        elif kind == "external_id":
+            column, value = "external_id", raw.strip()
+        else:
+            channel, address = normalize.parse_handle_query(raw)
+            column = f"handle_{channel}"
+            value = normalize.normalize_handle(channel, address, region)
+    except ValueError as exc:
+        raise InvalidRequest(f"{kind}: {exc}") from None
+    assert column in IDENTIFIERS
+    row = await _repo(conn, principal).find_live(column, value)
+    if row is None:
+        raise NotFound("no contact has this identifier")
+    return row
+
+
+async def add_tags(conn: AsyncConnection, principal: Principal, contact_id: UUID,
+                   tags: list[str], *, default_region: str) -> Row:
+    repo = _repo(conn, principal)
+    current = await repo.get(contact_id, for_update=True)
+    if current is None:
+        raise NotFound("no such contact")
+    wanted = [*current["tags"], *tags]
+    new = fields.apply(current, {"tags": wanted}, _region(principal, default_region))
+    return await _write(repo, current, new)
+
+
+async def remove_tag(conn: AsyncConnection, principal: Principal, contact_id: UUID, tag: str,
+                     *, default_region: str) -> Row:
+    repo = _repo(conn, principal)
+    current = await repo.get(contact_id, for_update=True)
+    if current is None:
+        raise NotFound("no such contact")
+    kept = [t for t in current["tags"] if t != tag.strip()]
+    new = fields.apply(current, {"tags": kept}, _region(principal, default_region))
+    return await _write(repo, current, new)

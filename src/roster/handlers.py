@@ -1,0 +1,95 @@
+"""One rendering for every failure: RFC 9457 problem+json, framework errors included."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from roster.contacts.schemas import READ_ONLY_FIELDS
+from roster.errors import RosterError, problem_body
+from roster.kit.jsonutil import ProblemBody
+
+log = logging.getLogger("roster.errors")
+
+_STATUS_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden",
+                 404: "not_found", 405: "method_not_allowed", 409: "conflict",
+                 412: "precondition_failed", 413: "payload_too_large",
+                 415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
+                 503: "unavailable"}
+
+
+def problem(status: int, code: str, detail: str | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    return ProblemBody(problem_body(status, code, detail, **extra), status_code=status,
+                       headers=headers)
+
+
+async def roster_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RosterError)
+    return ProblemBody(exc.body(), status_code=exc.status, headers=exc.headers)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "header", "path") \
+        else [str(p) for p in loc]
+    out = ""
+    for part in parts:
+        if part == "[key]":
+            continue
+        out +=  f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out or str(loc[0] if loc else "body")
+
+
+async def validation_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem(400, "invalid_request", "the body is not valid JSON")
+    if any(e.get("loc", ("",))[0] == "path" for e in errors):
+        # A malformed id names no object: answer as for any id that does not exist.
+        return problem(404, "not_found", "no such object")
+    if any(e.get("loc", ("",))[0] in ("query", "header") for e in errors):
+        bad = [e for e in errors if e.get("loc", ("",))[0] in ("query", "header")]
+        return problem(400, "invalid_request", "; ".join(
+            f"{_field(e['loc'])}: {e['msg']}" for e in bad),
+            errors=[{"field": _field(e["loc"]), "message": e["msg"]} for e in bad])
+    listed = []
+    for e in errors:
+        field = _field(tuple(e.get("loc", ())))
+        message = str(e.get("msg", "invalid"))
+        if e.get("type") == "extra_forbidden":
+            leaf = field.rsplit(".", 1)[-1]
+            message = "read-only field" if leaf in READ_ONLY_FIELDS and "." not in field \
+                else "unknown field"
+        elif e.get("type") == "missing" and field in ("", "body"):
+            return problem(400, "invalid_request", "a JSON body is required")
+        listed.append({"field": field, "message": message})
+    count = len(listed)
+    return problem(422, "validation_error",
+                   f"{count} field{'s are' if count != 1 else ' is'} invalid", errors=listed)
+
+
+async def http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _STATUS_CODES.get(exc.status_code, "invalid_request")
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if exc.status_code == 404:
+        detail = "no such route"
+    return problem(exc.status_code, code, detail, headers=dict(exc.headers or {}))
+
+
+async def unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RosterError, roster_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,1 @@
+"""Generic building blocks with no knowledge of any feature."""

@@ -1,0 +1,129 @@
+"""Engine creation and the unit of work, with each engine's settings side by side."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from roster.errors import Unavailable
+
+# SQLite: each PRAGMA, and why.
+SQLITE_PRAGMAS = (
+    # Readers never block the writer and the writer never blocks readers.
+    "PRAGMA journal_mode=WAL",
+    # With WAL, NORMAL loses no committed data on an application crash and avoids an fsync
+    # per commit; only a power cut can drop the last commits.
+    "PRAGMA synchronous=NORMAL",
+    # SQLite ignores foreign keys unless asked, per connection.
+    "PRAGMA foreign_keys=ON",
+    # Wait for the write lock instead of failing at once with "database is locked".
+    "PRAGMA busy_timeout=30000",
+    # Temporary b-trees (sorts, DISTINCT) in memory rather than on disk.
+    "PRAGMA temp_store=MEMORY",
+    # 64 MiB page cache per connection (negative = KiB).
+    "PRAGMA cache_size=-65536",
+)
+
+
+def create_engine(url: str, *, pool_size: int = 10, statement_timeout_ms: int = 10_000) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=5,
+        # A connection dropped by a database restart is noticed and replaced, so the pool
+        # recovers by itself when the database returns.
+        pool_pre_ping=True,
+        connect_args={
+            "timeout": 5,
+            "command_timeout": max(5, statement_timeout_ms // 1000 + 5),
+            "server_settings": {
+                "statement_timeout": str(statement_timeout_ms),
+                "application_name": "roster",
+                # Roster's queries are short and indexed; JIT compilation only adds latency.
+                "jit": "off",
+            },
+        },
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """Take transaction control from the driver so that writers take the lock up front.
+
+    The sqlite3 module starts transactions lazily and cannot do ``BEGIN IMMEDIATE``. A
+    deferred transaction that reads and then writes can fail with "database is locked"
+    without waiting; beginning write transactions with ``BEGIN IMMEDIATE`` makes them wait
+    (busy_timeout) for the single write lock instead.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("roster_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+_OUTAGE_HINTS = (
+    "database is locked",
+    "unable to open database",
+    "connection",
+    "timeout",
+    "timed out",
+    "canceling statement",
+    "terminating",
+    "shutting down",
+    "starting up",
+    "closed",
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when the database is down, unreachable, hung or busy, rather than refusing a query."""
+    if isinstance(exc, PoolTimeout | OSError | asyncio.TimeoutError | ConnectionError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, InterfaceError):
+            return True
+        orig = exc.orig
+        text = f"{type(orig).__name__} {orig}".lower()
+        return isinstance(exc, OperationalError | DBAPIError) and any(
+            hint in text for hint in _OUTAGE_HINTS
+        )
+    return False
+
+
+@asynccontextmanager
+async def transaction(engine: AsyncEngine, *, write: bool) -> AsyncIterator[AsyncConnection]:
+    """One unit of work: commits when the block ends, rolls back when it raises.
+
+    Database outages surface as ``Unavailable`` (503 with Retry-After) instead of a 500.
+    """
+    try:
+        async with engine.connect() as conn:
+            if write:
+                await conn.execution_options(roster_write=True)
+            async with conn.begin():
+                yield conn
+    except (DBAPIError, PoolTimeout, OSError, asyncio.TimeoutError) as exc:
+        if is_unavailable(exc):
+            raise Unavailable("the database is not reachable; retry shortly") from exc
+        raise

@@ -1,0 +1,93 @@
+"""Pure ASGI middleware (no per-request task or body copy, unlike BaseHTTPMiddleware).
+
+``RequestContext`` gives every response an ``X-Request-Id`` and refuses bodies over the
+limit with 413 before they are parsed: at once from ``Content-Length``, or as soon as a
+streamed body passes the limit.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from roster.errors import problem_body
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, upload_paths: tuple[str, ...] = (),
+                 max_upload_bytes: int = 0):
+        self.app = app
+        self.max_body = max_body_bytes
+        self.upload_paths = upload_paths
+        self.max_upload = max_upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        rid = request_id.encode()
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid)]
+            await send(message)
+
+        limit = self.max_upload if scope["path"].startswith(self.upload_paths) and \
+            self.upload_paths else self.max_body
+        length = _header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _too_large(send_with_id, limit)
+            return
+
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send_with_id)
+        except _TooLarge:
+            if started:
+                raise
+            await _too_large(send_with_id, limit)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            decoded: str = value.decode("latin-1")
+            return decoded
+    return None
+
+
+async def _too_large(send: Any, limit: int) -> None:
+    body = orjson.dumps(problem_body(413, "payload_too_large",
+                                     f"the body is larger than {limit} bytes"))
+    await send({"type": "http.response.start", "status": 413, "headers": [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,84 @@
+"""Opaque, signed keyset cursors and the page envelope.
+
+A cursor carries the sort it was made for and the sort key of the last row returned. It is
+signed (HMAC-SHA256 with the instance secret), so a garbage or tampered cursor is refused
+with 400 rather than silently reading from a position the client made up.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from roster.errors import InvalidRequest
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 50
+_SIG_BYTES = 12
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int = DEFAULT_LIMIT
+    cursor: list[Any] | None = None
+    offset: int | None = None
+
+
+class Cursors:
+    def __init__(self, secret: bytes):
+        self._secret = secret
+
+    def encode(self, kind: str, key: list[Any]) -> str:
+        payload = orjson.dumps([kind, key])
+        sig = hmac.new(self._secret, payload, hashlib.sha256).digest()[:_SIG_BYTES]
+        return base64.urlsafe_b64encode(sig + payload).decode().rstrip("=")
+
+    def decode(self, kind: str, token: str) -> list[Any]:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (ValueError, TypeError):
+            raise InvalidRequest("cursor is not valid") from None
+        sig, payload = raw[:_SIG_BYTES], raw[_SIG_BYTES:]
+        expected = hmac.new(self._secret, payload, hashlib.sha256).digest()[:_SIG_BYTES]
+        if len(sig) != _SIG_BYTES or not hmac.compare_digest(sig, expected):
+            raise InvalidRequest("cursor is not valid")
+        made_for, key = orjson.loads(payload)
+        if made_for != kind or not isinstance(key, list):
+            raise InvalidRequest("cursor was made for another listing or sort order")
+        return key
+
+
+def page_request(limit: int | None, cursor: str | None, offset: int | None, page: int | None,
+                 *, cursors: Cursors, kind: str) -> PageRequest:
+    """Check the pagination parameters (400 when out of range) and decode the cursor."""
+    size = DEFAULT_LIMIT if limit is None else limit
+    if not 1 <= size <= MAX_LIMIT:
+        raise InvalidRequest(f"limit must be between 1 and {MAX_LIMIT}")
+    given = [name for name, value in (("cursor", cursor), ("offset", offset), ("page", page))
+             if value is not None]
+    if len(given) > 1:
+        raise InvalidRequest(f"give only one of {', '.join(given)}")
+    if offset is not None and offset < 0:
+        raise InvalidRequest("offset must be 0 or more")
+    if page is not None and page < 1:
+        raise InvalidRequest("page must be 1 or more")
+    if page is not None:
+        offset = (page - 1) * size
+    return PageRequest(
+        limit=size,
+        cursor=cursors.decode(kind, cursor) if cursor is not None else None,
+        offset=offset,
+    )
+
+
+def envelope(data: list[Any], has_more: bool, next_cursor: str | None,
+             total: int | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"data": data, "has_more": has_more, "next_cursor": next_cursor}
+    if total is not None:
+        body["total"] = total
+    return body

@@ -1,0 +1,71 @@
+"""Small request-level helpers shared by every feature's endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Request
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.config import Settings
+from roster.kit.db import transaction
+from roster.kit.pagination import Cursors
+
+
+def settings(request: Request) -> Settings:
+    value: Settings = request.app.state.settings
+    return value
+
+
+def cursors(request: Request) -> Cursors:
+    value: Cursors = request.app.state.cursors
+    return value
+
+
+@asynccontextmanager
+async def uow(request: Request, *, write: bool) -> AsyncIterator[AsyncConnection]:
+    """The request's unit of work. It commits before the response is built, so a client
+    that sees a 2xx can read its write on the very next request."""
+    async with transaction(request.app.state.engine, write=write) as conn:
+        yield conn
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every non-2xx response carries them."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    errors: list[dict[str, str]] | None = None
+    field: str | None = None
+    conflicting_id: str | None = None
+
+
+_DESCRIPTIONS = {
+    400: "Malformed request (bad JSON, query parameter or cursor)",
+    401: "Missing or invalid credential",
+    403: "The credential lacks the scope",
+    404: "No such object in this tenant",
+    409: "A unique identifier is taken (`field`, `conflicting_id`)",
+    412: "If-Match does not match the current ETag",
+    413: "Body over the configured limit",
+    422: "Field-level problems, listed in `errors`",
+    503: "Database unavailable; retry after Retry-After",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the given error statuses (401/403/503 always)."""
+    wanted = sorted({401, 403, 503, *statuses})
+    return {
+        status: {
+            "model": Problem,
+            "description": _DESCRIPTIONS[status],
+        }
+        for status in wanted
+    }

@@ -1,0 +1,78 @@
+"""Queries on tenants, API keys and instance settings.
+
+Credential look-up is the one query that runs before a tenant is known: it finds the
+tenant from the key hash. Everything else here is scoped through ``TenantRepository``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.kit.repository import TenantRepository
+from roster.models import api_keys, instance_settings, tenants
+
+
+async def insert_tenant(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(insert(tenants), row)
+
+
+async def get_tenant(conn: AsyncConnection, tenant_id: UUID) -> dict[str, Any] | None:
+    row = (await conn.execute(select(tenants).where(tenants.c.id == tenant_id))).first()
+    return dict(row._mapping) if row else None
+
+
+async def first_tenant(conn: AsyncConnection) -> dict[str, Any] | None:
+    row = (await conn.execute(select(tenants).order_by(tenants.c.created_at).limit(1))).first()
+    return dict(row._mapping) if row else None
+
+
+async def credential_by_hash(conn: AsyncConnection, key_hash: str) -> dict[str, Any] | None:
+    """The key with this hash and its tenant's default region, revoked or not."""
+    query = (
+        select(
+            api_keys.c.id,
+            api_keys.c.tenant_id,
+            api_keys.c.scopes,
+            api_keys.c.rate_limit,
+            api_keys.c.expires_at,
+            api_keys.c.revoked_at,
+            tenants.c.default_region,
+        )
+        .join(tenants, tenants.c.id == api_keys.c.tenant_id)
+        .where(api_keys.c.key_hash == key_hash)
+    )
+    row = (await conn.execute(query)).first()
+    return dict(row._mapping) if row else None
+
+
+async def get_setting(conn: AsyncConnection, key: str) -> str | None:
+    query = select(instance_settings.c.value).where(instance_settings.c.key == key)
+    return (await conn.execute(query)).scalar_one_or_none()
+
+
+async def put_setting(conn: AsyncConnection, key: str, value: str) -> None:
+    await conn.execute(insert(instance_settings), {"key": key, "value": value})
+
+
+class ApiKeyRepository(TenantRepository):
+    table = api_keys
+
+    async def add(self, row: dict[str, Any]) -> None:
+        await self.insert(row)
+
+    async def list_all(self) -> list[dict[str, Any]]:
+        rows = await self.conn.execute(self.select().order_by(api_keys.c.created_at))
+        return [dict(r._mapping) for r in rows]
+
+    async def revoke(self, key_id: UUID, at: datetime) -> bool:
+        result = await self.conn.execute(
+            self.update()
+            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return bool(result.rowcount)

@@ -1,0 +1,105 @@
+"""Creating tenants and API keys, and the first-start bootstrap of the embedded set-up."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.auth.scopes import ALL_SCOPES
+from roster.errors import NotFound, ValidationFailed
+from roster.kit.ids import uuid7
+from roster.kit.timeutil import utcnow
+from roster.tenants import keys, repository
+
+SECRET_SETTING = "secret_key"
+BOOTSTRAP_SETTING = "bootstrap_tenant"
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    id: UUID
+    tenant_id: UUID
+    key: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    name: str
+
+
+async def create_tenant(
+    conn: AsyncConnection, name: str, default_region: str | None = None
+) -> dict[str, Any]:
+    row = {"id": uuid7(), "name": name, "default_region": default_region, "created_at": utcnow()}
+    await repository.insert_tenant(conn, row)
+    return row
+
+
+async def create_api_key(
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    *,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+) -> CreatedKey:
+    unknown = sorted(set(scopes) - set(ALL_SCOPES))
+    if unknown or not scopes:
+        raise ValidationFailed.one(
+            "scopes", f"unknown scope {unknown[0]!r}" if unknown else "at least one scope"
+        )
+    if await repository.get_tenant(conn, tenant_id) is None:
+        raise NotFound("no such tenant")
+    key = keys.generate_key()
+    created = CreatedKey(
+        id=uuid7(),
+        tenant_id=tenant_id,
+        key=key,
+        scopes=sorted(set(scopes)),
+        created_at=utcnow(),
+        expires_at=expires_at,
+        name=name,
+    )
+    await repository.ApiKeyRepository(conn, tenant_id).add(
+        {
+            "id": created.id,
+            "name": name,
+            "prefix": keys.display_prefix(key),
+            "last_four": key[-4:],
+            "key_hash": keys.hash_key(key),
+            "scopes": created.scopes,
+            "created_at": created.created_at,
+            "expires_at": expires_at,
+        }
+    )
+    return created
+
+
+async def instance_secret(conn: AsyncConnection) -> bytes:
+    """The instance's signing secret (cursors, keyed hashes), made on first use."""
+    value = await repository.get_setting(conn, SECRET_SETTING)
+    if value is None:
+        value = secrets.token_hex(32)
+        try:
+            async with conn.begin_nested():
+                await repository.put_setting(conn, SECRET_SETTING, value)
+        except IntegrityError:  # another process made it first
+            value = await repository.get_setting(conn, SECRET_SETTING)
+            assert value is not None
+    return bytes.fromhex(value)
+
+
+async def bootstrap(conn: AsyncConnection) -> CreatedKey | None:
+    """On an empty database, create a tenant and an admin key; later calls return None."""
+    if await repository.get_setting(conn, BOOTSTRAP_SETTING) is not None:
+        return None
+    if await repository.first_tenant(conn) is not None:
+        return None
+    tenant = await create_tenant(conn, "default")
+    await repository.put_setting(conn, BOOTSTRAP_SETTING, str(tenant["id"]))
+    return await create_api_key(conn, tenant["id"], name="bootstrap admin", scopes=["admin"])
