@@ -9,7 +9,6 @@ test). Under CI=true a missing PostgreSQL fails the run instead of skipping.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -41,7 +40,7 @@ def _asyncpg_dsn(url: str) -> str:
 async def _pg_available() -> str | None:
     try:
         conn = await asyncpg.connect(_asyncpg_dsn(PG_ADMIN_URL), timeout=5)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         return f"{type(exc).__name__}: {exc}"
     await conn.close()
     return None
@@ -58,16 +57,19 @@ class Env:
     def client(self, key: str | None = None) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
-        return httpx.AsyncClient(transport=transport, base_url="http://roster.test",
-                                 headers=headers)
+        return httpx.AsyncClient(
+            transport=transport, base_url="http://roster.test", headers=headers
+        )
 
-    async def tenant(self, *, scopes: list[str] | None = None, region: str | None = None
-                     ) -> tuple[uuid.UUID, str]:
+    async def tenant(
+        self, *, scopes: list[str] | None = None, region: str | None = None
+    ) -> tuple[uuid.UUID, str]:
         """A new tenant and a key for it (admin unless ``scopes`` is given)."""
         async with transaction(self.app.state.engine, write=True) as conn:
             row = await tenants.create_tenant(conn, f"t-{uuid.uuid4().hex[:8]}", region)
-            created = await tenants.create_api_key(conn, row["id"], name="test",
-                                                   scopes=scopes or ["admin"])
+            created = await tenants.create_api_key(
+                conn, row["id"], name="test", scopes=scopes or ["admin"]
+            )
         return row["id"], created.key
 
     async def key(self, tenant_id: uuid.UUID, scopes: list[str]) -> str:
@@ -77,8 +79,9 @@ class Env:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-async def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-              ) -> AsyncIterator[Env]:
+async def env(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Env]:
     name: str = request.param
     data_dir: Path = tmp_path_factory.mktemp(f"roster-{name}")
     dropper = None

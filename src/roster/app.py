@@ -29,8 +29,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.url, pool_size=settings.db_pool_size,
-                               statement_timeout_ms=settings.db_statement_timeout_ms)
+        engine = create_engine(
+            settings.url,
+            pool_size=settings.db_pool_size,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+        )
         app.state.engine = engine
         async with transaction(engine, write=True) as conn:
             app.state.cursors = Cursors(await instance_secret(conn))
@@ -39,8 +42,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await engine.dispose()
 
-    app = FastAPI(title="Roster", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
-                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+    app = FastAPI(
+        title="Roster",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
     app.state.settings = settings
     handlers.install(app)
     app.include_router(system_router)
@@ -54,8 +64,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     """The generated document, with error responses declared as application/problem+json."""
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                         routes=app.routes)
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             for status, response in operation.get("responses", {}).items():

@@ -63,7 +63,9 @@ def db_upgrade() -> None:
 @tenants_app.command("create")
 def tenants_create(
     name: str,
-    region: Annotated[str | None, typer.Option(help="Default region for phones without '+'")] = None,
+    region: Annotated[
+        str | None, typer.Option(help="Default region for phones without '+'")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Create a tenant."""
@@ -77,8 +79,9 @@ def tenants_create(
 @keys_app.command("create")
 def keys_create(
     tenant: Annotated[str, typer.Option(help="Tenant id")],
-    scopes: Annotated[str, typer.Option(help=f"Comma-separated: {', '.join(ALL_SCOPES)}")]
-    = "admin",
+    scopes: Annotated[
+        str, typer.Option(help=f"Comma-separated: {', '.join(ALL_SCOPES)}")
+    ] = "admin",
     name: Annotated[str, typer.Option(help="What the key is for")] = "cli",
     as_json: JsonFlag = False,
 ) -> None:
@@ -88,11 +91,20 @@ def keys_create(
     except ValueError:
         raise typer.BadParameter("not a tenant id", param_hint="--tenant") from None
     wanted = [s.strip() for s in scopes.split(",") if s.strip()]
-    created = _run(Settings(), lambda conn: tenants.create_api_key(
-        conn, tenant_id, name=name, scopes=wanted))
+    created = _run(
+        Settings(), lambda conn: tenants.create_api_key(conn, tenant_id, name=name, scopes=wanted)
+    )
     if as_json:
-        typer.echo(json.dumps({"id": str(created.id), "key": created.key,
-                               "scopes": created.scopes, "tenant_id": str(tenant_id)}))
+        typer.echo(
+            json.dumps(
+                {
+                    "id": str(created.id),
+                    "key": created.key,
+                    "scopes": created.scopes,
+                    "tenant_id": str(tenant_id),
+                }
+            )
+        )
     else:
         console.print(f"key {created.key} (scopes: {' '.join(created.scopes)}) — shown once")
 
@@ -112,20 +124,31 @@ def serve(
     created = _run(settings, tenants.bootstrap)
     base = f"http://{settings.host}:{settings.port}"
     if created is not None:
-        console.print(f"[bold]Created tenant {created.tenant_id} and an admin API key "
-                      f"(shown once, keep it):[/bold]\n  {created.key}\n"
-                      f"Try it:\n  curl -H 'Authorization: Bearer {created.key}' "
-                      f"{base}/v1/contacts")
+        console.print(
+            f"[bold]Created tenant {created.tenant_id} and an admin API key "
+            f"(shown once, keep it):[/bold]\n  {created.key}\n"
+            f"Try it:\n  curl -H 'Authorization: Bearer {created.key}' "
+            f"{base}/v1/contacts"
+        )
     else:
-        console.print("Using the existing database; create more keys with "
-                      "'roster keys create --tenant <id> --scopes admin'.")
+        console.print(
+            "Using the existing database; create more keys with "
+            "'roster keys create --tenant <id> --scopes admin'."
+        )
     console.print(f"Roster listening on {base}  (API docs: {base}/docs)")
 
     import uvicorn
 
-    uvicorn.run("roster.app:create_app", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level=settings.log_level, access_log=False,
-                server_header=False)
+    uvicorn.run(
+        "roster.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        access_log=False,
+        server_header=False,
+    )
 
 
 def main() -> None:

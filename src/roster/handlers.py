@@ -16,17 +16,32 @@ from roster.kit.jsonutil import ProblemBody
 
 log = logging.getLogger("roster.errors")
 
-_STATUS_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden",
-                 404: "not_found", 405: "method_not_allowed", 409: "conflict",
-                 412: "precondition_failed", 413: "payload_too_large",
-                 415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
-                 503: "unavailable"}
+_STATUS_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "unavailable",
+}
 
 
-def problem(status: int, code: str, detail: str | None = None,
-            headers: dict[str, str] | None = None, **extra: Any) -> Response:
-    return ProblemBody(problem_body(status, code, detail, **extra), status_code=status,
-                       headers=headers)
+def problem(
+    status: int,
+    code: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    return ProblemBody(
+        problem_body(status, code, detail, **extra), status_code=status, headers=headers
+    )
 
 
 async def roster_error(_: Request, exc: Exception) -> Response:
@@ -35,13 +50,16 @@ async def roster_error(_: Request, exc: Exception) -> Response:
 
 
 def _field(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "header", "path") \
+    parts = (
+        [str(p) for p in loc[1:]]
+        if loc and loc[0] in ("body", "query", "header", "path")
         else [str(p) for p in loc]
+    )
     out = ""
     for part in parts:
         if part == "[key]":
             continue
-        out +=  f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
     return out or str(loc[0] if loc else "body")
 
 
@@ -55,23 +73,33 @@ async def validation_error(_: Request, exc: Exception) -> Response:
         return problem(404, "not_found", "no such object")
     if any(e.get("loc", ("",))[0] in ("query", "header") for e in errors):
         bad = [e for e in errors if e.get("loc", ("",))[0] in ("query", "header")]
-        return problem(400, "invalid_request", "; ".join(
-            f"{_field(e['loc'])}: {e['msg']}" for e in bad),
-            errors=[{"field": _field(e["loc"]), "message": e["msg"]} for e in bad])
+        return problem(
+            400,
+            "invalid_request",
+            "; ".join(f"{_field(e['loc'])}: {e['msg']}" for e in bad),
+            errors=[{"field": _field(e["loc"]), "message": e["msg"]} for e in bad],
+        )
     listed = []
     for e in errors:
         field = _field(tuple(e.get("loc", ())))
         message = str(e.get("msg", "invalid"))
         if e.get("type") == "extra_forbidden":
             leaf = field.rsplit(".", 1)[-1]
-            message = "read-only field" if leaf in READ_ONLY_FIELDS and "." not in field \
+            message = (
+                "read-only field"
+                if leaf in READ_ONLY_FIELDS and "." not in field
                 else "unknown field"
+            )
         elif e.get("type") == "missing" and field in ("", "body"):
             return problem(400, "invalid_request", "a JSON body is required")
         listed.append({"field": field, "message": message})
     count = len(listed)
-    return problem(422, "validation_error",
-                   f"{count} field{'s are' if count != 1 else ' is'} invalid", errors=listed)
+    return problem(
+        422,
+        "validation_error",
+        f"{count} field{'s are' if count != 1 else ' is'} invalid",
+        errors=listed,
+    )
 
 
 async def http_error(_: Request, exc: Exception) -> Response:

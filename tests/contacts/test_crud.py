@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from tests.conftest import make_contact
-
 
 async def test_create_returns_contact_location_and_etag(client):
-    response = await client.post("/v1/contacts", json={
-        "first_name": " Jane ", "last_name": "Doe", "phone": "(415) 555-1234",
-        "email": "Jane.Doe@Example.COM", "tags": ["vip", "beta", "vip"],
-        "custom_fields": {"plan": "pro", "lifetime_value": 5000},
-    })
+    response = await client.post(
+        "/v1/contacts",
+        json={
+            "first_name": " Jane ",
+            "last_name": "Doe",
+            "phone": "(415) 555-1234",
+            "email": "Jane.Doe@Example.COM",
+            "tags": ["vip", "beta", "vip"],
+            "custom_fields": {"plan": "pro", "lifetime_value": 5000},
+        },
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert response.headers["location"] == f"/v1/contacts/{body['id']}"
@@ -24,8 +28,14 @@ async def test_create_returns_contact_location_and_etag(client):
     assert body["source"] == "api"
     assert body["version"] == 1
     assert body["preferences"]["sms"] == "unknown"
-    assert body["handles"] == {"whatsapp": None, "viber": None, "rcs": None, "telegram": None,
-                               "messenger": None, "instagram": None}
+    assert body["handles"] == {
+        "whatsapp": None,
+        "viber": None,
+        "rcs": None,
+        "telegram": None,
+        "messenger": None,
+        "instagram": None,
+    }
     assert body["created_at"].endswith("Z")
     got = await client.get(f"/v1/contacts/{body['id']}")
     assert got.status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -10,19 +11,16 @@ from starlette.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from roster.auth.deps import ContactsRead, ContactsWrite
 from roster.contacts import render, service
-from roster.contacts.repository import SORTS, ContactRepository
 from roster.contacts.schemas import (
     Contact,
     ContactPage,
     ContactWrite,
     MatchOn,
-    TagCount,
     TagPage,
     TagsBody,
 )
 from roster.kit.jsonutil import JSONBody
-from roster.kit.pagination import envelope, page_request
-from roster.kit.timeutil import rfc3339
+from roster.kit.pagination import Page, envelope, page_request
 from roster.kit.web import cursors, problems, settings, uow
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
@@ -32,25 +30,37 @@ Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "name",
 
 
 def _one(row: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> JSONBody:
-    return JSONBody(render.contact(row), status_code=status,
-                    headers={"ETag": service.etag(row), **(headers or {})})
+    return JSONBody(
+        render.contact(row),
+        status_code=status,
+        headers={"ETag": service.etag(row), **(headers or {})},
+    )
 
 
 def _body(body: ContactWrite) -> dict[str, Any]:
     return body.model_dump(exclude_unset=True)
 
 
-@router.post("/contacts", status_code=201, response_model=Contact,
-             responses=problems(409, 413, 422), summary="Create a contact")
-async def create_contact(request: Request, principal: ContactsWrite, body: ContactWrite) -> Response:
+@router.post(
+    "/contacts",
+    status_code=201,
+    response_model=Contact,
+    responses=problems(409, 413, 422),
+    summary="Create a contact",
+)
+async def create_contact(
+    request: Request, principal: ContactsWrite, body: ContactWrite
+) -> Response:
     async with uow(request, write=True) as conn:
-        row = await service.create(conn, principal, _body(body),
-                                   default_region=settings(request).default_region)
+        row = await service.create(
+            conn, principal, _body(body), default_region=settings(request).default_region
+        )
     return _one(row, HTTP_201_CREATED, {"Location": f"/v1/contacts/{row['id']}"})
 
 
-@router.get("/contacts", response_model=ContactPage, responses=problems(400),
-            summary="List contacts")
+@router.get(
+    "/contacts", response_model=ContactPage, responses=problems(400), summary="List contacts"
+)
 async def list_contacts(
     request: Request,
     principal: ContactsRead,
@@ -62,42 +72,33 @@ async def list_contacts(
     include_deleted: bool = False,
     include_total: bool = False,
 ) -> Response:
-    kind = f"contacts:{sort}"
-    paging = page_request(limit, cursor, offset, page, cursors=cursors(request), kind=kind)
-    after = paging.cursor
-    if after is not None and sort.lstrip("-") != "name":
-        after = [_parse_ts(after[0]), UUID(after[1])]
-    elif after is not None:
-        after = [after[0], UUID(after[1])]
+    paging = page_request(
+        limit, cursor, offset, page, cursors=cursors(request), kind=f"contacts:{sort}"
+    )
     async with uow(request, write=False) as conn:
-        repo = ContactRepository(conn, principal.tenant_id)
-        rows = await repo.page(sort=sort, after=after, offset=paging.offset,
-                               limit=paging.limit + 1, include_deleted=include_deleted)
-        total = await repo.count(include_deleted=include_deleted) if include_total else None
-    has_more = len(rows) > paging.limit
-    rows = rows[: paging.limit]
-    next_cursor = None
-    if has_more and rows:
-        last = rows[-1]
-        key: Any = (last["name"] or "").lower() if sort.lstrip("-") == "name" else \
-            last[sort.lstrip("-")].isoformat()
-        next_cursor = cursors(request).encode(kind, [key, str(last["id"])])
-    return JSONBody(envelope([render.contact(r) for r in rows], has_more, next_cursor, total))
+        result = await service.list_page(
+            conn,
+            principal,
+            sort=sort,
+            paging=paging,
+            cursors=cursors(request),
+            include_deleted=include_deleted,
+            include_total=include_total,
+        )
+    return _page(result, render.contact)
 
 
-def _parse_ts(value: Any) -> Any:
-    from datetime import datetime
-
-    from roster.errors import InvalidRequest
-
-    try:
-        return datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise InvalidRequest("cursor is not valid") from None
+def _page(result: Page, render_row: Callable[[Any], Any]) -> JSONBody:
+    data = [render_row(row) for row in result.rows]
+    return JSONBody(envelope(data, result.has_more, result.next_cursor, result.total))
 
 
-@router.get("/contacts/lookup", response_model=Contact, responses=problems(400, 404),
-            summary="Find one contact by phone, email, external_id or handle")
+@router.get(
+    "/contacts/lookup",
+    response_model=Contact,
+    responses=problems(400, 404),
+    summary="Find one contact by phone, email, external_id or handle",
+)
 async def lookup_contact(
     request: Request,
     principal: ContactsRead,
@@ -107,116 +108,187 @@ async def lookup_contact(
     handle: Annotated[str | None, Query(description="channel:address, e.g. whatsapp:+1…")] = None,
 ) -> Response:
     async with uow(request, write=False) as conn:
-        row = await service.lookup(conn, principal, phone=phone, email=email,
-                                   external_id=external_id, handle=handle,
-                                   default_region=settings(request).default_region)
+        row = await service.lookup(
+            conn,
+            principal,
+            phone=phone,
+            email=email,
+            external_id=external_id,
+            handle=handle,
+            default_region=settings(request).default_region,
+        )
     return _one(row)
 
 
-@router.post("/contacts/upsert", response_model=Contact, responses=problems(409, 413, 422),
-             summary="Create or update a contact matched on an identifier",
-             description="200 when an existing contact was updated, 201 when one was created.")
+@router.post(
+    "/contacts/upsert",
+    response_model=Contact,
+    responses=problems(409, 413, 422),
+    summary="Create or update a contact matched on an identifier",
+    description="200 when an existing contact was updated, 201 when one was created.",
+)
 async def upsert_contact(
     request: Request,
     principal: ContactsWrite,
     body: ContactWrite,
-    match_on: Annotated[MatchOn | None, Query(
-        description="Identifier to match on; default: the first present of phone, email, "
-                    "external_id")] = None,
+    match_on: Annotated[
+        MatchOn | None,
+        Query(
+            description="Identifier to match on; default: the first present of phone, email, "
+            "external_id"
+        ),
+    ] = None,
 ) -> Response:
     async with uow(request, write=True) as conn:
-        row, created = await service.upsert(conn, principal, _body(body), match_on=match_on,
-                                            default_region=settings(request).default_region)
+        row, created = await service.upsert(
+            conn,
+            principal,
+            _body(body),
+            match_on=match_on,
+            default_region=settings(request).default_region,
+        )
     if created:
         return _one(row, HTTP_201_CREATED, {"Location": f"/v1/contacts/{row['id']}"})
     return _one(row)
 
 
-@router.get("/contacts/{contact_id}", response_model=Contact, responses=problems(404),
-            summary="Get a contact (with ETag)")
-async def get_contact(request: Request, principal: ContactsRead, contact_id: UUID,
-                      include_deleted: bool = False) -> Response:
+@router.get(
+    "/contacts/{contact_id}",
+    response_model=Contact,
+    responses=problems(404),
+    summary="Get a contact (with ETag)",
+)
+async def get_contact(
+    request: Request, principal: ContactsRead, contact_id: UUID, include_deleted: bool = False
+) -> Response:
     async with uow(request, write=False) as conn:
         row = await service.get(conn, principal, contact_id, include_deleted=include_deleted)
     return _one(row)
 
 
-async def _update(request: Request, principal: ContactsWrite, contact_id: UUID,
-                  body: ContactWrite, if_match: str | None) -> Response:
+async def _update(
+    request: Request,
+    principal: ContactsWrite,
+    contact_id: UUID,
+    body: ContactWrite,
+    if_match: str | None,
+) -> Response:
     async with uow(request, write=True) as conn:
-        row = await service.update(conn, principal, contact_id, _body(body), if_match=if_match,
-                                   default_region=settings(request).default_region)
+        row = await service.update(
+            conn,
+            principal,
+            contact_id,
+            _body(body),
+            if_match=if_match,
+            default_region=settings(request).default_region,
+        )
     return _one(row)
 
 
-@router.patch("/contacts/{contact_id}", response_model=Contact,
-              responses=problems(404, 409, 412, 413, 422),
-              summary="Update a contact (JSON Merge Patch)")
-async def patch_contact(request: Request, principal: ContactsWrite, contact_id: UUID,
-                        body: ContactWrite, if_match: IfMatch = None) -> Response:
+@router.patch(
+    "/contacts/{contact_id}",
+    response_model=Contact,
+    responses=problems(404, 409, 412, 413, 422),
+    summary="Update a contact (JSON Merge Patch)",
+)
+async def patch_contact(
+    request: Request,
+    principal: ContactsWrite,
+    contact_id: UUID,
+    body: ContactWrite,
+    if_match: IfMatch = None,
+) -> Response:
     return await _update(request, principal, contact_id, body, if_match)
 
 
-@router.put("/contacts/{contact_id}", response_model=Contact,
-            responses=problems(404, 409, 412, 413, 422),
-            summary="Update a contact (same as PATCH: partial, merge semantics)")
-async def put_contact(request: Request, principal: ContactsWrite, contact_id: UUID,
-                      body: ContactWrite, if_match: IfMatch = None) -> Response:
+@router.put(
+    "/contacts/{contact_id}",
+    response_model=Contact,
+    responses=problems(404, 409, 412, 413, 422),
+    summary="Update a contact (same as PATCH: partial, merge semantics)",
+)
+async def put_contact(
+    request: Request,
+    principal: ContactsWrite,
+    contact_id: UUID,
+    body: ContactWrite,
+    if_match: IfMatch = None,
+) -> Response:
     return await _update(request, principal, contact_id, body, if_match)
 
 
-@router.delete("/contacts/{contact_id}", status_code=204, responses=problems(404, 412),
-               summary="Archive a contact (soft delete)")
-async def archive_contact(request: Request, principal: ContactsWrite, contact_id: UUID,
-                          if_match: IfMatch = None) -> Response:
+@router.delete(
+    "/contacts/{contact_id}",
+    status_code=204,
+    responses=problems(404, 412),
+    summary="Archive a contact (soft delete)",
+)
+async def archive_contact(
+    request: Request, principal: ContactsWrite, contact_id: UUID, if_match: IfMatch = None
+) -> Response:
     async with uow(request, write=True) as conn:
         await service.archive(conn, principal, contact_id, if_match=if_match)
     return Response(status_code=HTTP_204_NO_CONTENT)
 
 
-@router.post("/contacts/{contact_id}/restore", response_model=Contact,
-             responses=problems(404, 409), summary="Restore an archived contact")
-async def restore_contact(request: Request, principal: ContactsWrite,
-                          contact_id: UUID) -> Response:
+@router.post(
+    "/contacts/{contact_id}/restore",
+    response_model=Contact,
+    responses=problems(404, 409),
+    summary="Restore an archived contact",
+)
+async def restore_contact(request: Request, principal: ContactsWrite, contact_id: UUID) -> Response:
     async with uow(request, write=True) as conn:
         row = await service.restore(conn, principal, contact_id)
     return _one(row)
 
 
-@router.post("/contacts/{contact_id}/tags", response_model=Contact,
-             responses=problems(404, 422), summary="Add tags to a contact")
-async def add_tags(request: Request, principal: ContactsWrite, contact_id: UUID,
-                   body: TagsBody) -> Response:
+@router.post(
+    "/contacts/{contact_id}/tags",
+    response_model=Contact,
+    responses=problems(404, 422),
+    summary="Add tags to a contact",
+)
+async def add_tags(
+    request: Request, principal: ContactsWrite, contact_id: UUID, body: TagsBody
+) -> Response:
     async with uow(request, write=True) as conn:
-        row = await service.add_tags(conn, principal, contact_id, body.tags,
-                                     default_region=settings(request).default_region)
+        row = await service.add_tags(
+            conn, principal, contact_id, body.tags, default_region=settings(request).default_region
+        )
     return _one(row)
 
 
-@router.delete("/contacts/{contact_id}/tags/{tag}", response_model=Contact,
-               responses=problems(404), summary="Remove one tag from a contact")
-async def remove_tag(request: Request, principal: ContactsWrite, contact_id: UUID,
-                     tag: str) -> Response:
+@router.delete(
+    "/contacts/{contact_id}/tags/{tag}",
+    response_model=Contact,
+    responses=problems(404),
+    summary="Remove one tag from a contact",
+)
+async def remove_tag(
+    request: Request, principal: ContactsWrite, contact_id: UUID, tag: str
+) -> Response:
     async with uow(request, write=True) as conn:
-        row = await service.remove_tag(conn, principal, contact_id, tag,
-                                       default_region=settings(request).default_region)
+        row = await service.remove_tag(
+            conn, principal, contact_id, tag, default_region=settings(request).default_region
+        )
     return _one(row)
 
 
-@router.get("/tags", response_model=TagPage, responses=problems(400), tags=["tags"],
-            summary="Tags of the tenant with live-contact counts, by name")
-async def list_tags(request: Request, principal: ContactsRead,
-                    limit: Annotated[int | None, Query(description="1..100, default 50")] = None,
-                    cursor: str | None = None) -> Response:
+@router.get(
+    "/tags",
+    response_model=TagPage,
+    responses=problems(400),
+    tags=["tags"],
+    summary="Tags of the tenant with live-contact counts, by name",
+)
+async def list_tags(
+    request: Request,
+    principal: ContactsRead,
+    limit: Annotated[int | None, Query(description="1..100, default 50")] = None,
+    cursor: str | None = None,
+) -> Response:
     paging = page_request(limit, cursor, None, None, cursors=cursors(request), kind="tags")
-    after = str(paging.cursor[0]) if paging.cursor else None
     async with uow(request, write=False) as conn:
-        rows = await ContactRepository(conn, principal.tenant_id).tag_counts(after, paging.limit + 1)
-    has_more = len(rows) > paging.limit
-    rows = rows[: paging.limit]
-    next_cursor = cursors(request).encode("tags", [rows[-1][0]]) if has_more else None
-    data = [TagCount(tag=t, count=n).model_dump() for t, n in rows]
-    return JSONBody(envelope(data, has_more, next_cursor))
-
-
-__all__ = ["SORTS", "router", "rfc3339"]
+        result = await service.tag_counts(conn, principal, paging=paging, cursors=cursors(request))
+    return _page(result, dict)

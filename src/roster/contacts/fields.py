@@ -7,6 +7,7 @@ all pass through it, so they cannot drift apart. It collects every bad field bef
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from roster.contacts import normalize
@@ -16,18 +17,42 @@ from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS
 T = TypeVar("T")
 
 # Plain text fields: trimmed, at most 255 characters, empty reads as null.
-TEXT_FIELDS = ("first_name", "last_name", "external_id", "company", "job_title", "status",
-               "suppressed_reason")
+TEXT_FIELDS = (
+    "first_name",
+    "last_name",
+    "external_id",
+    "company",
+    "job_title",
+    "status",
+    "suppressed_reason",
+)
 # Fields that may not be set to null (they have a value on every contact).
 NOT_NULL = ("source", "tags", "custom_fields", "handles", "preferences", "suppressed")
 IDENTITY = ("phone", "email", "external_id")
 
 # Every column a client's write can change, in a stable order.
 WRITABLE_COLUMNS = (
-    "first_name", "last_name", "name", "name_set", "phone", "email", "email_key", "external_id",
-    "company", "job_title", "status", "country", "language", "avatar_url", "source", "tags",
-    "custom_fields", *(f"handle_{ch}" for ch in HANDLE_CHANNELS),
-    *(f"pref_{ch}" for ch in PREFERENCE_CHANNELS), "suppressed", "suppressed_reason",
+    "first_name",
+    "last_name",
+    "name",
+    "name_set",
+    "phone",
+    "email",
+    "email_key",
+    "external_id",
+    "company",
+    "job_title",
+    "status",
+    "country",
+    "language",
+    "avatar_url",
+    "source",
+    "tags",
+    "custom_fields",
+    *(f"handle_{ch}" for ch in HANDLE_CHANNELS),
+    *(f"pref_{ch}" for ch in PREFERENCE_CHANNELS),
+    "suppressed",
+    "suppressed_reason",
 )
 
 
@@ -47,9 +72,12 @@ def apply(current: dict[str, Any], patch: dict[str, Any], default_region: str) -
     errors: list[FieldProblem] = []
     new = {key: current.get(key) for key in WRITABLE_COLUMNS}
 
-    def check(field: str, rule: Callable[[], T]) -> T | None:
+    def rule(field: str, normalizer: Callable[..., T], raw: Any, *args: Any) -> T | None:
+        """``normalizer(raw, *args)``; null stays null; a ValueError becomes a field problem."""
+        if raw is None:
+            return None
         try:
-            return rule()
+            return normalizer(raw, *args)
         except ValueError as exc:
             errors.append(FieldProblem(field, str(exc)))
             return None
@@ -57,50 +85,37 @@ def apply(current: dict[str, Any], patch: dict[str, Any], default_region: str) -
     for field in NOT_NULL:
         if field in patch and patch[field] is None:
             errors.append(FieldProblem(field, "must not be null"))
-            patch = {k: v for k, v in patch.items() if k != field}
+    patch = {k: v for k, v in patch.items() if not (k in NOT_NULL and v is None)}
 
     if "country" in patch:
-        raw = patch["country"]
-        new["country"] = None if raw is None else check("country", lambda: normalize.normalize_country(raw))
+        new["country"] = rule("country", normalize.normalize_country, patch["country"])
     region = new["country"] or default_region
-
     for field in TEXT_FIELDS:
         if field in patch:
-            raw = patch[field]
-            new[field] = check(field, lambda raw=raw: normalize.normalize_text(raw))
+            new[field] = rule(field, normalize.normalize_text, patch[field])
     if "source" in patch:
-        source = check("source", lambda: normalize.normalize_text(patch["source"]))
-        new["source"] = source or "api"
+        new["source"] = rule("source", normalize.normalize_text, patch["source"]) or "api"
     if "name" in patch:
-        new["name"] = check("name", lambda: normalize.normalize_text(patch["name"]))
+        new["name"] = rule("name", normalize.normalize_text, patch["name"])
         new["name_set"] = new["name"] is not None
     if "phone" in patch:
-        raw = patch["phone"]
-        new["phone"] = None if raw is None else check("phone", lambda: normalize.normalize_phone(raw, region))
+        new["phone"] = rule("phone", normalize.normalize_phone, patch["phone"], region)
     if "email" in patch:
-        raw = patch["email"]
-        pair = None if raw is None else check("email", lambda: normalize.normalize_email(raw))
-        new["email"], new["email_key"] = pair if pair else (None, None)
+        pair = rule("email", normalize.normalize_email, patch["email"])
+        new["email"], new["email_key"] = pair or (None, None)
     if "language" in patch:
-        raw = patch["language"]
-        new["language"] = None if raw is None else check("language", lambda: normalize.normalize_language(raw))
+        new["language"] = rule("language", normalize.normalize_language, patch["language"])
     if "avatar_url" in patch:
-        raw = patch["avatar_url"]
-        new["avatar_url"] = None if raw is None else check("avatar_url", lambda: normalize.normalize_url(raw))
+        new["avatar_url"] = rule("avatar_url", normalize.normalize_url, patch["avatar_url"])
     if "tags" in patch:
-        new["tags"] = check("tags", lambda: normalize.normalize_tags(patch["tags"])) or []
+        new["tags"] = rule("tags", normalize.normalize_tags, patch["tags"]) or []
     if "custom_fields" in patch:
         merged = normalize.merge_custom_fields(new["custom_fields"] or {}, patch["custom_fields"])
-        try:
-            normalize.check_custom_fields(merged)
+        if rule("custom_fields", _checked, merged) is not None:
             new["custom_fields"] = merged
-        except ValueError as exc:
-            errors.append(FieldProblem("custom_fields", str(exc)))
     for channel, raw in (patch.get("handles") or {}).items():
-        field = f"handles.{channel}"
-        new[f"handle_{channel}"] = None if raw is None else check(
-            field, lambda ch=channel, raw=raw: normalize.normalize_handle(ch, raw, region)
-        )
+        handle = partial(normalize.normalize_handle, channel)
+        new[f"handle_{channel}"] = rule(f"handles.{channel}", handle, raw, region)
     for channel, state in (patch.get("preferences") or {}).items():
         new[f"pref_{channel}"] = state
     if "suppressed" in patch:
@@ -112,10 +127,17 @@ def apply(current: dict[str, Any], patch: dict[str, Any], default_region: str) -
     if new["country"] is None and new["phone"]:
         new["country"] = normalize.phone_region(new["phone"])
     if not errors and not any(new[f] for f in IDENTITY):
-        errors.append(FieldProblem("phone", "a contact needs at least one of phone, email, external_id"))
+        errors.append(
+            FieldProblem("phone", "a contact needs at least one of phone, email, external_id")
+        )
     if errors:
         raise ValidationFailed(errors)
     return new
+
+
+def _checked(fields: dict[str, Any]) -> dict[str, Any]:
+    normalize.check_custom_fields(fields)
+    return fields
 
 
 def changed(current: dict[str, Any], new: dict[str, Any]) -> list[str]:

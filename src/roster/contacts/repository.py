@@ -118,8 +118,10 @@ class ContactRepository(TenantRepository):
             query = query.where(live)
         if after is not None:
             bound = tuple_(key, c.id)
-            marker = tuple_(bindparam(None, after[0], type_=key.type),
-                            bindparam(None, after[1], type_=c.id.type))
+            marker = tuple_(
+                bindparam(None, after[0], type_=key.type),
+                bindparam(None, after[1], type_=c.id.type),
+            )
             query = query.where(bound < marker if descending else bound > marker)
         order = (key.desc(), c.id.desc()) if descending else (key.asc(), c.id.asc())
         query = query.order_by(*order).limit(limit)

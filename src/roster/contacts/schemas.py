@@ -28,10 +28,14 @@ class ContactWrite(BaseModel):
 
     first_name: str | None = Field(default=None, max_length=1024)
     last_name: str | None = Field(default=None, max_length=1024)
-    name: str | None = Field(default=None, max_length=1024, description="Display name; "
-                             "when not given it reads as first_name + ' ' + last_name")
-    phone: str | None = Field(default=None, max_length=1024,
-                              description="Any common format; stored as E.164")
+    name: str | None = Field(
+        default=None,
+        max_length=1024,
+        description="Display name; when not given it reads as first_name + ' ' + last_name",
+    )
+    phone: str | None = Field(
+        default=None, max_length=1024, description="Any common format; stored as E.164"
+    )
     email: str | None = Field(default=None, max_length=1024)
     external_id: str | None = Field(default=None, max_length=1024)
     company: str | None = Field(default=None, max_length=1024)

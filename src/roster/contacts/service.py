@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +19,7 @@ from roster.errors import (
     ValidationFailed,
 )
 from roster.kit.ids import uuid7
+from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
 from roster.kit.timeutil import utcnow
 
 Row = dict[str, Any]
@@ -61,8 +63,14 @@ async def create(
 
 async def _insert(repo: ContactRepository, values: Row) -> Row:
     now = utcnow()
-    row = {**values, "id": uuid7(), "created_at": now, "updated_at": now, "version": 1,
-           "deleted_at": None}
+    row = {
+        **values,
+        "id": uuid7(),
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+        "deleted_at": None,
+    }
     for _ in range(_RETRIES):
         if await repo.add(row):
             await repo.replace_tags(row["id"], [], row["tags"])
@@ -73,8 +81,9 @@ async def _insert(repo: ContactRepository, values: Row) -> Row:
     raise Conflict("phone", None, "an identifier is being written concurrently; retry")
 
 
-async def get(conn: AsyncConnection, principal: Principal, contact_id: UUID, *,
-              include_deleted: bool = False) -> Row:
+async def get(
+    conn: AsyncConnection, principal: Principal, contact_id: UUID, *, include_deleted: bool = False
+) -> Row:
     row = await _repo(conn, principal).get(contact_id, include_deleted=include_deleted)
     if row is None:
         raise NotFound("no such contact")
@@ -114,8 +123,9 @@ async def _write(repo: ContactRepository, current: Row, new: Row) -> Row:
     return {**current, **values}
 
 
-async def archive(conn: AsyncConnection, principal: Principal, contact_id: UUID, *,
-                  if_match: str | None = None) -> None:
+async def archive(
+    conn: AsyncConnection, principal: Principal, contact_id: UUID, *, if_match: str | None = None
+) -> None:
     repo = _repo(conn, principal)
     current = await repo.get(contact_id, include_deleted=True, for_update=True)
     if current is None:
@@ -124,8 +134,11 @@ async def archive(conn: AsyncConnection, principal: Principal, contact_id: UUID,
     if current["deleted_at"] is not None:
         return  # archiving twice is not an error and changes nothing
     now = utcnow()
-    await repo.change(contact_id, current["version"],
-                      {"deleted_at": now, "updated_at": now, "version": current["version"] + 1})
+    await repo.change(
+        contact_id,
+        current["version"],
+        {"deleted_at": now, "updated_at": now, "version": current["version"] + 1},
+    )
 
 
 async def restore(conn: AsyncConnection, principal: Principal, contact_id: UUID) -> Row:
@@ -174,8 +187,16 @@ async def upsert(
             if current is None:
                 continue
             return await _write(repo, current, fields.apply(current, data, region)), False
-        if await repo.add({**candidate, "id": uuid7(), "created_at": (now := utcnow()),
-                           "updated_at": now, "version": 1, "deleted_at": None}):
+        if await repo.add(
+            {
+                **candidate,
+                "id": uuid7(),
+                "created_at": (now := utcnow()),
+                "updated_at": now,
+                "version": 1,
+                "deleted_at": None,
+            }
+        ):
             row = await repo.find_live(column, candidate[column])
             assert row is not None
             await repo.replace_tags(row["id"], [], row["tags"])
@@ -196,11 +217,19 @@ async def lookup(
     handle: str | None,
     default_region: str,
 ) -> Row:
-    given = {k: v for k, v in (("phone", phone), ("email", email), ("external_id", external_id),
-                               ("handle", handle)) if v is not None}
+    given = {
+        k: v
+        for k, v in (
+            ("phone", phone),
+            ("email", email),
+            ("external_id", external_id),
+            ("handle", handle),
+        )
+        if v is not None
+    }
     if len(given) != 1:
         raise InvalidRequest("give exactly one of phone, email, external_id, handle")
-    (kind, raw), = given.items()
+    ((kind, raw),) = given.items()
     region = _region(principal, default_region)
     try:
         if kind == "phone":
@@ -222,8 +251,14 @@ async def lookup(
     return row
 
 
-async def add_tags(conn: AsyncConnection, principal: Principal, contact_id: UUID,
-                   tags: list[str], *, default_region: str) -> Row:
+async def add_tags(
+    conn: AsyncConnection,
+    principal: Principal,
+    contact_id: UUID,
+    tags: list[str],
+    *,
+    default_region: str,
+) -> Row:
     repo = _repo(conn, principal)
     current = await repo.get(contact_id, for_update=True)
     if current is None:
@@ -233,8 +268,9 @@ async def add_tags(conn: AsyncConnection, principal: Principal, contact_id: UUID
     return await _write(repo, current, new)
 
 
-async def remove_tag(conn: AsyncConnection, principal: Principal, contact_id: UUID, tag: str,
-                     *, default_region: str) -> Row:
+async def remove_tag(
+    conn: AsyncConnection, principal: Principal, contact_id: UUID, tag: str, *, default_region: str
+) -> Row:
     repo = _repo(conn, principal)
     current = await repo.get(contact_id, for_update=True)
     if current is None:
@@ -242,3 +278,57 @@ async def remove_tag(conn: AsyncConnection, principal: Principal, contact_id: UU
     kept = [t for t in current["tags"] if t != tag.strip()]
     new = fields.apply(current, {"tags": kept}, _region(principal, default_region))
     return await _write(repo, current, new)
+
+
+def _sort_key(sort: str, row: Row) -> list[Any]:
+    field = sort.lstrip("-")
+    key = (row["name"] or "").lower() if field == "name" else row[field].isoformat()
+    return [key, str(row["id"])]
+
+
+def _decode_key(sort: str, key: list[Any]) -> list[Any]:
+    try:
+        first = key[0] if sort.lstrip("-") == "name" else datetime.fromisoformat(key[0])
+        return [first, UUID(key[1])]
+    except (TypeError, ValueError, IndexError):
+        raise InvalidRequest("cursor is not valid") from None
+
+
+async def list_page(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    sort: str,
+    paging: PageRequest,
+    cursors: Cursors,
+    include_deleted: bool = False,
+    include_total: bool = False,
+) -> Page:
+    repo = _repo(conn, principal)
+    rows = await repo.page(
+        sort=sort,
+        after=_decode_key(sort, paging.cursor) if paging.cursor is not None else None,
+        offset=paging.offset,
+        limit=paging.limit + 1,
+        include_deleted=include_deleted,
+    )
+    total = await repo.count(include_deleted=include_deleted) if include_total else None
+    return keyset_page(
+        rows,
+        paging.limit,
+        key_of=lambda r: _sort_key(sort, r),
+        cursors=cursors,
+        kind=f"contacts:{sort}",
+        total=total,
+    )
+
+
+async def tag_counts(
+    conn: AsyncConnection, principal: Principal, *, paging: PageRequest, cursors: Cursors
+) -> Page:
+    after = str(paging.cursor[0]) if paging.cursor else None
+    rows = await _repo(conn, principal).tag_counts(after, paging.limit + 1)
+    data = [{"tag": tag, "count": count} for tag, count in rows]
+    return keyset_page(
+        data, paging.limit, key_of=lambda r: [r["tag"]], cursors=cursors, kind="tags"
+    )

@@ -33,7 +33,9 @@ SQLITE_PRAGMAS = (
 )
 
 
-def create_engine(url: str, *, pool_size: int = 10, statement_timeout_ms: int = 10_000) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, statement_timeout_ms: int = 10_000
+) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
         _configure_sqlite(engine)
@@ -123,7 +125,7 @@ async def transaction(engine: AsyncEngine, *, write: bool) -> AsyncIterator[Asyn
                 await conn.execution_options(roster_write=True)
             async with conn.begin():
                 yield conn
-    except (DBAPIError, PoolTimeout, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, DBAPIError, PoolTimeout, OSError) as exc:
         if is_unavailable(exc):
             raise Unavailable("the database is not reachable; retry shortly") from exc
         raise

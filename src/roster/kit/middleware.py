@@ -24,8 +24,14 @@ class _TooLarge(Exception):
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, upload_paths: tuple[str, ...] = (),
-                 max_upload_bytes: int = 0):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        upload_paths: tuple[str, ...] = (),
+        max_upload_bytes: int = 0,
+    ):
         self.app = app
         self.max_body = max_body_bytes
         self.upload_paths = upload_paths
@@ -48,8 +54,11 @@ class RequestContext:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid)]
             await send(message)
 
-        limit = self.max_upload if scope["path"].startswith(self.upload_paths) and \
-            self.upload_paths else self.max_body
+        limit = (
+            self.max_upload
+            if scope["path"].startswith(self.upload_paths) and self.upload_paths
+            else self.max_body
+        )
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await _too_large(send_with_id, limit)
@@ -83,11 +92,18 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def _too_large(send: Any, limit: int) -> None:
-    body = orjson.dumps(problem_body(413, "payload_too_large",
-                                     f"the body is larger than {limit} bytes"))
-    await send({"type": "http.response.start", "status": 413, "headers": [
-        (b"content-type", b"application/problem+json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-    ]})
+    body = orjson.dumps(
+        problem_body(413, "payload_too_large", f"the body is larger than {limit} bytes")
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

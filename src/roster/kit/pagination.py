@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,14 +54,24 @@ class Cursors:
         return key
 
 
-def page_request(limit: int | None, cursor: str | None, offset: int | None, page: int | None,
-                 *, cursors: Cursors, kind: str) -> PageRequest:
+def page_request(
+    limit: int | None,
+    cursor: str | None,
+    offset: int | None,
+    page: int | None,
+    *,
+    cursors: Cursors,
+    kind: str,
+) -> PageRequest:
     """Check the pagination parameters (400 when out of range) and decode the cursor."""
     size = DEFAULT_LIMIT if limit is None else limit
     if not 1 <= size <= MAX_LIMIT:
         raise InvalidRequest(f"limit must be between 1 and {MAX_LIMIT}")
-    given = [name for name, value in (("cursor", cursor), ("offset", offset), ("page", page))
-             if value is not None]
+    given = [
+        name
+        for name, value in (("cursor", cursor), ("offset", offset), ("page", page))
+        if value is not None
+    ]
     if len(given) > 1:
         raise InvalidRequest(f"give only one of {', '.join(given)}")
     if offset is not None and offset < 0:
@@ -76,9 +87,34 @@ def page_request(limit: int | None, cursor: str | None, offset: int | None, page
     )
 
 
-def envelope(data: list[Any], has_more: bool, next_cursor: str | None,
-             total: int | None = None) -> dict[str, Any]:
+def envelope(
+    data: list[Any], has_more: bool, next_cursor: str | None, total: int | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"data": data, "has_more": has_more, "next_cursor": next_cursor}
     if total is not None:
         body["total"] = total
     return body
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Any]
+    has_more: bool
+    next_cursor: str | None
+    total: int | None = None
+
+
+def keyset_page(
+    rows: list[Any],
+    limit: int,
+    *,
+    key_of: Callable[[Any], list[Any]],
+    cursors: Cursors,
+    kind: str,
+    total: int | None = None,
+) -> Page:
+    """Trim a ``limit + 1`` fetch to one page and sign the key of its last row."""
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    token = cursors.encode(kind, key_of(rows[-1])) if has_more and rows else None
+    return Page(rows=rows, has_more=has_more, next_cursor=token, total=total)

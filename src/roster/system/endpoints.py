@@ -33,12 +33,18 @@ async def readyz(request: Request) -> Response:
     return JSONBody({"status": "ready"})
 
 
-@router.get("/problems/{code}", response_class=HTMLResponse, summary="What a problem type means",
-            responses={404: {}})
+@router.get(
+    "/problems/{code}",
+    response_class=HTMLResponse,
+    summary="What a problem type means",
+    responses={404: {}},
+)
 async def problem_page(code: str) -> Response:
     if code not in PAGES:
         raise NotFound("no such problem type")
     status, text_ = PAGES[code]
-    body = (f"<!doctype html><title>{code}</title><h1>{status} {html.escape(code)}</h1>"
-            f"<p>{html.escape(text_)}</p>")
+    body = (
+        f"<!doctype html><title>{code}</title><h1>{status} {html.escape(code)}</h1>"
+        f"<p>{html.escape(text_)}</p>"
+    )
     return HTMLResponse(body)

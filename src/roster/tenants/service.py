@@ -17,7 +17,7 @@ from roster.kit.ids import uuid7
 from roster.kit.timeutil import utcnow
 from roster.tenants import keys, repository
 
-SECRET_SETTING = "secret_key"
+SECRET_SETTING = "secret_key"  # noqa: S105 - the name of a setting, not a secret
 BOOTSTRAP_SETTING = "bootstrap_tenant"
 
 

@@ -1,0 +1,47 @@
+# The README's two commands are `make serve` and `make test`; each installs what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: serve test lint format bench lock clean
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Roster needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+## Start Roster on embedded SQLite (./var/roster.db); prints an admin key on first start.
+serve: $(STAMP)
+	$(BIN)/roster serve
+
+## Run the whole test suite: every database test on SQLite and on PostgreSQL.
+test: $(STAMP)
+	$(BIN)/pytest $(ARGS)
+
+## ruff (lint + format check) and mypy --strict on src/.
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+## Benchmarks (never part of the test suite); ARGS="--small" for 100k contacts.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(ARGS)
+
+## Re-resolve dependencies from pyproject.toml into requirements/lock.txt.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet -e '.[dev]' setuptools wheel
+	(echo "# Exact versions of every runtime and development dependency; 'make lock' rewrites it."; \
+	 .venv-lock/bin/pip freeze --exclude-editable | grep -vi '^roster') > requirements/lock.txt
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache
