@@ -106,7 +106,7 @@ def keys_create(
             )
         )
     else:
-        console.print(f"key {created.key} (scopes: {' '.join(created.scopes)}) — shown once")
+        typer.echo(f"{created.key}  (scopes: {' '.join(created.scopes)}; shown once)")
 
 
 @app.command()
@@ -123,19 +123,20 @@ def serve(
     settings = Settings()
     created = _run(settings, tenants.bootstrap)
     base = f"http://{settings.host}:{settings.port}"
+    # Plain echo, not rich: the key and the curl line must never be wrapped or styled.
     if created is not None:
-        console.print(
-            f"[bold]Created tenant {created.tenant_id} and an admin API key "
-            f"(shown once, keep it):[/bold]\n  {created.key}\n"
-            f"Try it:\n  curl -H 'Authorization: Bearer {created.key}' "
-            f"{base}/v1/contacts"
+        typer.echo(
+            f"Created tenant {created.tenant_id} and an admin API key (shown once, keep it):\n"
+            f"  {created.key}\n"
+            f"Try it:\n"
+            f"  curl -H 'Authorization: Bearer {created.key}' {base}/v1/contacts"
         )
     else:
-        console.print(
-            "Using the existing database; create more keys with "
+        typer.echo(
+            "Using the existing database and its keys; create another key with "
             "'roster keys create --tenant <id> --scopes admin'."
         )
-    console.print(f"Roster listening on {base}  (API docs: {base}/docs)")
+    typer.echo(f"Roster listening on {base} (API docs: {base}/docs)")
 
     import uvicorn
 

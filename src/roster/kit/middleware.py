@@ -45,42 +45,51 @@ class RequestContext:
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         rid = request_id.encode()
+        limit = (
+            self.max_upload
+            if self.upload_paths and scope["path"].startswith(self.upload_paths)
+            else self.max_body
+        )
         started = False
+        exceeded = False
 
         async def send_with_id(message: Message) -> None:
             nonlocal started
+            if exceeded:
+                # The framework turns a failed body read into its own 400; what the client
+                # must see is the 413, so the app's response is replaced.
+                if not started:
+                    started = True
+                    await _too_large(send, limit, rid)
+                return
             if message["type"] == "http.response.start":
                 started = True
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid)]
             await send(message)
 
-        limit = (
-            self.max_upload
-            if scope["path"].startswith(self.upload_paths) and self.upload_paths
-            else self.max_body
-        )
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await _too_large(send_with_id, limit)
+            await _too_large(send, limit, rid)
             return
 
         seen = 0
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    exceeded = True
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, counting_receive, send_with_id)
         except _TooLarge:
-            if started:
-                raise
-            await _too_large(send_with_id, limit)
+            if not started:
+                started = True
+                await _too_large(send, limit, rid)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -91,7 +100,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _too_large(send: Any, limit: int) -> None:
+async def _too_large(send: Any, limit: int, request_id: bytes) -> None:
     body = orjson.dumps(
         problem_body(413, "payload_too_large", f"the body is larger than {limit} bytes")
     )
