@@ -209,6 +209,8 @@ def test_normalize_country_rejects(bad: str) -> None:
         ("zh_HANS", "zh-Hans"),
         ("es-419", "es-419"),
         ("fil", "fil"),
+        ("eng", "en"),
+        ("por-BR", "pt-BR"),
         ("sl-rozaj", "sl-rozaj"),
         ("de-CH-1996", "de-CH-1996"),
         ("sr-latn-RS", "sr-Latn-RS"),

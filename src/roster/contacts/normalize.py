@@ -60,15 +60,18 @@ def _country_codes() -> frozenset[str]:
 
 
 @functools.cache
-def _language_codes() -> frozenset[str]:
-    """ISO 639 alpha-2 and alpha-3 codes (lower case), loaded on first use."""
-    codes: set[str] = set()
+def _language_codes() -> dict[str, str]:
+    """ISO 639 alpha-2 and alpha-3 codes (lower case) → the code BCP 47 uses for them: the
+    two-letter code where one exists ("eng" → "en"), so one language has one spelling."""
+    codes: dict[str, str] = {}
     for language in pycountry.languages:
-        for attribute in ("alpha_2", "alpha_3"):
-            code = getattr(language, attribute, None)
-            if isinstance(code, str):
-                codes.add(code.lower())
-    return frozenset(codes)
+        alpha_2 = getattr(language, "alpha_2", None)
+        alpha_3 = getattr(language, "alpha_3", None)
+        shortest = alpha_2 if isinstance(alpha_2, str) else alpha_3
+        for code in (alpha_2, alpha_3):
+            if isinstance(code, str) and isinstance(shortest, str):
+                codes[code.lower()] = shortest.lower()
+    return codes
 
 
 def normalize_phone(raw: str, region: str | None) -> str:
@@ -158,7 +161,7 @@ def normalize_language(raw: str) -> str:
     language = match["language"].lower()
     if language not in _language_codes():
         raise ValueError(f"unknown language {_preview(language)}")
-    parts = [language]
+    parts = [_language_codes()[language]]
     if match["script"]:
         parts.append(match["script"].title())
     if region := match["region"]:
