@@ -40,7 +40,7 @@ lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet -e '.[dev]' setuptools wheel
 	(echo "# Exact versions of every runtime and development dependency; 'make lock' rewrites it."; \
-	 .venv-lock/bin/pip freeze --exclude-editable | grep -vi '^roster') > requirements/lock.txt
+	 .venv-lock/bin/pip freeze --all --exclude-editable | grep -viE '^(roster|pip)==') > requirements/lock.txt
 	rm -rf .venv-lock
 
 clean:
