@@ -10,17 +10,20 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from roster import handlers
+from roster.apikeys.endpoints import router as apikeys_router
+from roster.auth.jwt import JwtVerifier
 from roster.config import Settings
 from roster.contacts.endpoints import router as contacts_router
 from roster.kit.db import create_engine, transaction
 from roster.kit.middleware import RequestContext
 from roster.kit.pagination import Cursors
+from roster.kit.ratelimit import RateLimitHeaders, make_limiter
 from roster.system.endpoints import router as system_router
 from roster.tenants.service import instance_secret
 
 DESCRIPTION = """Roster: a self-hosted contacts service for messaging platforms.
 
-Authenticate with `Authorization: Bearer <API key>`. Every non-2xx response is
+Authenticate with `Authorization: Bearer <API key or JWT>`. Every non-2xx response is
 `application/problem+json` (RFC 9457); `type` links to a page explaining the `code`."""
 
 
@@ -40,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.limiter.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -52,9 +56,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
+    app.state.jwt = JwtVerifier.from_settings(settings)
+    app.state.limiter = make_limiter(settings.redis_url)
     handlers.install(app)
     app.include_router(system_router)
     app.include_router(contacts_router)
+    app.include_router(apikeys_router)
+    app.add_middleware(RateLimitHeaders)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
