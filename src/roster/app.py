@@ -15,6 +15,8 @@ from roster.auth.jwt import JwtVerifier
 from roster.config import Settings
 from roster.contacts.endpoints import router as contacts_router
 from roster.kit.db import create_engine, transaction
+from roster.kit.idempotency import Idempotency, sweep
+from roster.kit.jsonguard import JsonDepthLimit
 from roster.kit.middleware import RequestContext
 from roster.kit.pagination import Cursors
 from roster.kit.ratelimit import RateLimitHeaders, make_limiter
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         async with transaction(engine, write=True) as conn:
             app.state.cursors = Cursors(await instance_secret(conn))
+        await sweep(engine, settings.idempotency_ttl)
         try:
             yield
         finally:
@@ -62,6 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system_router)
     app.include_router(contacts_router)
     app.include_router(apikeys_router)
+    # Outermost last: RequestContext (request id, body size) → RateLimitHeaders →
+    # JsonDepthLimit → Idempotency → the routes.
+    app.add_middleware(Idempotency, ttl_seconds=settings.idempotency_ttl)
+    app.add_middleware(JsonDepthLimit, max_depth=settings.max_json_depth)
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
