@@ -71,3 +71,11 @@ async def test_default_limit_headers(client) -> None:  # type: ignore[no-untyped
     r = await client.get("/v1/contacts")
     assert r.headers["ratelimit-policy"] == '"default";q=600;w=60'
     assert _STATE.match(r.headers["ratelimit"]).group(1) == "599"  # type: ignore[union-attr]
+
+
+async def test_redis_unreachable_falls_back_to_process_counters(env: Env) -> None:
+    async with app_with(env, rate_limit="2/minute", redis_url="redis://127.0.0.1:1/0") as app:
+        _, key = await env.tenant()
+        async with client_for(app, key) as http:
+            statuses = [(await http.get("/v1/contacts")).status_code for _ in range(3)]
+            assert statuses == [200, 200, 429]
