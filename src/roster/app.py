@@ -18,6 +18,8 @@ from roster.kit.db import create_engine, transaction
 from roster.kit.idempotency import Idempotency, sweep
 from roster.kit.jsonguard import JsonDepthLimit
 from roster.kit.middleware import RequestContext
+from roster.kit.observability import Metrics, Observability
+from roster.kit.observability import router as metrics_router
 from roster.kit.pagination import Cursors
 from roster.kit.ratelimit import RateLimitHeaders, make_limiter
 from roster.system.endpoints import router as system_router
@@ -61,16 +63,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.jwt = JwtVerifier.from_settings(settings)
     app.state.limiter = make_limiter(settings.redis_url)
+    app.state.metrics = Metrics(app.state)
     handlers.install(app)
     app.include_router(system_router)
     app.include_router(contacts_router)
     app.include_router(apikeys_router)
-    # Outermost last: RequestContext (request id, body size) → RateLimitHeaders →
-    # JsonDepthLimit → Idempotency → the routes.
+    app.include_router(metrics_router)
+    # Outermost last: Observability (access log, metrics) → RequestContext (request id,
+    # body size) → RateLimitHeaders → JsonDepthLimit → Idempotency → the routes.
     app.add_middleware(Idempotency, ttl_seconds=settings.idempotency_ttl)
     app.add_middleware(JsonDepthLimit, max_depth=settings.max_json_depth)
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(Observability, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

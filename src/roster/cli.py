@@ -159,6 +159,8 @@ def serve(
 
     import uvicorn
 
+    from roster.kit.observability import log_config
+
     uvicorn.run(
         "roster.app:create_app",
         factory=True,
@@ -167,6 +169,7 @@ def serve(
         workers=settings.workers,
         log_level=settings.log_level,
         access_log=False,
+        log_config=log_config(settings.log_level),
         server_header=False,
     )
 
