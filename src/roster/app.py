@@ -14,6 +14,7 @@ from roster.apikeys.endpoints import router as apikeys_router
 from roster.auth.jwt import JwtVerifier
 from roster.config import Settings
 from roster.contacts.endpoints import router as contacts_router
+from roster.kit import idempotency, ratelimit
 from roster.kit.db import create_engine, transaction
 from roster.kit.idempotency import Idempotency, sweep
 from roster.kit.jsonguard import JsonDepthLimit
@@ -93,5 +94,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 content = response.get("content", {})
                 if status.isdigit() and int(status) >= 400 and "application/json" in content:
                     content["application/problem+json"] = content.pop("application/json")
+    idempotency.document(schema)
+    ratelimit.document(schema)
     app.openapi_schema = schema
     return schema

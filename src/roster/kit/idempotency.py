@@ -342,3 +342,33 @@ class Idempotency:
                         await repo.drop(key)
             except Exception:  # the response is already sent; a retry will run again
                 log.exception("could not record the result of Idempotency-Key %r", key)
+
+
+def document(schema: dict[str, Any]) -> None:
+    """Declare the ``Idempotency-Key`` header and its 409/422 answers on every
+    authenticated POST of the OpenAPI document (the middleware is invisible to FastAPI)."""
+    header = {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "Makes the POST safe to retry: within the retention (default 24 h) "
+        "the same key with the same method, path and body replays the first response with "
+        "`Idempotent-Replayed: true`; keys are per tenant.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+    }
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for item in schema.get("paths", {}).values():
+        operation = item.get("post")
+        if not operation or not operation.get("security"):
+            continue
+        operation.setdefault("parameters", []).append(header)
+        responses = operation.setdefault("responses", {})
+        for status, text in (
+            ("409", "`idempotency_in_progress`: a request with this Idempotency-Key is running"),
+            ("422", "`idempotency_key_mismatch`: the key was used with a different request"),
+            ("400", "Malformed Idempotency-Key (1-255 visible ASCII characters)"),
+        ):
+            if status in responses:
+                responses[status]["description"] += f"; or {text}"
+            else:
+                responses[status] = {"description": text, "content": problem}

@@ -171,3 +171,36 @@ class RateLimitHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_limits)
+
+
+def document(schema: dict[str, Any]) -> None:
+    """Declare 429 and the RateLimit headers on every authenticated operation."""
+    limit_headers = {
+        "RateLimit-Policy": {
+            "description": 'Quota and window, e.g. `"default";q=600;w=60`',
+            "schema": {"type": "string"},
+        },
+        "RateLimit": {
+            "description": 'Requests left and seconds to reset, e.g. `"default";r=598;t=41`',
+            "schema": {"type": "string"},
+        },
+    }
+    too_many = {
+        "description": "`rate_limited`: over the credential's limit; retry after Retry-After",
+        "headers": {
+            "Retry-After": {"description": "Seconds", "schema": {"type": "integer"}},
+            **limit_headers,
+        },
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or not operation.get("security"):
+                continue
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("429", too_many)
+            for status, response in responses.items():
+                if status.startswith("2"):
+                    response.setdefault("headers", {}).update(limit_headers)
