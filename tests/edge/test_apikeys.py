@@ -151,3 +151,20 @@ async def test_pagination(client) -> None:  # type: ignore[no-untyped-def]
     assert names == ["test", "k0", "k1", "k2"]
     assert (await client.get("/v1/api-keys", params={"limit": 0})).status_code == 400
     assert (await client.get("/v1/api-keys", params={"cursor": "junk"})).status_code == 400
+
+
+async def test_revocation_is_immediate_on_another_process(env: Env) -> None:
+    """Two app instances on one database stand in for two server processes."""
+    from tests.edge.conftest import app_with, client_for
+
+    _, admin_key = await env.tenant()
+    async with app_with(env) as first, app_with(env) as second:
+        async with client_for(first, admin_key) as admin:
+            made = (
+                await admin.post("/v1/api-keys", json={"name": "n", "scopes": ["admin"]})
+            ).json()
+        async with client_for(second, made["key"]) as other:
+            assert (await other.get("/v1/contacts")).status_code == 200
+            async with client_for(first, admin_key) as admin:
+                assert (await admin.delete(f"/v1/api-keys/{made['id']}")).status_code == 204
+            assert (await other.get("/v1/contacts")).status_code == 401

@@ -85,3 +85,23 @@ async def test_pool_recovers_after_backends_are_terminated(env: Env) -> None:
         assert [r.status_code for r in results] == [200] * 8
         r = await http.post("/v1/contacts", json={"email": f"{uuid.uuid4().hex}@ex.com"})
         assert r.status_code == 201
+
+
+async def test_statement_timeout_is_503(env: Env) -> None:
+    """A query past the statement timeout is cancelled by PostgreSQL and reported as 503."""
+    if env.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no statement timeout")
+    from sqlalchemy import text
+
+    from roster.errors import Unavailable
+    from roster.kit.db import transaction
+
+    engine = create_engine(env.settings.url, pool_size=1, statement_timeout_ms=100)
+    try:
+        with pytest.raises(Unavailable):
+            async with transaction(engine, write=False) as conn:
+                await conn.execute(text("SELECT pg_sleep(2)"))
+        async with transaction(engine, write=False) as conn:
+            assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await engine.dispose()
