@@ -10,17 +10,25 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from roster import handlers
+from roster.apikeys.endpoints import router as apikeys_router
+from roster.auth.jwt import JwtVerifier
 from roster.config import Settings
 from roster.contacts.endpoints import router as contacts_router
+from roster.kit import idempotency, ratelimit
 from roster.kit.db import create_engine, transaction
+from roster.kit.idempotency import Idempotency, sweep
+from roster.kit.jsonguard import JsonDepthLimit
 from roster.kit.middleware import RequestContext
+from roster.kit.observability import Metrics, Observability
+from roster.kit.observability import router as metrics_router
 from roster.kit.pagination import Cursors
+from roster.kit.ratelimit import RateLimitHeaders, make_limiter
 from roster.system.endpoints import router as system_router
 from roster.tenants.service import instance_secret
 
 DESCRIPTION = """Roster: a self-hosted contacts service for messaging platforms.
 
-Authenticate with `Authorization: Bearer <API key>`. Every non-2xx response is
+Authenticate with `Authorization: Bearer <API key or JWT>`. Every non-2xx response is
 `application/problem+json` (RFC 9457); `type` links to a page explaining the `code`."""
 
 
@@ -37,9 +45,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         async with transaction(engine, write=True) as conn:
             app.state.cursors = Cursors(await instance_secret(conn))
+        await sweep(engine, settings.idempotency_ttl)
         try:
             yield
         finally:
+            await app.state.limiter.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -52,10 +62,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
+    app.state.jwt = JwtVerifier.from_settings(settings)
+    app.state.limiter = make_limiter(settings.redis_url)
+    app.state.metrics = Metrics(app.state)
     handlers.install(app)
     app.include_router(system_router)
     app.include_router(contacts_router)
+    app.include_router(apikeys_router)
+    app.include_router(metrics_router)
+    # Outermost last: Observability (access log, metrics) → RequestContext (request id,
+    # body size) → RateLimitHeaders → JsonDepthLimit → Idempotency → the routes.
+    app.add_middleware(Idempotency, ttl_seconds=settings.idempotency_ttl)
+    app.add_middleware(JsonDepthLimit, max_depth=settings.max_json_depth)
+    app.add_middleware(RateLimitHeaders)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(Observability, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -78,5 +99,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components = schema.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
+    idempotency.document(schema)
+    ratelimit.document(schema)
     app.openapi_schema = schema
     return schema

@@ -110,6 +110,26 @@ def keys_create(
 
 
 @app.command()
+def sweep() -> None:
+    """Delete Idempotency-Key records older than the retention (ROSTER_IDEMPOTENCY_TTL)."""
+    from roster.kit.idempotency import sweep as sweep_keys
+
+    settings = Settings()
+
+    async def main() -> int:
+        engine = create_engine(settings.url, pool_size=1)
+        try:
+            await upgrade(engine)
+            return await sweep_keys(engine, settings.idempotency_ttl)
+        finally:
+            await engine.dispose()
+
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    console.print(f"deleted {asyncio.run(main())} expired idempotency keys")
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: ROSTER_HOST or 127.0.0.1")] = None,
     port: Annotated[int | None, typer.Option(help="Default: ROSTER_PORT or 8000")] = None,
@@ -140,6 +160,8 @@ def serve(
 
     import uvicorn
 
+    from roster.kit.observability import log_config
+
     uvicorn.run(
         "roster.app:create_app",
         factory=True,
@@ -148,6 +170,7 @@ def serve(
         workers=settings.workers,
         log_level=settings.log_level,
         access_log=False,
+        log_config=log_config(settings.log_level),
         server_header=False,
     )
 

@@ -37,10 +37,21 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 32 * 1024 * 1024
     max_upload_bytes: int = 1024 * 1024 * 1024
-    max_json_depth: int = 32
+    max_json_depth: int = Field(default=32, ge=1, le=512)
     rate_limit: str = "600/minute"
     db_pool_size: int = 10
     db_statement_timeout_ms: int = 10_000
+
+    # Edge: JWT, rate limits, idempotency, metrics (see docs/configuration.md, "Edge").
+    jwt_secret: str | None = Field(default=None, description="HS256 shared secret")
+    jwt_public_key: str | None = Field(default=None, description="PEM public key (RS256/ES256)")
+    jwt_jwks_file: Path | None = Field(default=None, description="JWKS file (RS256/ES256)")
+    jwt_issuer: str | None = Field(default=None, description="Required `iss` when set")
+    jwt_audience: str | None = Field(default=None, description="Required `aud` when set")
+    jwt_leeway_seconds: int = Field(default=0, ge=0, le=300)
+    redis_url: str | None = Field(default=None, description="Shared rate-limit counters")
+    metrics_token: str | None = Field(default=None, description="Bearer token for /metrics")
+    idempotency_ttl: int = Field(default=86_400, ge=60, description="Seconds a key is kept")
 
     @field_validator("default_region")
     @classmethod

@@ -11,20 +11,49 @@ from fastapi.security import HTTPBearer
 from roster.auth import scopes
 from roster.auth.principal import Principal, authenticate
 from roster.errors import Forbidden
+from roster.kit import ratelimit
 
 # Declares the bearer scheme in the OpenAPI document; the check itself is ours, so that
 # every failure is a problem+json 401 rather than the framework's own 403.
 _bearer = HTTPBearer(auto_error=False, description="An API key (rk_live_…) or a JWT")
 
 
+async def resolve(request: Request) -> Principal:
+    """Authenticate the request and count it against its credential's rate limit, once per
+    request (middleware that needs the tenant early calls this too; the result is kept in
+    ``request.state``). Raises Unauthorized (401) or RateLimited (429)."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        app_state = request.app.state
+        principal = await authenticate(
+            app_state.engine,
+            request.headers.get("authorization"),
+            getattr(app_state, "jwt", None),
+        )
+        request.state.principal = principal
+    state: ratelimit.RateState | None = getattr(request.state, "ratelimit", None)
+    if state is None:
+        limiter = getattr(request.app.state, "limiter", None)
+        if limiter is not None:
+            try:
+                state = await ratelimit.check(
+                    limiter,
+                    str(principal.credential_id),
+                    principal.rate_limit,
+                    request.app.state.settings.rate_limit,
+                )
+            except ratelimit.RateLimited as exc:
+                request.state.ratelimit = exc.state
+                raise
+            request.state.ratelimit = state
+    elif not state.allowed:
+        raise ratelimit.RateLimited(state)
+    return principal
+
+
 def require(scope: str) -> Callable[..., Awaitable[Principal]]:
     async def dependency(request: Request, _: object = Depends(_bearer)) -> Principal:
-        principal: Principal | None = getattr(request.state, "principal", None)
-        if principal is None:
-            principal = await authenticate(
-                request.app.state.engine, request.headers.get("authorization")
-            )
-            request.state.principal = principal
+        principal = await resolve(request)
         if scope not in principal.scopes:
             raise Forbidden(f"this credential lacks the scope {scope!r}")
         return principal

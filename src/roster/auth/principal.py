@@ -1,18 +1,33 @@
-"""Who is calling: the tenant, the scopes, and the credential that proved it."""
+"""Who is calling: the tenant, the scopes, and the credential that proved it.
+
+Every request re-reads its API key row (one indexed look-up), so revocation and expiry take
+effect at once on every server process; there is deliberately no credential cache.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roster.auth import scopes as scope_names
-from roster.errors import Unauthorized
+from roster.auth.jwt import JwtVerifier, looks_like_jwt
+from roster.errors import RosterError, Unauthorized
 from roster.kit.db import transaction
 from roster.kit.timeutil import utcnow
 from roster.tenants import keys
-from roster.tenants.repository import credential_by_hash
+from roster.tenants.repository import ApiKeyRepository, credential_by_hash, get_tenant
+
+log = logging.getLogger("roster.auth")
+
+# last_used_at is written at most once a minute per key (not a write per request).
+TOUCH_INTERVAL = timedelta(minutes=1)
+_touched: dict[UUID, float] = {}  # key id → monotonic time this process last wrote it
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +37,7 @@ class Principal:
     credential_id: UUID
     default_region: str | None = None
     rate_limit: str | None = None
+    kind: str = "api_key"
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -34,20 +50,66 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
-async def authenticate(engine: AsyncEngine, authorization: str | None) -> Principal:
+async def authenticate(
+    engine: AsyncEngine, authorization: str | None, jwt: JwtVerifier | None = None
+) -> Principal:
     token = bearer_token(authorization)
-    if not keys.looks_like_key(token):
-        raise Unauthorized("the credential is not valid")
+    if keys.looks_like_key(token):
+        return await _api_key(engine, token)
+    if jwt is not None and looks_like_jwt(token):
+        return await _jwt(engine, jwt, token)
+    raise Unauthorized("the credential is not valid")
+
+
+async def _api_key(engine: AsyncEngine, token: str) -> Principal:
     async with transaction(engine, write=False) as conn:
         row = await credential_by_hash(conn, keys.hash_key(token))
     if row is None or row["revoked_at"] is not None:
         raise Unauthorized("the credential is not valid")
-    if row["expires_at"] is not None and row["expires_at"] <= utcnow():
+    now = utcnow()
+    if row["expires_at"] is not None and row["expires_at"] <= now:
         raise Unauthorized("the credential has expired")
+    await _touch(engine, row, now)
     return Principal(
         tenant_id=row["tenant_id"],
         scopes=scope_names.expand(row["scopes"]),
         credential_id=row["id"],
         default_region=row["default_region"],
         rate_limit=row["rate_limit"],
+    )
+
+
+async def _touch(engine: AsyncEngine, row: dict[str, Any], now: Any) -> None:
+    """Record use when the stored last_used_at is over a minute old (checked against the
+    database value, so several processes together still write about once a minute)."""
+    last = row["last_used_at"]
+    if last is not None and now - last < TOUCH_INTERVAL:
+        return
+    mono = time.monotonic()
+    if mono - _touched.get(row["id"], -1e9) < TOUCH_INTERVAL.total_seconds():
+        return
+    if len(_touched) > 100_000:
+        _touched.clear()
+    _touched[row["id"]] = mono
+    try:
+        async with transaction(engine, write=True) as conn:
+            await ApiKeyRepository(conn, row["tenant_id"]).touch(
+                row["id"], now, now - TOUCH_INTERVAL
+            )
+    except RosterError as exc:  # bookkeeping only: never fail the request for it
+        log.warning("could not record API key use: %s", exc)
+
+
+async def _jwt(engine: AsyncEngine, verifier: JwtVerifier, token: str) -> Principal:
+    claims = verifier.verify(token)
+    async with transaction(engine, write=False) as conn:
+        tenant = await get_tenant(conn, claims.tenant_id)
+    if tenant is None:
+        raise Unauthorized("the token's tenant does not exist")
+    return Principal(
+        tenant_id=claims.tenant_id,
+        scopes=scope_names.expand(claims.scopes),
+        credential_id=claims.credential_id,
+        default_region=tenant["default_region"],
+        kind="jwt",
     )

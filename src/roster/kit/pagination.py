@@ -19,6 +19,7 @@ import orjson
 from roster.errors import InvalidRequest
 
 MAX_LIMIT = 100
+MAX_OFFSET = 1_000_000_000  # beyond any real table; keeps the value inside a 64-bit integer
 DEFAULT_LIMIT = 50
 _SIG_BYTES = 12
 
@@ -80,6 +81,8 @@ def page_request(
         raise InvalidRequest("page must be 1 or more")
     if page is not None:
         offset = (page - 1) * size
+    if offset is not None and offset > MAX_OFFSET:
+        raise InvalidRequest(f"offset (or page x limit) must be at most {MAX_OFFSET}")
     return PageRequest(
         limit=size,
         cursor=cursors.decode(kind, cursor) if cursor is not None else None,

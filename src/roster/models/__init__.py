@@ -2,6 +2,7 @@
 
 from roster.models.base import metadata
 from roster.models.contacts import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contact_tags, contacts
+from roster.models.idempotency import idempotency_keys
 from roster.models.tenants import api_keys, instance_settings, tenants
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "api_keys",
     "contact_tags",
     "contacts",
+    "idempotency_keys",
     "instance_settings",
     "metadata",
     "tenants",

@@ -41,6 +41,7 @@ async def credential_by_hash(conn: AsyncConnection, key_hash: str) -> dict[str, 
             api_keys.c.rate_limit,
             api_keys.c.expires_at,
             api_keys.c.revoked_at,
+            api_keys.c.last_used_at,
             tenants.c.default_region,
         )
         .join(tenants, tenants.c.id == api_keys.c.tenant_id)
@@ -68,6 +69,28 @@ class ApiKeyRepository(TenantRepository):
     async def list_all(self) -> list[dict[str, Any]]:
         rows = await self.conn.execute(self.select().order_by(api_keys.c.created_at))
         return [dict(r._mapping) for r in rows]
+
+    async def get(self, key_id: UUID) -> dict[str, Any] | None:
+        row = (await self.conn.execute(self.select().where(api_keys.c.id == key_id))).first()
+        return dict(row._mapping) if row else None
+
+    async def page(self, after: UUID | None, limit: int) -> list[dict[str, Any]]:
+        """Keys in creation order (ids are UUIDv7), ``limit`` of them after ``after``."""
+        query = self.select().order_by(api_keys.c.id).limit(limit)
+        if after is not None:
+            query = query.where(api_keys.c.id > after)
+        return [dict(r._mapping) for r in await self.conn.execute(query)]
+
+    async def touch(self, key_id: UUID, at: datetime, not_since: datetime) -> None:
+        """Set ``last_used_at`` unless another request already did so after ``not_since``."""
+        await self.conn.execute(
+            self.update()
+            .where(
+                api_keys.c.id == key_id,
+                (api_keys.c.last_used_at.is_(None)) | (api_keys.c.last_used_at < not_since),
+            )
+            .values(last_used_at=at)
+        )
 
     async def revoke(self, key_id: UUID, at: datetime) -> bool:
         result = await self.conn.execute(

@@ -30,6 +30,7 @@ class CreatedKey:
     created_at: datetime
     expires_at: datetime | None
     name: str
+    rate_limit: str | None = None
 
 
 async def create_tenant(
@@ -47,6 +48,7 @@ async def create_api_key(
     name: str,
     scopes: list[str],
     expires_at: datetime | None = None,
+    rate_limit: str | None = None,
 ) -> CreatedKey:
     unknown = sorted(set(scopes) - set(ALL_SCOPES))
     if unknown or not scopes:
@@ -64,6 +66,7 @@ async def create_api_key(
         created_at=utcnow(),
         expires_at=expires_at,
         name=name,
+        rate_limit=rate_limit,
     )
     await repository.ApiKeyRepository(conn, tenant_id).add(
         {
@@ -75,6 +78,7 @@ async def create_api_key(
             "scopes": created.scopes,
             "created_at": created.created_at,
             "expires_at": expires_at,
+            "rate_limit": rate_limit,
         }
     )
     return created

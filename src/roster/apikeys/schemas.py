@@ -1,0 +1,81 @@
+"""Request and response bodies of ``/v1/api-keys``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from roster.config import parse_rate
+
+Scope = Literal["contacts:read", "contacts:write", "admin"]
+
+
+class ApiKeyCreate(BaseModel):
+    """A new key. ``admin`` implies both contacts scopes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=255, description="What the key is for")]
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)]
+    expires_at: datetime | None = Field(
+        default=None, description="RFC 3339 with an offset; must be in the future"
+    )
+    rate_limit: str | None = Field(
+        default=None,
+        max_length=32,
+        description="Overrides the instance default for this key, e.g. `120/minute`",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError("must not contain control characters")
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @field_validator("expires_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError("must carry a time zone offset, e.g. 2027-01-01T00:00:00Z")
+        return value
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, value: str | None) -> str | None:
+        if value is not None:
+            count, _ = parse_rate(value)
+            if count < 1:
+                raise ValueError("must allow at least one request")
+        return value
+
+
+class ApiKey(BaseModel):
+    """A key as listed: never the secret itself, only its prefix and last four characters."""
+
+    id: UUID
+    name: str
+    prefix: str
+    last_four: str
+    scopes: list[str]
+    rate_limit: str | None
+    created_at: str
+    last_used_at: str | None = Field(description="Updated at most once a minute")
+    expires_at: str | None
+    revoked: bool
+    revoked_at: str | None
+
+
+class ApiKeyCreated(ApiKey):
+    key: str = Field(description="The secret: shown only in this response")
+
+
+class ApiKeyPage(BaseModel):
+    data: list[ApiKey]
+    has_more: bool
+    next_cursor: str | None

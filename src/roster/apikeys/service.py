@@ -1,0 +1,97 @@
+"""API key management for one tenant: create (secret shown once), list, revoke.
+
+Revocation is a single committed UPDATE; every authenticated request reads the key row
+(no credential cache), so a revoked key fails on the very next request on every process.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.auth.principal import Principal
+from roster.errors import NotFound, ValidationFailed
+from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
+from roster.kit.timeutil import rfc3339, utcnow
+from roster.tenants import service as tenants
+from roster.tenants.repository import ApiKeyRepository
+
+_KIND = "api-keys"
+
+
+def render(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "name": row["name"],
+        "prefix": row["prefix"],
+        "last_four": row["last_four"],
+        "scopes": list(row["scopes"]),
+        "rate_limit": row.get("rate_limit"),
+        "created_at": rfc3339(row["created_at"]),
+        "last_used_at": rfc3339(row.get("last_used_at")),
+        "expires_at": rfc3339(row.get("expires_at")),
+        "revoked": row.get("revoked_at") is not None,
+        "revoked_at": rfc3339(row.get("revoked_at")),
+    }
+
+
+async def create(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None,
+    rate_limit: str | None,
+) -> dict[str, Any]:
+    if expires_at is not None and expires_at <= utcnow():
+        raise ValidationFailed.one("expires_at", "must be in the future")
+    created = await tenants.create_api_key(
+        conn,
+        principal.tenant_id,
+        name=name,
+        scopes=scopes,
+        expires_at=expires_at,
+        rate_limit=rate_limit,
+    )
+    row = await ApiKeyRepository(conn, principal.tenant_id).get(created.id)
+    assert row is not None
+    return {**render(row), "key": created.key}
+
+
+async def list_page(
+    conn: AsyncConnection, principal: Principal, *, paging: PageRequest, cursors: Cursors
+) -> Page:
+    repo = ApiKeyRepository(conn, principal.tenant_id)
+    after: UUID | None = None
+    if paging.cursor:
+        try:
+            after = UUID(str(paging.cursor[0]))
+        except ValueError:
+            after = None
+    if paging.offset:
+        rows = await repo.page(None, paging.offset + paging.limit + 1)
+        rows = rows[paging.offset :]
+    else:
+        rows = await repo.page(after, paging.limit + 1)
+    return keyset_page(
+        rows, paging.limit, key_of=lambda r: [str(r["id"])], cursors=cursors, kind=_KIND
+    )
+
+
+async def get(conn: AsyncConnection, principal: Principal, key_id: UUID) -> dict[str, Any]:
+    row = await ApiKeyRepository(conn, principal.tenant_id).get(key_id)
+    if row is None:
+        raise NotFound("no such API key")
+    return render(row)
+
+
+async def revoke(conn: AsyncConnection, principal: Principal, key_id: UUID) -> None:
+    """Revoke a key of this tenant; revoking an already revoked key is a no-op (204)."""
+    repo = ApiKeyRepository(conn, principal.tenant_id)
+    if await repo.get(key_id) is None:
+        raise NotFound("no such API key")
+    await repo.revoke(key_id, utcnow())

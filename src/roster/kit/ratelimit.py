@@ -1,0 +1,206 @@
+"""Rate limits per credential: a fixed window that starts at a credential's first request.
+
+In-process counters by default (one server process). With ``ROSTER_REDIS_URL`` the counter
+lives in Redis (one atomic Lua script: INCR, and EXPIRE on the first hit of a window), so
+the limit holds across every process and host that shares that Redis. If Redis cannot be
+reached, the limiter falls back to in-process counters and logs it (fail open per process
+rather than refuse all traffic).
+
+``RateLimitHeaders`` (pure ASGI) writes the IETF draft headers on every response of a
+request that was counted::
+
+    RateLimit-Policy: "default";q=600;w=60
+    RateLimit: "default";r=598;t=41
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from roster.config import parse_rate
+from roster.errors import RosterError
+
+log = logging.getLogger("roster.ratelimit")
+
+POLICY = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class RateState:
+    quota: int
+    window: int
+    remaining: int
+    reset: int  # seconds until the window ends
+    allowed: bool
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"ratelimit-policy", f'"{POLICY}";q={self.quota};w={self.window}'.encode()),
+            (b"ratelimit", f'"{POLICY}";r={self.remaining};t={self.reset}'.encode()),
+        ]
+
+
+class RateLimited(RosterError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, state: RateState):
+        self.state = state
+        super().__init__(
+            f"more than {state.quota} requests in {state.window} s; retry in {state.reset} s",
+            headers={
+                "Retry-After": str(max(1, state.reset)),
+                **{k.decode(): v.decode() for k, v in state.headers()},
+            },
+        )
+
+
+def _state(quota: int, window: int, count: int, ttl: float) -> RateState:
+    reset = max(0, min(window, math.ceil(ttl)))
+    return RateState(quota, window, max(0, quota - count), reset, count <= quota)
+
+
+class Limiter(Protocol):
+    async def hit(self, key: str, quota: int, window: int) -> RateState: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryLimiter:
+    """Counters in this process: ``{key: (window end, count)}``, pruned as windows end."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._next_prune = 0.0
+
+    async def hit(self, key: str, quota: int, window: int) -> RateState:
+        now = time.monotonic()
+        if now >= self._next_prune:
+            self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
+            self._next_prune = now + 60
+        ends, count = self._windows.get(key, (0.0, 0))
+        if ends <= now:
+            ends, count = now + window, 0
+        count += 1
+        self._windows[key] = (ends, count)
+        return _state(quota, window, count, ends - now)
+
+    async def close(self) -> None:
+        return None
+
+
+# KEYS[1] counter; ARGV[1] window in ms. Returns {count, ms left}.
+_LUA = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {count, ttl}
+"""
+
+
+class RedisLimiter:
+    """One Redis round trip per request (EVALSHA of ``_LUA``)."""
+
+    def __init__(self, url: str, prefix: str = "roster:rl:") -> None:
+        import redis.asyncio as redis
+
+        self._redis: Any = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._script = self._redis.register_script(_LUA)
+        self._prefix = prefix
+        self._fallback = MemoryLimiter()
+        self._warned_at = 0.0
+
+    async def hit(self, key: str, quota: int, window: int) -> RateState:
+        try:
+            count, ttl_ms = await self._script(keys=[self._prefix + key], args=[window * 1000])
+        except Exception as exc:  # Redis down: keep serving with per-process counters
+            now = time.monotonic()
+            if now - self._warned_at > 60:
+                self._warned_at = now
+                log.warning("Redis rate-limit store unreachable, using in-process: %s", exc)
+            return await self._fallback.hit(key, quota, window)
+        return _state(quota, window, int(count), int(ttl_ms) / 1000)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(rate: str) -> tuple[int, int]:
+    return parse_rate(rate)
+
+
+def make_limiter(redis_url: str | None) -> Limiter:
+    return RedisLimiter(redis_url) if redis_url else MemoryLimiter()
+
+
+async def check(limiter: Limiter, credential: str, override: str | None, default: str) -> RateState:
+    """Count one request of ``credential``; raise ``RateLimited`` past its limit."""
+    quota, window = _parse(override or default)
+    state = await limiter.hit(f"{credential}:{quota}/{window}", quota, window)
+    if not state.allowed:
+        raise RateLimited(state)
+    return state
+
+
+class RateLimitHeaders:
+    """Adds the RateLimit headers to the response of every request that was counted."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_limits(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state = scope.get("state", {}).get("ratelimit")
+                if state is not None:
+                    present = {k.lower() for k, _ in message.get("headers", [])}
+                    extra = [h for h in state.headers() if h[0] not in present]
+                    message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_limits)
+
+
+def document(schema: dict[str, Any]) -> None:
+    """Declare 429 and the RateLimit headers on every authenticated operation."""
+    limit_headers = {
+        "RateLimit-Policy": {
+            "description": 'Quota and window, e.g. `"default";q=600;w=60`',
+            "schema": {"type": "string"},
+        },
+        "RateLimit": {
+            "description": 'Requests left and seconds to reset, e.g. `"default";r=598;t=41`',
+            "schema": {"type": "string"},
+        },
+    }
+    too_many = {
+        "description": "`rate_limited`: over the credential's limit; retry after Retry-After",
+        "headers": {
+            "Retry-After": {"description": "Seconds", "schema": {"type": "integer"}},
+            **limit_headers,
+        },
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or not operation.get("security"):
+                continue
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("429", too_many)
+            for status, response in responses.items():
+                if status.startswith("2"):
+                    response.setdefault("headers", {}).update(limit_headers)

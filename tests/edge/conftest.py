@@ -1,0 +1,35 @@
+"""Helpers for the edge tests: a second app on the same database with other settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from roster.app import create_app
+from roster.config import Settings
+from tests.conftest import Env
+
+
+@asynccontextmanager
+async def app_with(env: Env, **overrides: Any) -> AsyncIterator[FastAPI]:
+    """An app on ``env``'s database with some settings changed, started and stopped."""
+    settings = Settings(
+        database_url=env.settings.database_url,
+        data_dir=env.settings.data_dir,
+        _env_file=None,  # type: ignore[call-arg]
+        **overrides,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+def client_for(app: FastAPI, token: str | None = None, **headers: str) -> httpx.AsyncClient:
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://roster.test", headers=headers)

@@ -1,0 +1,107 @@
+"""Database faults: down → 503 problem with Retry-After, quickly; after the server drops
+every connection (as on a restart), the pool recovers by itself.
+
+The shared PostgreSQL server is never stopped (others use it): a restart is simulated by
+terminating this test database's backends with pg_terminate_backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import asyncpg
+import pytest
+
+from roster.kit.db import create_engine
+from tests.conftest import PG_ADMIN_URL, Env, _asyncpg_dsn
+from tests.edge.conftest import app_with, client_for
+
+NOWHERE = "postgresql+asyncpg://postgres@127.0.0.1:1/roster"
+
+
+async def test_database_down_is_503_with_retry_after(env: Env) -> None:
+    _, key = await env.tenant()
+    async with app_with(env) as app:
+        working = app.state.engine
+        app.state.engine = create_engine(NOWHERE)
+        try:
+            async with client_for(app, key) as http:
+                for method, path in (
+                    ("GET", "/v1/contacts"),
+                    ("POST", "/v1/contacts"),
+                    ("GET", "/readyz"),
+                ):
+                    started = time.monotonic()
+                    r = await http.request(
+                        method,
+                        path,
+                        json={"email": "x@example.com"} if method == "POST" else None,
+                        headers={"Idempotency-Key": "k"} if method == "POST" else None,
+                    )
+                    elapsed = time.monotonic() - started
+                    assert r.status_code == 503, (path, r.text)
+                    assert elapsed < 5, elapsed
+                    assert r.headers["content-type"] == "application/problem+json"
+                    assert r.json()["code"] == "unavailable" and r.json()["status"] == 503
+                    assert int(r.headers["retry-after"]) >= 1
+                    assert "127.0.0.1" not in r.text and "asyncpg" not in r.text
+                # Liveness does not depend on the database.
+                assert (await http.get("/healthz")).status_code == 200
+        finally:
+            await app.state.engine.dispose()
+            app.state.engine = working
+        # The same app serves again once the database is back.
+        async with client_for(app, key) as http:
+            assert (await http.get("/v1/contacts")).status_code == 200
+
+
+async def test_pool_recovers_after_backends_are_terminated(env: Env) -> None:
+    if env.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no server connections to lose")
+    _, key = await env.tenant()
+    database = env.settings.url.rsplit("/", 1)[1]
+    async with env.client(key) as http:
+        # Fill the pool with several live connections.
+        made = await asyncio.gather(
+            *(
+                http.post("/v1/contacts", json={"email": f"{uuid.uuid4().hex}@ex.com"})
+                for _ in range(8)
+            )
+        )
+        assert all(r.status_code == 201 for r in made)
+        admin = await asyncpg.connect(_asyncpg_dsn(PG_ADMIN_URL))
+        try:
+            killed = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                database,
+            )
+        finally:
+            await admin.close()
+        assert killed >= 1
+        results = await asyncio.gather(*(http.get("/v1/contacts") for _ in range(8)))
+        assert [r.status_code for r in results] == [200] * 8
+        r = await http.post("/v1/contacts", json={"email": f"{uuid.uuid4().hex}@ex.com"})
+        assert r.status_code == 201
+
+
+async def test_statement_timeout_is_503(env: Env) -> None:
+    """A query past the statement timeout is cancelled by PostgreSQL and reported as 503."""
+    if env.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no statement timeout")
+    from sqlalchemy import text
+
+    from roster.errors import Unavailable
+    from roster.kit.db import transaction
+
+    engine = create_engine(env.settings.url, pool_size=1, statement_timeout_ms=100)
+    try:
+        with pytest.raises(Unavailable):
+            async with transaction(engine, write=False) as conn:
+                await conn.execute(text("SELECT pg_sleep(2)"))
+        async with transaction(engine, write=False) as conn:
+            assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await engine.dispose()

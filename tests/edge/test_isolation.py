@@ -1,0 +1,242 @@
+"""Tenant isolation, for every route of the OpenAPI document, found at run time.
+
+Tenant 1 creates objects (every param-less POST whose path can also be listed), then every
+authenticated operation is called with tenant 2's admin credential, carrying tenant 1's
+ids in the path, in id-like query parameters and body fields, and tenant 1's identifying
+values (email, phone, …) in query parameters named after them. Expected:
+
+* an operation with tenant 1's id in its path answers 404, exactly as it answers for an id
+  that does not exist (same status and detail: nothing leaks existence);
+* any other operation answers without a 5xx and shows none of tenant 1's ids;
+* afterwards every tenant 1 object and listing is unchanged.
+
+A new route is covered without a new test. When the walker cannot build a request for it
+(no tenant 1 object to take an id from, or no valid body), the test fails and names the
+route: add a seed body to ``SEEDS`` or a value to ``PATH_VALUES``.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from typing import Any
+
+from tests.conftest import Env
+
+# Create bodies for tenant 1's objects where a minimal body from the schema is too bare.
+SEEDS: dict[str, dict[str, Any]] = {
+    "/v1/contacts": {
+        "name": "Tenant One Person",
+        "external_id": "t1-{u}",
+        "email": "t1-{u}@example.com",
+        "phone": "+1415555{n}",
+        "tags": ["t1-tag"],
+        "handles": {"telegram": "@t1_{u}"},
+    },
+}
+# Values for non-id path parameters, when the parent object has no field to take one from.
+PATH_VALUES: dict[str, str] = {}
+_PARAM = re.compile(r"\{([^}]+)\}")
+_ID_NAME = re.compile(r"(^id$|_id$|^ids$|_ids$)")
+_VOLATILE = {"last_used_at"}
+
+
+def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        schema = doc["components"]["schemas"][name]
+    return schema
+
+
+def _value(doc: dict[str, Any], schema: dict[str, Any], ids: list[str]) -> Any:
+    schema = _resolve(doc, schema)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [s for s in schema[key] if _resolve(doc, s).get("type") != "null"]
+            return _value(doc, options[0], ids) if options else None
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return _body(doc, schema, ids)
+    if kind == "array":
+        return [_value(doc, schema.get("items", {}), ids)] * max(1, schema.get("minItems", 1))
+    if kind == "integer" or kind == "number":
+        return schema.get("minimum", 1)
+    if kind == "boolean":
+        return True
+    if schema.get("format") == "uuid":
+        return ids[0] if ids else str(uuid.uuid4())
+    return "x" * max(1, schema.get("minLength", 1))
+
+
+def _body(doc: dict[str, Any], schema: dict[str, Any], ids: list[str]) -> dict[str, Any]:
+    """Required properties only, plus every id-like property filled with tenant 1's ids."""
+    schema = _resolve(doc, schema)
+    props = schema.get("properties", {})
+    out = {name: _value(doc, props[name], ids) for name in schema.get("required", [])}
+    for name, prop in props.items():
+        if _is_uuid(doc, prop):
+            out[name] = ids[0] if ids else str(uuid.uuid4())
+        elif _is_uuid(doc, _resolve(doc, prop).get("items", {})):
+            out[name] = list(ids)
+    return out
+
+
+def _is_uuid(doc: dict[str, Any], schema: dict[str, Any]) -> bool:
+    """A reference to an object: a uuid-formatted string (possibly nullable)."""
+    schema = _resolve(doc, schema)
+    options = schema.get("anyOf", []) + schema.get("oneOf", []) + [schema]
+    return any(_resolve(doc, o).get("format") == "uuid" for o in options)
+
+
+def _references(value: Any, key: str = "") -> set[str]:
+    """Every string under a key ``id``, ``*_id`` or ``*_ids`` in a JSON document."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found |= _references(v, k)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _references(item, key)
+    elif isinstance(value, str) and _ID_NAME.search(key) and key != "external_id":
+        found.add(value)
+    return found
+
+
+def _seed(path: str) -> dict[str, Any] | None:
+    if path not in SEEDS:
+        return None
+    u = uuid.uuid4().hex[:10]
+    n = f"{random.randint(0, 9999):04d}"
+    raw = repr(SEEDS[path]).replace("{u}", u).replace("{n}", n)
+    value: dict[str, Any] = eval(raw)
+    return value
+
+
+def _request_body(doc: dict[str, Any], op: dict[str, Any], ids: list[str]) -> Any:
+    content = op.get("requestBody", {}).get("content", {})
+    if "application/json" not in content:
+        return None
+    return _body(doc, content["application/json"]["schema"], ids)
+
+
+def _strip(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if k not in _VOLATILE}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+async def test_every_route_is_tenant_isolated(env: Env) -> None:
+    _, key_one = await env.tenant()
+    _, key_two = await env.tenant()
+    async with env.client() as anon:
+        doc = (await anon.get("/openapi.json")).json()
+    operations = [
+        (path, method, op)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if op.get("security")
+    ]
+    listable = [p for p, item in doc["paths"].items() if "{" not in p and "get" in item]
+
+    async with env.client(key_one) as one, env.client(key_two) as two:
+        # 1. Tenant 1's objects.
+        for path, method, op in operations:
+            if method == "post" and "{" not in path and path in listable:
+                body = _seed(path) or _request_body(doc, op, [])
+                r = await one.post(path, json=body)
+                assert r.status_code in (200, 201), f"seeding {path}: {r.text}; add SEEDS[{path!r}]"
+
+        async def listings() -> dict[str, Any]:
+            out = {}
+            for path in listable:
+                if doc["paths"][path]["get"].get("security"):
+                    r = await one.get(path)
+                    if r.status_code == 200:
+                        out[path] = _strip(r.json())
+            return out
+
+        collections = {
+            p: v["data"]
+            for p, v in (await listings()).items()
+            if isinstance(v, dict) and "data" in v
+        }
+        ids = sorted({o["id"] for objs in collections.values() for o in objs if "id" in o})
+        assert ids, "tenant 1 has no objects"
+        values: dict[str, str] = {}
+        for objs in collections.values():
+            for obj in objs:
+                values.update({k: v for k, v in obj.items() if isinstance(v, str) and k != "id"})
+
+        def fill(path: str) -> tuple[str, str, list[str]]:
+            """The path with tenant 1's values, the same with unknown ids, and the ids used."""
+            real, fake, used = path, path, []
+            parent: dict[str, Any] = {}
+            for name in _PARAM.findall(path):
+                prefix = path[: path.index("{" + name + "}")].rstrip("/")
+                objs = [o for o in collections.get(prefix, []) if "id" in o]
+                if objs:
+                    parent = objs[0]
+                    real = real.replace("{" + name + "}", parent["id"])
+                    fake = fake.replace("{" + name + "}", str(uuid.uuid4()))
+                    used.append(parent["id"])
+                    continue
+                plural, single = parent.get(name + "s"), parent.get(name)
+                value = PATH_VALUES.get(name) or (
+                    plural[0] if isinstance(plural, list) and plural else single
+                )
+                assert value is not None, f"{path}: no tenant 1 value for {{{name}}}"
+                real = real.replace("{" + name + "}", str(value))
+                fake = fake.replace("{" + name + "}", str(value))
+            return real, fake, used
+
+        before_objects = {}
+        for path, method, _ in operations:
+            if method == "get" and _PARAM.search(path):
+                real, _, used = fill(path)
+                if used:
+                    before_objects[real] = _strip((await one.get(real)).json())
+        before_lists = await listings()
+
+        # 2. Tenant 2 at every operation.
+        checked = 0
+        for path, method, op in operations:
+            real, fake, used = fill(path)
+            body = _request_body(doc, op, ids)
+            query_names = [p["name"] for p in op.get("parameters", []) if p["in"] == "query"]
+            id_query = {
+                p["name"]: ids[0]
+                for p in op.get("parameters", [])
+                if p["in"] == "query" and _is_uuid(doc, p.get("schema", {}))
+            }
+            kwargs: dict[str, Any] = {"json": body} if body is not None else {}
+            if used:
+                r = await two.request(method, real, params=id_query, **kwargs)
+                assert r.status_code == 404, f"{method.upper()} {path}: {r.status_code} {r.text}"
+                unknown = await two.request(method, fake, params=id_query, **kwargs)
+                assert (unknown.status_code, unknown.json().get("detail")) == (
+                    404,
+                    r.json().get("detail"),
+                ), f"{method.upper()} {path} tells tenant 1's ids from unknown ones"
+                checked += 1
+                continue
+            attempts = [id_query] + [
+                {n: values[n]} for n in query_names if n in values and n not in id_query
+            ]
+            for params in attempts:
+                r = await two.request(method, real, params=params, **kwargs)
+                label = f"{method.upper()} {path} {params}"
+                assert r.status_code < 500, f"{label}: {r.status_code} {r.text}"
+                shown = _references(r.json()) & set(ids) if r.content else set()
+                assert not shown, f"{label} shows tenant 1's {shown}"
+                checked += 1
+        assert checked >= len(operations)
+
+        # 3. Nothing of tenant 1 changed.
+        for url, snapshot in before_objects.items():
+            assert _strip((await one.get(url)).json()) == snapshot, url
+        assert await listings() == before_lists
