@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 
 from roster import handlers
 from roster.config import Settings
+from roster.consent.endpoints import router as consent_router
 from roster.contacts.endpoints import router as contacts_router
 from roster.kit.db import create_engine, transaction
 from roster.kit.middleware import RequestContext
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     handlers.install(app)
     app.include_router(system_router)
     app.include_router(contacts_router)
+    app.include_router(consent_router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
