@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from roster import handlers
+from roster.activities.endpoints import router as activities_router
 from roster.config import Settings
 from roster.consent.endpoints import router as consent_router
 from roster.contacts.endpoints import router as contacts_router
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(contacts_router)
     app.include_router(consent_router)
     app.include_router(notes_router)
+    app.include_router(activities_router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
