@@ -17,6 +17,7 @@ from roster.contacts.endpoints import router as contacts_router
 from roster.kit.db import create_engine, transaction
 from roster.kit.middleware import RequestContext
 from roster.kit.pagination import Cursors
+from roster.merge.endpoints import router as merge_router
 from roster.notes.endpoints import router as notes_router
 from roster.system.endpoints import router as system_router
 from roster.tenants.service import instance_secret
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(consent_router)
     app.include_router(notes_router)
     app.include_router(activities_router)
+    app.include_router(merge_router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -141,6 +141,25 @@ class ConsentMachine(RuleBasedStateMachine):
         response = self.call("DELETE", f"/v1/contacts/{self.live.pop(phone)['id']}")
         assert response.status_code == 204, response.text
 
+    @precondition(lambda self: len(self.live) >= 2)
+    @rule(data=st.data(), dry_run=st.booleans())
+    def merge(self, data: st.DataObject, dry_run: bool) -> None:
+        survivor, duplicate = data.draw(st.permutations(sorted(self.live)))[:2]
+        kept, gone = self.live[survivor], self.live[duplicate]
+        response = self.call(
+            "POST",
+            f"/v1/contacts/{kept['id']}/merge",
+            json={"duplicate_ids": [gone["id"]], "dry_run": dry_run},
+        )
+        assert response.status_code == 200, response.text
+        rank = {"opted_out": 2, "unknown": 1, "opted_in": 0}
+        merged = {ch: max(kept["prefs"][ch], gone["prefs"][ch], key=rank.get) for ch in CHANNELS}
+        assert {ch: response.json()["preferences"][ch] for ch in CHANNELS} == merged
+        if not dry_run:
+            kept["prefs"] = merged
+            kept["suppressed"] = kept["suppressed"] or gone["suppressed"]
+            del self.live[duplicate]
+
     @invariant()
     def live_contacts_match_the_model(self) -> None:
         for phone, model in self.live.items():

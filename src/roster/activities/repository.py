@@ -74,8 +74,11 @@ class ActivityRepository(TenantRepository):
         return [dict(r._mapping) for r in await self.conn.execute(query)]
 
     async def move(self, from_ids: list[UUID], to_id: UUID) -> None:
+        """Move ingested activities; the contacts' own events (contact.*) stay with them."""
         await self.conn.execute(
-            self.update().where(a.contact_id.in_(from_ids)).values(contact_id=to_id)
+            self.update()
+            .where(a.contact_id.in_(from_ids), ~a.type.startswith("contact."))
+            .values(contact_id=to_id)
         )
 
     async def delete_for(self, contact_id: UUID) -> None:
