@@ -10,6 +10,7 @@ to the test's event loop, which is free while the test awaits the thread.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -141,6 +142,22 @@ class ConsentMachine(RuleBasedStateMachine):
         response = self.call("DELETE", f"/v1/contacts/{self.live.pop(phone)['id']}")
         assert response.status_code == 204, response.text
 
+    @precondition(lambda self: self.live)
+    @rule(data=st.data())
+    def erase(self, data: st.DataObject) -> None:
+        phone = data.draw(st.sampled_from(sorted(self.live)))
+        model = self.live.pop(phone)
+        response = self.call("DELETE", f"/v1/contacts/{model['id']}?erase=true")
+        assert response.status_code == 204, response.text
+        # Contacts merged into it are the same person and are erased with it.
+        pending = [(phone, model)]
+        while pending:
+            number, erased = pending.pop()
+            pending += erased.get("merged", [])
+            channels = {ch for ch, state in erased["prefs"].items() if state == "opted_out"}
+            out = set(CHANNELS) if erased["suppressed"] else channels
+            self.erased.setdefault(number, set()).update(out)
+
     @precondition(lambda self: len(self.live) >= 2)
     @rule(data=st.data(), dry_run=st.booleans())
     def merge(self, data: st.DataObject, dry_run: bool) -> None:
@@ -158,7 +175,7 @@ class ConsentMachine(RuleBasedStateMachine):
         if not dry_run:
             kept["prefs"] = merged
             kept["suppressed"] = kept["suppressed"] or gone["suppressed"]
-            del self.live[duplicate]
+            kept.setdefault("merged", []).append((duplicate, self.live.pop(duplicate)))
 
     @invariant()
     def live_contacts_match_the_model(self) -> None:
@@ -189,7 +206,8 @@ async def test_consent_rule_holds_over_random_operations(env):
     ConsentMachine.env = env
     ConsentMachine.loop = asyncio.get_running_loop()
     run = settings(
-        max_examples=12,
+        # Bounded for the suite; ROSTER_MACHINE_EXAMPLES=200 explores further.
+        max_examples=int(os.environ.get("ROSTER_MACHINE_EXAMPLES", "12")),
         stateful_step_count=10,
         deadline=None,
         suppress_health_check=list(HealthCheck),

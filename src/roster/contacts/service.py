@@ -171,7 +171,7 @@ async def archive(
 async def restore(conn: AsyncConnection, principal: Principal, contact_id: UUID) -> Row:
     repo = _repo(conn, principal)
     current = await repo.get(contact_id, include_deleted=True, for_update=True)
-    if current is None:
+    if current is None or current.get("erased_at") is not None:
         raise NotFound("no such contact")
     if current["deleted_at"] is None:
         return current
@@ -182,6 +182,11 @@ async def restore(conn: AsyncConnection, principal: Principal, contact_id: UUID)
         raise conflict or Conflict("phone", None, "an identifier is being written concurrently")
     await own_events.record(conn, principal.tenant_id, contact_id, "restored")
     return {**current, **values}
+
+
+async def merged_into(conn: AsyncConnection, principal: Principal, contact_id: UUID) -> list[Row]:
+    """Contacts archived by a merge into ``contact_id``."""
+    return await _repo(conn, principal).merged_into(contact_id)
 
 
 async def upsert(
