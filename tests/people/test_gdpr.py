@@ -13,7 +13,7 @@ from tests.conftest import make_contact
 # Values unique to this module's session, so that a dump of the whole database (every
 # tenant) can only contain them through the contact under test.
 _TAG = uuid.uuid4().hex[:8]
-PHONE = f"+1212555{random.randint(1000, 9999)}"  # noqa: S311
+PHONE = f"+1212555{random.randint(1000, 9999)}"
 EMAIL = f"Zelda.Q{_TAG}@Example.org"
 OTHER_EMAIL = f"zq-old-{_TAG}@example.net"
 FIRST, LAST, COMPANY = f"Zelda{_TAG}", f"Quux{_TAG}", f"Corp{_TAG}"
