@@ -14,6 +14,7 @@ from roster.activities.endpoints import router as activities_router
 from roster.config import Settings
 from roster.consent.endpoints import router as consent_router
 from roster.contacts.endpoints import router as contacts_router
+from roster.fielddefs.endpoints import router as fields_router
 from roster.gdpr.endpoints import router as gdpr_router
 from roster.kit.db import create_engine, transaction
 from roster.kit.middleware import RequestContext
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(activities_router)
     app.include_router(merge_router)
     app.include_router(gdpr_router)
+    app.include_router(fields_router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
