@@ -80,6 +80,16 @@ Index(
     activities.c.occurred_at.desc(),
     activities.c.id.desc(),
 )
+# The timeline filtered by type (``type=message.sent``): without it, a rare type on a busy
+# contact would scan the contact's whole timeline.
+Index(
+    "ix_activities_type_timeline",
+    activities.c.tenant_id,
+    activities.c.contact_id,
+    activities.c.type,
+    activities.c.occurred_at.desc(),
+    activities.c.id.desc(),
+)
 
 notes = Table(
     "notes",

@@ -96,6 +96,17 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
+            "ix_activities_type_timeline",
+            [
+                "tenant_id",
+                "contact_id",
+                "type",
+                sa.literal_column("occurred_at DESC"),
+                sa.literal_column("id DESC"),
+            ],
+            unique=False,
+        )
+        batch_op.create_index(
             "uq_activities_external_id",
             ["tenant_id", "external_id"],
             unique=True,
@@ -177,6 +188,7 @@ def downgrade() -> None:
             sqlite_where=sa.text("external_id IS NOT NULL"),
             postgresql_where=sa.text("external_id IS NOT NULL"),
         )
+        batch_op.drop_index("ix_activities_type_timeline")
         batch_op.drop_index("ix_activities_timeline")
 
     op.drop_table("activities")
