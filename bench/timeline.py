@@ -231,6 +231,38 @@ def _remove_sqlite(db_file: Path) -> None:
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
 
 
+async def _measure_queries(
+    engine: Any, tenant: uuid.UUID, heavy: list[str], normal: list[str], n: int
+) -> None:
+    """The timeline query alone (one read transaction), without HTTP, auth and JSON."""
+    from roster.activities.repository import ActivityRepository
+
+    samples: dict[str, list[float]] = {"query: first page (normal)": [], "query: heavy": []}
+    for i in range(n + 10):
+        for name, pool in (("query: first page (normal)", normal), ("query: heavy", heavy)):
+            contact = uuid.UUID(random.choice(pool))
+            start = time.perf_counter()
+            async with transaction(engine, write=False) as conn:
+                await ActivityRepository(conn, tenant).timeline(
+                    contact, types=None, type_prefix=None, channel=None, before=None,
+                    after=None, key=None, offset=None, limit=51,
+                )  # fmt: skip
+            if i >= 10:
+                samples[name].append((time.perf_counter() - start) * 1000)
+    for name, values in samples.items():
+        print(_stats(name, values))
+    if engine.dialect.name == "postgresql":
+        async with transaction(engine, write=False) as conn:
+            plan = await conn.execute(
+                text(
+                    "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM activities WHERE tenant_id = :t "
+                    "AND contact_id = :c ORDER BY occurred_at DESC, id DESC LIMIT 51"
+                ),
+                {"t": tenant, "c": uuid.UUID(heavy[0])},
+            )
+            print("\n".join(row[0] for row in plan))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
@@ -279,6 +311,7 @@ async def main() -> None:
                 transport=transport, base_url="http://bench", headers=headers
             ) as http:
                 await _measure(http, heavy, normal, args.rounds)
+            await _measure_queries(app.state.engine, tenant["id"], heavy, normal, args.rounds)
     finally:
         if not args.keep:
             if args.engine == "sqlite":
