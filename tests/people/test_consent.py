@@ -207,3 +207,17 @@ async def test_read_scope_cannot_put_preferences(env):
         assert (await reader.get(url)).status_code == 200
         put = await reader.put(url, json={"preferences": {}, "source": "x"})
         assert put.status_code == 403
+
+
+async def test_put_preferences_honours_if_match(client):
+    contact = await make_contact(client)
+    url = f"/v1/contacts/{contact['id']}/preferences"
+    got = await client.get(url)
+    assert got.headers["etag"] == '"1"'
+    body = {"preferences": {"sms": "opted_in"}, "source": "form"}
+    stale = await client.put(url, json=body, headers={"If-Match": '"7"'})
+    assert stale.status_code == 412
+    assert (await client.get(url)).json()["sms"] == "unknown"
+    fresh = await client.put(url, json=body, headers={"If-Match": '"1"'})
+    assert fresh.status_code == 200
+    assert fresh.headers["etag"] == '"2"'
