@@ -10,10 +10,14 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from roster import handlers
+from roster.activities.endpoints import router as activities_router
 from roster.apikeys.endpoints import router as apikeys_router
 from roster.auth.jwt import JwtVerifier
 from roster.config import Settings
+from roster.consent.endpoints import router as consent_router
 from roster.contacts.endpoints import router as contacts_router
+from roster.fielddefs.endpoints import router as fields_router
+from roster.gdpr.endpoints import router as gdpr_router
 from roster.kit import idempotency, ratelimit
 from roster.kit.db import create_engine, transaction
 from roster.kit.idempotency import Idempotency, sweep
@@ -23,6 +27,8 @@ from roster.kit.observability import Metrics, Observability
 from roster.kit.observability import router as metrics_router
 from roster.kit.pagination import Cursors
 from roster.kit.ratelimit import RateLimitHeaders, make_limiter
+from roster.merge.endpoints import router as merge_router
+from roster.notes.endpoints import router as notes_router
 from roster.system.endpoints import router as system_router
 from roster.tenants.service import instance_secret
 
@@ -75,6 +81,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Idempotency, ttl_seconds=settings.idempotency_ttl)
     app.add_middleware(JsonDepthLimit, max_depth=settings.max_json_depth)
     app.add_middleware(RateLimitHeaders)
+    app.include_router(consent_router)
+    app.include_router(notes_router)
+    app.include_router(activities_router)
+    app.include_router(merge_router)
+    app.include_router(gdpr_router)
+    app.include_router(fields_router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(Observability, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -91,6 +103,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     problem_ref = {"$ref": "#/components/schemas/Problem"}
     for path in schema.get("paths", {}).values():
         for operation in path.values():
+            if operation.get("security"):
+                # Every authenticated route can answer these; declare them everywhere.
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("401", {"description": "Missing or invalid credential"})
+                responses.setdefault("403", {"description": "The credential lacks the scope"})
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400:
                     # FastAPI documents its own 422 shape; Roster answers every error with

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from starlette.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from roster.auth.deps import ContactsRead, ContactsWrite
-from roster.contacts import render, service
+from roster.contacts import erasure, render, service
 from roster.contacts.schemas import (
     Contact,
     ContactPage,
@@ -221,13 +221,27 @@ async def put_contact(
     "/contacts/{contact_id}",
     status_code=204,
     responses=problems(404, 412),
-    summary="Archive a contact (soft delete)",
+    summary="Archive a contact (soft delete), or erase it (GDPR) with erase=true",
 )
 async def archive_contact(
-    request: Request, principal: ContactsWrite, contact_id: UUID, if_match: IfMatch = None
+    request: Request,
+    principal: ContactsWrite,
+    contact_id: UUID,
+    if_match: IfMatch = None,
+    erase: Annotated[
+        bool,
+        Query(
+            description="Erase the contact's personal data everywhere (GDPR Art. 17), "
+            "leaving a tombstone and keyed hashes that keep its opt-outs; also erases "
+            "contacts merged into it. Irreversible."
+        ),
+    ] = False,
 ) -> Response:
     async with uow(request, write=True) as conn:
-        await service.archive(conn, principal, contact_id, if_match=if_match)
+        if erase:
+            await erasure.erase(conn, principal, contact_id)
+        else:
+            await service.archive(conn, principal, contact_id, if_match=if_match)
     return Response(status_code=HTTP_204_NO_CONTENT)
 
 

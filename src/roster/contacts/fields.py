@@ -6,7 +6,7 @@ all pass through it, so they cannot drift apart. It collects every bad field bef
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, TypeVar
 
@@ -64,10 +64,21 @@ def blank() -> dict[str, Any]:
     return values
 
 
-def apply(current: dict[str, Any], patch: dict[str, Any], default_region: str) -> dict[str, Any]:
+# A custom field definition's check: (value, region) → value as stored, or ValueError.
+FieldCheck = Callable[[Any, str], Any]
+
+
+def apply(
+    current: dict[str, Any],
+    patch: dict[str, Any],
+    default_region: str,
+    definitions: Mapping[str, FieldCheck] | None = None,
+) -> dict[str, Any]:
     """The contact's column values after ``patch`` (JSON Merge Patch semantics).
 
-    Raises ``ValidationFailed`` naming every field that breaks a rule.
+    ``definitions`` holds the tenant's custom field definitions: each custom field value
+    written for a defined key must pass its check. Raises ``ValidationFailed`` naming every
+    field that breaks a rule.
     """
     errors: list[FieldProblem] = []
     new = {key: current.get(key) for key in WRITABLE_COLUMNS}
@@ -111,6 +122,9 @@ def apply(current: dict[str, Any], patch: dict[str, Any], default_region: str) -
         new["tags"] = rule("tags", normalize.normalize_tags, patch["tags"]) or []
     if "custom_fields" in patch:
         merged = normalize.merge_custom_fields(new["custom_fields"] or {}, patch["custom_fields"])
+        for key, value in patch["custom_fields"].items():
+            if value is not None and definitions and key in definitions:
+                merged[key] = rule(f"custom_fields.{key}", definitions[key], value, region)
         if rule("custom_fields", _checked, merged) is not None:
             new["custom_fields"] = merged
     for channel, raw in (patch.get("handles") or {}).items():

@@ -54,6 +54,10 @@ class ContactRepository(TenantRepository):
         row = (await self.conn.execute(query)).first()
         return dict(row._mapping) if row else None
 
+    async def merged_into(self, contact_id: UUID) -> list[dict[str, Any]]:
+        query = self.select().where(c.merged_into == contact_id).order_by(c.id)
+        return [dict(r._mapping) for r in await self.conn.execute(query)]
+
     async def find_conflict(
         self, values: dict[str, Any], exclude_id: UUID | None
     ) -> tuple[str, UUID] | None:

@@ -8,7 +8,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.activities import own_events
 from roster.auth.principal import Principal
+from roster.consent import hooks
 from roster.contacts import fields, normalize
 from roster.contacts.repository import IDENTIFIERS, ContactRepository
 from roster.errors import (
@@ -18,6 +20,7 @@ from roster.errors import (
     PreconditionFailed,
     ValidationFailed,
 )
+from roster.fielddefs.service import validators as field_checks
 from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
 from roster.kit.timeutil import utcnow
@@ -57,11 +60,13 @@ async def create(
     conn: AsyncConnection, principal: Principal, data: Row, *, default_region: str
 ) -> Row:
     repo = _repo(conn, principal)
-    values = fields.apply(fields.blank(), data, _region(principal, default_region))
-    return await _insert(repo, values)
+    checks = await field_checks(conn, principal.tenant_id)
+    values = fields.apply(fields.blank(), data, _region(principal, default_region), checks)
+    return await _insert(repo, principal, values)
 
 
-async def _insert(repo: ContactRepository, values: Row) -> Row:
+async def _insert(repo: ContactRepository, principal: Principal, values: Row) -> Row:
+    values = await hooks.before_write(repo.conn, principal, None, values, guard=True)
     now = utcnow()
     row = {
         **values,
@@ -74,6 +79,7 @@ async def _insert(repo: ContactRepository, values: Row) -> Row:
     for _ in range(_RETRIES):
         if await repo.add(row):
             await repo.replace_tags(row["id"], [], row["tags"])
+            await hooks.after_write(repo.conn, principal, None, row, [], source="contact.create")
             return {**row, "tenant_id": repo.tenant_id}
         conflict = await _conflict(repo, values, None)
         if conflict:
@@ -104,13 +110,29 @@ async def update(
     if current is None:
         raise NotFound("no such contact")
     check_if_match(current, if_match)
-    new = fields.apply(current, data, _region(principal, default_region))
-    return await _write(repo, current, new)
+    checks = await field_checks(conn, principal.tenant_id)
+    new = fields.apply(current, data, _region(principal, default_region), checks)
+    return await _write(repo, principal, current, new, source="contact.update")
 
 
-async def _write(repo: ContactRepository, current: Row, new: Row) -> Row:
-    """Store ``new`` over ``current``; a change that changes nothing bumps nothing."""
-    if not fields.changed(current, new):
+async def _write(
+    repo: ContactRepository,
+    principal: Principal,
+    current: Row,
+    new: Row,
+    *,
+    source: str,
+    guard: bool = True,
+    note: str | None = None,
+) -> Row:
+    """Store ``new`` over ``current``; a change that changes nothing bumps nothing.
+
+    Consent passes through ``consent.hooks`` (``guard=False`` only for an explicit consent
+    with a source), and the history and timeline rows are written in this transaction.
+    """
+    new = await hooks.before_write(repo.conn, principal, current, new, guard=guard)
+    changed = fields.changed(current, new)
+    if not changed:
         return current
     values = {**new, "version": current["version"] + 1, "updated_at": utcnow()}
     written = await repo.change(current["id"], current["version"], values)
@@ -120,7 +142,11 @@ async def _write(repo: ContactRepository, current: Row, new: Row) -> Row:
         conflict = await _conflict(repo, new, current["id"])
         raise conflict or Conflict("phone", None, "an identifier is being written concurrently")
     await repo.replace_tags(current["id"], current["tags"], new["tags"])
-    return {**current, **values}
+    stored = {**current, **values}
+    await hooks.after_write(
+        repo.conn, principal, current, stored, changed, source=source, note=note
+    )
+    return stored
 
 
 async def archive(
@@ -139,12 +165,13 @@ async def archive(
         current["version"],
         {"deleted_at": now, "updated_at": now, "version": current["version"] + 1},
     )
+    await own_events.record(conn, principal.tenant_id, contact_id, "archived")
 
 
 async def restore(conn: AsyncConnection, principal: Principal, contact_id: UUID) -> Row:
     repo = _repo(conn, principal)
     current = await repo.get(contact_id, include_deleted=True, for_update=True)
-    if current is None:
+    if current is None or current.get("erased_at") is not None:
         raise NotFound("no such contact")
     if current["deleted_at"] is None:
         return current
@@ -153,7 +180,13 @@ async def restore(conn: AsyncConnection, principal: Principal, contact_id: UUID)
     if written is False:
         conflict = await _conflict(repo, current, contact_id)
         raise conflict or Conflict("phone", None, "an identifier is being written concurrently")
+    await own_events.record(conn, principal.tenant_id, contact_id, "restored")
     return {**current, **values}
+
+
+async def merged_into(conn: AsyncConnection, principal: Principal, contact_id: UUID) -> list[Row]:
+    """Contacts archived by a merge into ``contact_id``."""
+    return await _repo(conn, principal).merged_into(contact_id)
 
 
 async def upsert(
@@ -178,7 +211,8 @@ async def upsert(
     region = _region(principal, default_region)
     # Normalise the whole body once as if new: it reports every bad field and yields the
     # normalised identifier to match on.
-    candidate = fields.apply(fields.blank(), data, region)
+    checks = await field_checks(conn, principal.tenant_id)
+    candidate = fields.apply(fields.blank(), data, region, checks)
     column = MATCH_COLUMNS[match_on]
     for _ in range(_RETRIES):
         current = await repo.find_live(column, candidate[column])
@@ -186,10 +220,12 @@ async def upsert(
             current = await repo.get(current["id"], for_update=True)
             if current is None:
                 continue
-            return await _write(repo, current, fields.apply(current, data, region)), False
+            new = fields.apply(current, data, region, checks)
+            return await _write(repo, principal, current, new, source="contact.upsert"), False
+        values = await hooks.before_write(conn, principal, None, candidate, guard=True)
         if await repo.add(
             {
-                **candidate,
+                **values,
                 "id": uuid7(),
                 "created_at": (now := utcnow()),
                 "updated_at": now,
@@ -200,6 +236,7 @@ async def upsert(
             row = await repo.find_live(column, candidate[column])
             assert row is not None
             await repo.replace_tags(row["id"], [], row["tags"])
+            await hooks.after_write(conn, principal, None, row, [], source="contact.upsert")
             return row, True
         conflict = await _conflict(repo, {c: v for c, v in candidate.items() if c != column}, None)
         if conflict:
@@ -265,7 +302,7 @@ async def add_tags(
         raise NotFound("no such contact")
     wanted = [*current["tags"], *tags]
     new = fields.apply(current, {"tags": wanted}, _region(principal, default_region))
-    return await _write(repo, current, new)
+    return await _write(repo, principal, current, new, source="contact.tags")
 
 
 async def remove_tag(
@@ -277,7 +314,31 @@ async def remove_tag(
         raise NotFound("no such contact")
     kept = [t for t in current["tags"] if t != tag.strip()]
     new = fields.apply(current, {"tags": kept}, _region(principal, default_region))
-    return await _write(repo, current, new)
+    return await _write(repo, principal, current, new, source="contact.tags")
+
+
+async def set_consent(
+    conn: AsyncConnection,
+    principal: Principal,
+    contact_id: UUID,
+    patch: Row,
+    *,
+    source: str,
+    note: str | None,
+    if_match: str | None = None,
+) -> Row:
+    """An explicit consent change with its evidence (``source``): the one write that may
+    turn ``opted_out`` into ``opted_in`` or lift a suppression (PUT .../preferences).
+
+    ``patch`` holds ``preferences`` and optionally ``suppressed``/``suppressed_reason``.
+    """
+    repo = _repo(conn, principal)
+    current = await repo.get(contact_id, for_update=True)
+    if current is None:
+        raise NotFound("no such contact")
+    check_if_match(current, if_match)
+    new = fields.apply(current, patch, principal.default_region or "US")
+    return await _write(repo, principal, current, new, source=source, guard=False, note=note)
 
 
 def _sort_key(sort: str, row: Row) -> list[Any]:

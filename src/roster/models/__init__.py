@@ -3,16 +3,28 @@
 from roster.models.base import metadata
 from roster.models.contacts import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contact_tags, contacts
 from roster.models.idempotency import idempotency_keys
+from roster.models.people import (
+    activities,
+    consent_events,
+    erased_identifiers,
+    field_definitions,
+    notes,
+)
 from roster.models.tenants import api_keys, instance_settings, tenants
 
 __all__ = [
     "HANDLE_CHANNELS",
     "PREFERENCE_CHANNELS",
+    "activities",
     "api_keys",
+    "consent_events",
     "contact_tags",
     "contacts",
+    "erased_identifiers",
+    "field_definitions",
     "idempotency_keys",
     "instance_settings",
     "metadata",
+    "notes",
     "tenants",
 ]

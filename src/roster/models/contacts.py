@@ -72,6 +72,10 @@ contacts = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("deleted_at", UTCDateTime),
     Column("version", Integer, nullable=False),
+    # Set on a duplicate archived by a merge: the contact it was merged into.
+    Column("merged_into", Uuid),
+    # Set when the contact was erased (GDPR): the row is a tombstone, every field nulled.
+    Column("erased_at", UTCDateTime),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
     _live_unique("phone"),

@@ -1,0 +1,133 @@
+"""The consent rules every contact write passes through, and the append-only history.
+
+The rule (docs/consent.md): a contact write — create, PATCH/PUT, upsert, batch, import,
+merge — may restrict consent but never relax it. ``opted_out`` never becomes ``opted_in``
+and a suppression is never lifted by such a write; the stored state is kept and the rest of
+the write applies. Relaxing takes ``PUT /v1/contacts/{id}/preferences``, which requires a
+``source`` (the evidence of the new consent) and is recorded like every other change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.kit.ids import uuid7
+from roster.kit.repository import TenantRepository
+from roster.kit.timeutil import utcnow
+from roster.models import PREFERENCE_CHANNELS, consent_events
+
+Row = dict[str, Any]
+SUPPRESSION = "suppression"  # the history's "channel" for suppression changes
+OPTED_OUT, OPTED_IN, UNKNOWN = "opted_out", "opted_in", "unknown"
+
+
+def guard(current: Row, new: Row) -> Row:
+    """``new`` with every relaxation of ``current``'s consent undone (see module doc)."""
+    kept = dict(new)
+    for channel in PREFERENCE_CHANNELS:
+        column = f"pref_{channel}"
+        if current.get(column) == OPTED_OUT and kept.get(column) != OPTED_OUT:
+            kept[column] = OPTED_OUT
+    if current.get("suppressed") and not kept.get("suppressed"):
+        kept["suppressed"] = True
+        kept["suppressed_reason"] = current.get("suppressed_reason")
+    return kept
+
+
+def _suppression(row: Row | None) -> str:
+    return "suppressed" if row and row.get("suppressed") else "not_suppressed"
+
+
+def changes(old: Row | None, new: Row) -> list[tuple[str, str, str]]:
+    """(channel, from, to) for every consent change between two column sets; a new contact
+    is compared with the defaults (``unknown``, not suppressed)."""
+    found = []
+    for channel in PREFERENCE_CHANNELS:
+        column = f"pref_{channel}"
+        before = old[column] if old else UNKNOWN
+        if before != new[column]:
+            found.append((channel, before, new[column]))
+    if _suppression(old) != _suppression(new):
+        found.append((SUPPRESSION, _suppression(old), _suppression(new)))
+    return found
+
+
+class ConsentRepository(TenantRepository):
+    table = consent_events
+
+    async def page(
+        self, contact_id: UUID, before: UUID | None, offset: int | None, limit: int
+    ) -> list[Row]:
+        c = consent_events.c
+        query = self.select().where(c.contact_id == contact_id)
+        if before is not None:
+            query = query.where(c.id < before)
+        query = query.order_by(c.id.desc()).limit(limit)
+        if offset:
+            query = query.offset(offset)
+        return [dict(r._mapping) for r in await self.conn.execute(query)]
+
+    async def all_for(self, contact_id: UUID) -> list[Row]:
+        c = consent_events.c
+        query = self.select().where(c.contact_id == contact_id).order_by(c.id)
+        return [dict(r._mapping) for r in await self.conn.execute(query)]
+
+    async def move(self, from_ids: list[UUID], to_id: UUID) -> None:
+        c = consent_events.c
+        await self.conn.execute(
+            self.update().where(c.contact_id.in_(from_ids)).values(contact_id=to_id)
+        )
+
+    async def delete_for(self, contact_id: UUID) -> None:
+        await self.conn.execute(self.delete().where(consent_events.c.contact_id == contact_id))
+
+
+async def record(
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    actor: UUID | None,
+    contact_id: UUID,
+    old: Row | None,
+    new: Row,
+    *,
+    source: str,
+    note: str | None = None,
+) -> list[tuple[str, str, str]]:
+    """Append one history row per consent change between ``old`` and ``new``."""
+    found = changes(old, new)
+    if not found:
+        return found
+    now = utcnow()
+    reason = new.get("suppressed_reason")
+    rows = [
+        {
+            "id": uuid7(),
+            "contact_id": contact_id,
+            "channel": channel,
+            "from_state": before,
+            "to_state": after,
+            "source": source[:255],
+            "actor": actor,
+            # A suppression without a note of its own records its reason.
+            "note": note if note or channel != SUPPRESSION else reason,
+            "at": now,
+        }
+        for channel, before, after in found
+    ]
+    await ConsentRepository(conn, tenant_id).insert(rows)
+    return found
+
+
+async def move(conn: AsyncConnection, tenant_id: UUID, from_ids: list[UUID], to_id: UUID) -> None:
+    await ConsentRepository(conn, tenant_id).move(from_ids, to_id)
+
+
+async def delete_for(conn: AsyncConnection, tenant_id: UUID, contact_id: UUID) -> None:
+    await ConsentRepository(conn, tenant_id).delete_for(contact_id)
+
+
+async def all_for(conn: AsyncConnection, tenant_id: UUID, contact_id: UUID) -> list[Row]:
+    return await ConsentRepository(conn, tenant_id).all_for(contact_id)

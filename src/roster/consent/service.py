@@ -1,0 +1,152 @@
+"""Reading and changing a contact's consent; the opt-out list."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import String, cast, func, or_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.auth.principal import Principal
+from roster.consent.history import ConsentRepository
+from roster.contacts import service as contacts
+from roster.errors import InvalidRequest
+from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
+from roster.kit.repository import TenantRepository
+from roster.kit.timeutil import rfc3339
+from roster.models import PREFERENCE_CHANNELS
+from roster.models import contacts as contacts_table
+
+Row = dict[str, Any]
+
+
+def preferences(row: Row) -> dict[str, str]:
+    return {channel: row[f"pref_{channel}"] for channel in PREFERENCE_CHANNELS}
+
+
+async def get_preferences(conn: AsyncConnection, principal: Principal, contact_id: UUID) -> Row:
+    return await contacts.get(conn, principal, contact_id)
+
+
+async def put_preferences(
+    conn: AsyncConnection,
+    principal: Principal,
+    contact_id: UUID,
+    body: Row,
+    *,
+    if_match: str | None,
+) -> Row:
+    patch: Row = {
+        k: body[k] for k in ("preferences", "suppressed", "suppressed_reason") if k in body
+    }
+    if patch.get("suppressed") is False and "suppressed_reason" not in patch:
+        patch["suppressed_reason"] = None  # a lifted suppression keeps no reason
+    return await contacts.set_consent(
+        conn,
+        principal,
+        contact_id,
+        patch,
+        source=body["source"],
+        note=body.get("note"),
+        if_match=if_match,
+    )
+
+
+def render_event(row: Row) -> Row:
+    return {
+        "id": str(row["id"]),
+        "channel": row["channel"],
+        "from": row["from_state"],
+        "to": row["to_state"],
+        "source": row["source"],
+        "actor": str(row["actor"]) if row["actor"] else None,
+        "note": row["note"],
+        "at": rfc3339(row["at"]),
+    }
+
+
+def _uuid_key(paging: PageRequest) -> UUID | None:
+    if paging.cursor is None:
+        return None
+    try:
+        return UUID(str(paging.cursor[0]))
+    except (ValueError, IndexError):
+        raise InvalidRequest("cursor is not valid") from None
+
+
+async def history_page(
+    conn: AsyncConnection,
+    principal: Principal,
+    contact_id: UUID,
+    *,
+    paging: PageRequest,
+    cursors: Cursors,
+) -> Page:
+    """The contact's consent history newest first (archived contacts included)."""
+    await contacts.get(conn, principal, contact_id, include_deleted=True)
+    rows = await ConsentRepository(conn, principal.tenant_id).page(
+        contact_id, _uuid_key(paging), paging.offset, paging.limit + 1
+    )
+    return keyset_page(
+        rows, paging.limit, key_of=lambda r: [str(r["id"])], cursors=cursors, kind="consent"
+    )
+
+
+class OptOutRepository(TenantRepository):
+    """The opt-out list reads the contacts table (live contacts only)."""
+
+    table = contacts_table
+
+    async def page(
+        self,
+        channel: str | None,
+        q: str | None,
+        before: UUID | None,
+        offset: int | None,
+        limit: int,
+    ) -> list[Row]:
+        c = contacts_table.c
+        columns = (
+            [c[f"pref_{channel}"]] if channel else [c[f"pref_{ch}"] for ch in PREFERENCE_CHANNELS]
+        )
+        query = self.select().where(
+            c.deleted_at.is_(None), or_(*(col == "opted_out" for col in columns))
+        )
+        if q:
+            needle = f"%{q.strip().lower()}%"
+            query = query.where(
+                or_(
+                    *(
+                        func.lower(cast(col, String)).like(needle)
+                        for col in (c.name, c.email_key, c.phone, c.company)
+                    )
+                )
+            )
+        if before is not None:
+            query = query.where(c.id < before)
+        query = query.order_by(c.id.desc()).limit(limit)
+        if offset:
+            query = query.offset(offset)
+        return [dict(r._mapping) for r in await self.conn.execute(query)]
+
+
+async def optouts_page(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    channel: str | None,
+    q: str | None,
+    paging: PageRequest,
+    cursors: Cursors,
+) -> Page:
+    rows = await OptOutRepository(conn, principal.tenant_id).page(
+        channel, q, _uuid_key(paging), paging.offset, paging.limit + 1
+    )
+    return keyset_page(
+        rows,
+        paging.limit,
+        key_of=lambda r: [str(r["id"])],
+        cursors=cursors,
+        kind=f"optouts:{channel or '*'}:{q or ''}",
+    )

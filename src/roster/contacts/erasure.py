@@ -1,0 +1,80 @@
+"""GDPR erasure: remove a contact's personal data everywhere Roster keeps it.
+
+What remains is a tombstone row (id, created_at, erased_at; every other field nulled or
+reset) so that the id still answers consistently, and — only when the contact was opted out
+of a channel or suppressed — keyed hashes of its identifiers with those channels
+(``roster.gdpr.identifiers``), so that the same phone or email written again comes back
+opted out. Contacts merged into the erased one are the same person and are erased with it.
+One transaction: erasure is all or nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.activities import service as activities
+from roster.auth.principal import Principal
+from roster.consent import history
+from roster.contacts import fields
+from roster.contacts.repository import ContactRepository
+from roster.errors import NotFound
+from roster.gdpr import identifiers
+from roster.kit.timeutil import utcnow
+from roster.models import PREFERENCE_CHANNELS, contacts
+from roster.notes import service as notes
+
+Row = dict[str, Any]
+
+
+class ErasureRepository(ContactRepository):
+    async def merged_into(self, contact_id: UUID) -> list[Row]:
+        query = self.select().where(contacts.c.merged_into == contact_id).with_for_update()
+        return [dict(r._mapping) for r in await self.conn.execute(query)]
+
+    async def tombstone(self, row: Row) -> None:
+        now = utcnow()
+        values: Row = dict.fromkeys(fields.WRITABLE_COLUMNS)
+        values.update(
+            name_set=False,
+            source="erased",
+            tags=[],
+            custom_fields={},
+            suppressed=False,
+            **{f"pref_{ch}": "unknown" for ch in PREFERENCE_CHANNELS},
+            deleted_at=row["deleted_at"] or now,
+            updated_at=now,
+            erased_at=now,
+            version=row["version"] + 1,
+        )
+        await self.conn.execute(self.update().where(contacts.c.id == row["id"]).values(**values))
+        await self.replace_tags(row["id"], row["tags"], [])
+
+
+async def _erase_one(conn: AsyncConnection, repo: ErasureRepository, row: Row) -> None:
+    tenant_id = repo.tenant_id
+    await identifiers.remember(conn, tenant_id, row)
+    await activities.delete_for(conn, tenant_id, row["id"])
+    await notes.delete_for(conn, tenant_id, row["id"])
+    await history.delete_for(conn, tenant_id, row["id"])
+    await repo.tombstone(row)
+
+
+async def erase(conn: AsyncConnection, principal: Principal, contact_id: UUID) -> None:
+    """Erase the contact (live or archived) and every contact merged into it. Erasing an
+    erased contact again changes nothing."""
+    repo = ErasureRepository(conn, principal.tenant_id)
+    row = await repo.get(contact_id, include_deleted=True, for_update=True)
+    if row is None:
+        raise NotFound("no such contact")
+    pending, seen = [row], {row["id"]}
+    while pending:
+        current = pending.pop()
+        for merged in await repo.merged_into(current["id"]):
+            if merged["id"] not in seen:
+                seen.add(merged["id"])
+                pending.append(merged)
+        if current["erased_at"] is None:
+            await _erase_one(conn, repo, current)

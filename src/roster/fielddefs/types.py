@@ -1,0 +1,89 @@
+"""Typed values for custom fields with a definition: one validator per type.
+
+A validator returns the value as stored (e.g. a trimmed text, a lower-cased email domain)
+or raises ValueError with a message for the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from roster.contacts import normalize
+
+TYPES = ("text", "number", "boolean", "date", "datetime", "enum", "url", "email", "phone")
+# (value, region for phone numbers) → the value as stored
+Validator = Callable[[Any, str], Any]
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    if len(value) > 4096:
+        raise ValueError("must be at most 4096 characters")
+    return value
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _date(value: Any) -> str:
+    try:
+        return date.fromisoformat(_text(value)).isoformat()
+    except ValueError:
+        raise ValueError("must be a date, YYYY-MM-DD") from None
+
+
+def _datetime(value: Any) -> str:
+    text = _text(value)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("must be an RFC 3339 date-time with a time zone") from None
+    if moment.tzinfo is None or "T" not in text.upper():
+        raise ValueError("must be an RFC 3339 date-time with a time zone")
+    return text
+
+
+def _url(value: Any) -> str:
+    return normalize.normalize_url(_text(value))
+
+
+def _email(value: Any) -> str:
+    return normalize.normalize_email(_text(value))[0]
+
+
+def validator(kind: str, options: list[str] | None) -> Validator:
+    """The validator for a definition of type ``kind``."""
+    if kind == "enum":
+        allowed = set(options or [])
+
+        def _enum(value: Any, _region: str) -> str:
+            if not isinstance(value, str) or value not in allowed:
+                raise ValueError(f"must be one of {', '.join(sorted(allowed))}")
+            return value
+
+        return _enum
+    if kind == "phone":
+        return lambda value, region: normalize.normalize_phone(_text(value), region)
+    simple: dict[str, Callable[[Any], Any]] = {
+        "text": _text,
+        "number": _number,
+        "boolean": _boolean,
+        "date": _date,
+        "datetime": _datetime,
+        "url": _url,
+        "email": _email,
+    }
+    check = simple[kind]
+    return lambda value, _region: check(value)

@@ -1,0 +1,94 @@
+"""Keyed hashes of erased identifiers: what lets an erased, opted-out number stay opted out.
+
+Each identifier an erased contact had (phone, email, external id, handles) is kept only as
+HMAC-SHA256(instance secret, "column:value") with the channels it was opted out of. Without
+the instance secret the hash cannot be tested against guesses; with it, Roster can recognise
+the same identifier when it comes back, and nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.kit.repository import TenantRepository
+from roster.kit.timeutil import utcnow
+from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS, erased_identifiers
+from roster.tenants.service import instance_secret
+
+Row = dict[str, Any]
+# Identifier columns of a contact whose values are hashed on erasure.
+HASHED_COLUMNS = ("phone", "email_key", "external_id", *(f"handle_{c}" for c in HANDLE_CHANNELS))
+
+
+def digest(secret: bytes, column: str, value: str) -> str:
+    return hmac.new(secret, f"{column}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def opted_out_channels(row: Row) -> list[str]:
+    """Channels the contact must not be messaged on: every channel while suppressed."""
+    if row.get("suppressed"):
+        return list(PREFERENCE_CHANNELS)
+    return [ch for ch in PREFERENCE_CHANNELS if row.get(f"pref_{ch}") == "opted_out"]
+
+
+class ErasedRepository(TenantRepository):
+    table = erased_identifiers
+
+    async def channels_for(self, digests: list[str]) -> set[str]:
+        e = erased_identifiers.c
+        query = self.select(e.channels).where(e.digest.in_(digests))
+        found: set[str] = set()
+        for (channels,) in await self.conn.execute(query):
+            found.update(channels)
+        return found
+
+    async def remember(self, digests: list[str], channels: list[str]) -> None:
+        e = erased_identifiers.c
+        now = utcnow()
+        for value in digests:
+            query = self.select(e.channels).where(e.digest == value).with_for_update()
+            existing = (await self.conn.execute(query)).scalar_one_or_none()
+            if existing is None:
+                await self.insert({"digest": value, "channels": sorted(channels), "erased_at": now})
+            else:
+                merged = sorted(set(existing) | set(channels))
+                await self.conn.execute(
+                    self.update().where(e.digest == value).values(channels=merged, erased_at=now)
+                )
+
+
+def _digests(secret: bytes, row: Row, columns: list[str]) -> list[str]:
+    return [digest(secret, col, str(row[col])) for col in columns if row.get(col)]
+
+
+async def remember(conn: AsyncConnection, tenant_id: UUID, row: Row) -> None:
+    """Keep the hashes of ``row``'s identifiers with its opted-out channels (if any)."""
+    channels = opted_out_channels(row)
+    if not channels:
+        return  # nothing to enforce later, so nothing is kept
+    secret = await instance_secret(conn)
+    await ErasedRepository(conn, tenant_id).remember(
+        _digests(secret, row, list(HASHED_COLUMNS)), channels
+    )
+
+
+async def opted_out_before(
+    conn: AsyncConnection, tenant_id: UUID, current: Row | None, new: Row
+) -> set[str]:
+    """Channels an erased contact with one of ``new``'s newly given identifiers had opted
+    out of (identifiers ``current`` already had were checked when they were written)."""
+    columns = [
+        col
+        for col in HASHED_COLUMNS
+        if new.get(col) and (current is None or current.get(col) != new.get(col))
+    ]
+    if not columns:
+        return set()
+    repo = ErasedRepository(conn, tenant_id)
+    secret = await instance_secret(conn)
+    return await repo.channels_for(_digests(secret, new, columns))
