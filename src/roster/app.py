@@ -12,11 +12,13 @@ from fastapi.openapi.utils import get_openapi
 from roster import handlers
 from roster.config import Settings
 from roster.contacts.endpoints import router as contacts_router
+from roster.events.endpoints import router as events_router
 from roster.kit.db import create_engine, transaction
 from roster.kit.middleware import RequestContext
 from roster.kit.pagination import Cursors
 from roster.system.endpoints import router as system_router
 from roster.tenants.service import instance_secret
+from roster.webhooks.endpoints import router as webhooks_router
 
 DESCRIPTION = """Roster: a self-hosted contacts service for messaging platforms.
 
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     handlers.install(app)
     app.include_router(system_router)
     app.include_router(contacts_router)
+    app.include_router(events_router)
+    app.include_router(webhooks_router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.auth.principal import Principal
-from roster.contacts import fields, normalize
+from roster.contacts import fields, normalize, render
 from roster.contacts.repository import IDENTIFIERS, ContactRepository
 from roster.errors import (
     Conflict,
@@ -18,6 +18,7 @@ from roster.errors import (
     PreconditionFailed,
     ValidationFailed,
 )
+from roster.events.outbox import emit
 from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
 from roster.kit.timeutil import utcnow
@@ -29,6 +30,12 @@ _RETRIES = 3
 
 def _repo(conn: AsyncConnection, principal: Principal) -> ContactRepository:
     return ContactRepository(conn, principal.tenant_id)
+
+
+async def _emit(repo: ContactRepository, type_: str, row: Row, **extra: Any) -> None:
+    """Record the change as an event in the same transaction (the outbox)."""
+    data = {"contact": render.contact(row), **extra}
+    await emit(repo.conn, repo.tenant_id, type_, data, subject_id=row["id"])
 
 
 def _region(principal: Principal, default_region: str) -> str:
@@ -74,6 +81,7 @@ async def _insert(repo: ContactRepository, values: Row) -> Row:
     for _ in range(_RETRIES):
         if await repo.add(row):
             await repo.replace_tags(row["id"], [], row["tags"])
+            await _emit(repo, "contact.created", row)
             return {**row, "tenant_id": repo.tenant_id}
         conflict = await _conflict(repo, values, None)
         if conflict:
@@ -110,7 +118,8 @@ async def update(
 
 async def _write(repo: ContactRepository, current: Row, new: Row) -> Row:
     """Store ``new`` over ``current``; a change that changes nothing bumps nothing."""
-    if not fields.changed(current, new):
+    changed = fields.changed(current, new)
+    if not changed:
         return current
     values = {**new, "version": current["version"] + 1, "updated_at": utcnow()}
     written = await repo.change(current["id"], current["version"], values)
@@ -120,7 +129,9 @@ async def _write(repo: ContactRepository, current: Row, new: Row) -> Row:
         conflict = await _conflict(repo, new, current["id"])
         raise conflict or Conflict("phone", None, "an identifier is being written concurrently")
     await repo.replace_tags(current["id"], current["tags"], new["tags"])
-    return {**current, **values}
+    row = {**current, **values}
+    await _emit(repo, "contact.updated", row, changed_fields=fields.api_names(changed))
+    return row
 
 
 async def archive(
@@ -134,11 +145,9 @@ async def archive(
     if current["deleted_at"] is not None:
         return  # archiving twice is not an error and changes nothing
     now = utcnow()
-    await repo.change(
-        contact_id,
-        current["version"],
-        {"deleted_at": now, "updated_at": now, "version": current["version"] + 1},
-    )
+    values = {"deleted_at": now, "updated_at": now, "version": current["version"] + 1}
+    await repo.change(contact_id, current["version"], values)
+    await _emit(repo, "contact.deleted", {**current, **values})
 
 
 async def restore(conn: AsyncConnection, principal: Principal, contact_id: UUID) -> Row:
@@ -153,7 +162,9 @@ async def restore(conn: AsyncConnection, principal: Principal, contact_id: UUID)
     if written is False:
         conflict = await _conflict(repo, current, contact_id)
         raise conflict or Conflict("phone", None, "an identifier is being written concurrently")
-    return {**current, **values}
+    row = {**current, **values}
+    await _emit(repo, "contact.restored", row)
+    return row
 
 
 async def upsert(
@@ -200,6 +211,7 @@ async def upsert(
             row = await repo.find_live(column, candidate[column])
             assert row is not None
             await repo.replace_tags(row["id"], [], row["tags"])
+            await _emit(repo, "contact.created", row)
             return row, True
         conflict = await _conflict(repo, {c: v for c, v in candidate.items() if c != column}, None)
         if conflict:

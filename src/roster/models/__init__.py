@@ -2,6 +2,7 @@
 
 from roster.models.base import metadata
 from roster.models.contacts import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contact_tags, contacts
+from roster.models.events import events, webhook_deliveries, webhook_endpoints
 from roster.models.tenants import api_keys, instance_settings, tenants
 
 __all__ = [
@@ -10,7 +11,10 @@ __all__ = [
     "api_keys",
     "contact_tags",
     "contacts",
+    "events",
     "instance_settings",
     "metadata",
     "tenants",
+    "webhook_deliveries",
+    "webhook_endpoints",
 ]
