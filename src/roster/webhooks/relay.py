@@ -23,7 +23,7 @@ from uuid import UUID
 import aiohttp
 import orjson
 from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
 from roster.config import Settings
@@ -64,6 +64,8 @@ class Relay:
         self.settings = settings
         self.inflight: set[asyncio.Task[None]] = set()
         self.per_endpoint: Counter[UUID] = Counter()
+        # Finished sends whose outcome the next pass records (in its one transaction).
+        self.done: list[tuple[dict[str, Any], sender.Outcome]] = []
         self.session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Relay:
@@ -105,17 +107,21 @@ class Relay:
                 waiters[-1].cancel()
 
     async def tick(self) -> int:
-        """One pass: sequence, claim, start sends. Returns how much work it found."""
-        async with transaction(self.engine, write=True) as conn:
-            sequenced = await sequence_pending(conn)
+        """One pass in one write transaction: record finished sends, sequence new events,
+        claim due deliveries; then start the sends. Returns how much work it found."""
+        done, self.done = self.done, []
         capacity = self.settings.webhook_concurrency - len(self.inflight)
-        claimed = await self.claim(capacity) if capacity > 0 else []
-        for delivery in claimed:
-            self.per_endpoint[delivery["endpoint_id"]] += 1
-            task = asyncio.create_task(self.deliver(delivery))
+        async with transaction(self.engine, write=True) as conn:
+            for row, outcome in done:
+                await self.record(conn, row, outcome)
+            sequenced = await sequence_pending(conn)
+            claimed = await self.claim(conn, capacity) if capacity > 0 else []
+        for row in claimed:
+            self.per_endpoint[row["endpoint_id"]] += 1
+            task = asyncio.create_task(self.deliver(row))
             self.inflight.add(task)
-            task.add_done_callback(self._finished(delivery["endpoint_id"]))
-        return sequenced + len(claimed)
+            task.add_done_callback(self._finished(row["endpoint_id"]))
+        return len(done) + sequenced + len(claimed)
 
     def _finished(self, endpoint_id: UUID) -> Any:
         def done(task: asyncio.Task[None]) -> None:
@@ -127,11 +133,17 @@ class Relay:
         return done
 
     async def drain(self) -> None:
-        """Wait for the sends in flight (tests and shutdown)."""
+        """Wait for the sends in flight and record their outcomes (tests and shutdown)."""
         while self.inflight:
             await asyncio.gather(*list(self.inflight), return_exceptions=True)
+        if self.done:
+            done, self.done = self.done, []
+            async with transaction(self.engine, write=True) as conn:
+                for row, outcome in done:
+                    await self.record(conn, row, outcome)
 
-    async def claim(self, capacity: int) -> list[dict[str, Any]]:
+    async def claim(self, conn: AsyncConnection, capacity: int) -> list[dict[str, Any]]:
+        """Lease up to ``capacity`` due deliveries, with what sending them needs."""
         now = utcnow()
         earlier = aliased(webhook_deliveries)
         blocked = exists().where(
@@ -142,7 +154,24 @@ class Relay:
             earlier.c.event_seq < d.event_seq,
         )
         due = (
-            select(d.tenant_id, d.id, d.endpoint_id)
+            select(
+                d.tenant_id,
+                d.id,
+                d.endpoint_id,
+                d.event_id,
+                d.attempts,
+                w.url,
+                w.enabled,
+                w.secret,
+                w.previous_secret,
+                w.previous_secret_expires_at,
+                w.failing_since,
+                events.c.type,
+                events.c.data,
+                events.c.created_at.label("event_at"),
+            )
+            .join(webhook_endpoints, and_(w.tenant_id == d.tenant_id, w.id == d.endpoint_id))
+            .join(events, and_(events.c.tenant_id == d.tenant_id, events.c.id == d.event_id))
             .where(
                 d.status == "pending",
                 d.next_attempt_at <= now,
@@ -153,64 +182,35 @@ class Relay:
             .limit(capacity * 4)
         )
         cap = self.settings.webhook_endpoint_concurrency
-        async with transaction(self.engine, write=True) as conn:
-            candidates = (await conn.execute(due)).all()
-            chosen: list[Any] = []
-            load = Counter(self.per_endpoint)
-            for row in candidates:
-                if len(chosen) >= capacity or load[row.endpoint_id] >= cap:
-                    continue
-                load[row.endpoint_id] += 1
-                chosen.append(row)
-            claimed: list[dict[str, Any]] = []
-            for row in chosen:
-                took = await conn.execute(
-                    update(webhook_deliveries)
-                    .where(
-                        d.tenant_id == row.tenant_id,
-                        d.id == row.id,
-                        d.status == "pending",
-                        or_(d.lease_until.is_(None), d.lease_until < now),
-                    )
-                    .values(lease_until=now + timedelta(seconds=self.settings.webhook_lease))
-                )
-                if took.rowcount:
-                    claimed.append(
-                        {"tenant_id": row.tenant_id, "id": row.id, "endpoint_id": row.endpoint_id}
-                    )
-        return claimed
+        load = Counter(self.per_endpoint)
+        chosen: list[dict[str, Any]] = []
+        for found in (await conn.execute(due)).all():
+            row = dict(found._mapping)
+            if len(chosen) >= capacity or load[row["endpoint_id"]] >= cap:
+                continue
+            load[row["endpoint_id"]] += 1
+            chosen.append(row)
+        if not chosen:
+            return []
+        # A lease that another relay took meanwhile is not taken twice: only rows whose
+        # lease is still free are updated, and only those come back.
+        taken = await conn.execute(
+            update(webhook_deliveries)
+            .where(
+                d.id.in_([row["id"] for row in chosen]),
+                d.status == "pending",
+                or_(d.lease_until.is_(None), d.lease_until < now),
+            )
+            .values(lease_until=now + timedelta(seconds=self.settings.webhook_lease))
+            .returning(d.id)
+        )
+        ids = set(taken.scalars())
+        return [row for row in chosen if row["id"] in ids]
 
-    async def deliver(self, claim: dict[str, Any]) -> None:
-        tenant_id = claim["tenant_id"]
-        async with transaction(self.engine, write=False) as conn:
-            found = (
-                await conn.execute(
-                    select(
-                        webhook_deliveries,
-                        webhook_endpoints.c.url,
-                        w.enabled,
-                        w.secret,
-                        w.previous_secret,
-                        w.previous_secret_expires_at,
-                        w.failing_since,
-                        events.c.type,
-                        events.c.data,
-                        events.c.created_at.label("event_at"),
-                    )
-                    .join(
-                        webhook_endpoints, and_(w.tenant_id == d.tenant_id, w.id == d.endpoint_id)
-                    )
-                    .join(
-                        events, and_(events.c.tenant_id == d.tenant_id, events.c.id == d.event_id)
-                    )
-                    .where(d.tenant_id == tenant_id, d.id == claim["id"])
-                )
-            ).first()
-        if found is None:
-            return  # the endpoint or the event is gone: nothing to send
-        row = dict(found._mapping)
+    async def deliver(self, row: dict[str, Any]) -> None:
+        """Send one claimed delivery; its outcome is recorded by the next pass."""
         if not row["enabled"]:
-            await self._finish(row, "failed", None, 0, "endpoint disabled")
+            self.done.append((row, sender.Outcome(None, 0, "endpoint disabled", final=True)))
             return
         assert self.session is not None
         body = payload(
@@ -229,110 +229,85 @@ class Relay:
             body,
             allow_private=self.settings.webhooks_allow_private,
         )
-        await self.record(row, outcome)
+        self.done.append((row, outcome))
 
-    async def record(self, row: dict[str, Any], outcome: sender.Outcome) -> None:
-        if outcome.delivered:
-            await self._finish(row, "delivered", outcome.status_code, outcome.latency_ms, None)
-            return
-        if outcome.status_code == 410:
-            await self._finish(row, "failed", 410, outcome.latency_ms, "HTTP 410: endpoint gone")
-            await self._disable(row, "the endpoint answered 410 Gone")
-            return
-        attempts = row["attempts"] + 1
-        delays = self.settings.retry_delays
-        if not outcome.retryable or attempts > len(delays):
-            await self._finish(
-                row,
-                "failed",
-                outcome.status_code,
-                outcome.latency_ms,
-                outcome.error,
-                attempts=attempts,
-            )
-        else:
-            delay = delays[attempts - 1] * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
-            if outcome.retry_after is not None:
-                delay = max(delay, outcome.retry_after)
-            async with transaction(self.engine, write=True) as conn:
-                await conn.execute(
-                    update(webhook_deliveries)
-                    .where(d.tenant_id == row["tenant_id"], d.id == row["id"])
-                    .values(
-                        attempts=attempts,
-                        next_attempt_at=utcnow() + timedelta(seconds=delay),
-                        lease_until=None,
-                        last_status_code=outcome.status_code,
-                        last_error=outcome.error,
-                        last_latency_ms=outcome.latency_ms,
-                    )
-                )
-        await self._note_failure(row)
-
-    async def _finish(
-        self,
-        row: dict[str, Any],
-        status: str,
-        code: int | None,
-        latency: int,
-        error: str | None,
-        attempts: int | None = None,
+    async def record(
+        self, conn: AsyncConnection, row: dict[str, Any], outcome: sender.Outcome
     ) -> None:
-        async with transaction(self.engine, write=True) as conn:
+        key = and_(d.tenant_id == row["tenant_id"], d.id == row["id"])
+        attempts = row["attempts"] + 1
+        report = {
+            "attempts": attempts,
+            "lease_until": None,
+            "last_status_code": outcome.status_code,
+            "last_error": outcome.error,
+            "last_latency_ms": outcome.latency_ms,
+        }
+        if outcome.delivered:
             await conn.execute(
                 update(webhook_deliveries)
-                .where(d.tenant_id == row["tenant_id"], d.id == row["id"])
-                .values(
-                    status=status,
-                    attempts=attempts if attempts is not None else row["attempts"] + 1,
-                    lease_until=None,
-                    finished_at=utcnow(),
-                    last_status_code=code,
-                    last_error=error,
-                    last_latency_ms=latency,
-                )
+                .where(key)
+                .values(status="delivered", finished_at=utcnow(), **report)
             )
-            if status == "delivered" and row["failing_since"] is not None:
+            if row["failing_since"] is not None:
                 await conn.execute(
                     update(webhook_endpoints)
                     .where(w.tenant_id == row["tenant_id"], w.id == row["endpoint_id"])
                     .values(failing_since=None)
                 )
+            return
+        delays = self.settings.retry_delays
+        if outcome.status_code == 410:
+            report["last_error"] = "HTTP 410: endpoint gone"
+        if outcome.retryable and attempts <= len(delays):
+            delay = delays[attempts - 1] * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
+            if outcome.retry_after is not None:
+                delay = max(delay, outcome.retry_after)
+            await conn.execute(
+                update(webhook_deliveries)
+                .where(key)
+                .values(next_attempt_at=utcnow() + timedelta(seconds=delay), **report)
+            )
+        else:
+            await conn.execute(
+                update(webhook_deliveries)
+                .where(key)
+                .values(status="failed", finished_at=utcnow(), **report)
+            )
+        if outcome.status_code == 410:
+            await self._disable(conn, row, "the endpoint answered 410 Gone")
+        elif not outcome.final:
+            await self._note_failure(conn, row)
 
-    async def _note_failure(self, row: dict[str, Any]) -> None:
+    async def _note_failure(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
         """Start the failure clock, or disable an endpoint that has failed for too long."""
         now = utcnow()
         since = row["failing_since"]
         if since is None:
-            async with transaction(self.engine, write=True) as conn:
-                await conn.execute(
-                    update(webhook_endpoints)
-                    .where(
-                        w.tenant_id == row["tenant_id"],
-                        w.id == row["endpoint_id"],
-                        w.failing_since.is_(None),
-                    )
-                    .values(failing_since=now)
+            await conn.execute(
+                update(webhook_endpoints)
+                .where(
+                    w.tenant_id == row["tenant_id"],
+                    w.id == row["endpoint_id"],
+                    w.failing_since.is_(None),
                 )
+                .values(failing_since=now)
+            )
         elif (now - since).total_seconds() >= self.settings.webhook_disable_after:
             await self._disable(
-                row, f"every delivery failed for {int(self.settings.webhook_disable_after)} s"
+                conn, row, f"every delivery failed for {int(self.settings.webhook_disable_after)} s"
             )
 
-    async def _disable(self, row: dict[str, Any], reason: str) -> None:
-        async with transaction(self.engine, write=True) as conn:
-            result = await conn.execute(
-                update(webhook_endpoints)
-                .where(w.tenant_id == row["tenant_id"], w.id == row["endpoint_id"], w.enabled)
-                .values(enabled=False, disabled_reason=reason, updated_at=utcnow())
+    async def _disable(self, conn: AsyncConnection, row: dict[str, Any], reason: str) -> None:
+        result = await conn.execute(
+            update(webhook_endpoints)
+            .where(w.tenant_id == row["tenant_id"], w.id == row["endpoint_id"], w.enabled)
+            .values(enabled=False, disabled_reason=reason, updated_at=utcnow())
+        )
+        if result.rowcount:
+            await emit(
+                conn,
+                row["tenant_id"],
+                "webhook.disabled",
+                {"webhook": {"id": str(row["endpoint_id"]), "url": row["url"]}, "reason": reason},
             )
-            if result.rowcount:
-                await emit(
-                    conn,
-                    row["tenant_id"],
-                    "webhook.disabled",
-                    {
-                        "webhook": {"id": str(row["endpoint_id"]), "url": row["url"]},
-                        "reason": reason,
-                    },
-                )

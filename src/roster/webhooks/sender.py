@@ -26,6 +26,8 @@ class Outcome:
     latency_ms: int
     error: str | None
     retry_after: float | None = None
+    # Not the endpoint's fault (e.g. it was disabled meanwhile): no retry, no failure clock.
+    final: bool = False
 
     @property
     def delivered(self) -> bool:
@@ -34,6 +36,8 @@ class Outcome:
     @property
     def retryable(self) -> bool:
         """Network errors, timeouts, 429 and 5xx are retried; anything else is final."""
+        if self.final:
+            return False
         if self.status_code is None:
             return self.error is not None and not self.error.startswith("forbidden")
         return self.status_code == 429 or self.status_code >= 500
