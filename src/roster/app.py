@@ -16,6 +16,7 @@ from roster.auth.jwt import JwtVerifier
 from roster.config import Settings
 from roster.consent.endpoints import router as consent_router
 from roster.contacts.endpoints import router as contacts_router
+from roster.events.endpoints import router as events_router
 from roster.fielddefs.endpoints import router as fields_router
 from roster.gdpr.endpoints import router as gdpr_router
 from roster.kit import idempotency, ratelimit
@@ -31,6 +32,7 @@ from roster.merge.endpoints import router as merge_router
 from roster.notes.endpoints import router as notes_router
 from roster.system.endpoints import router as system_router
 from roster.tenants.service import instance_secret
+from roster.webhooks.endpoints import router as webhooks_router
 
 DESCRIPTION = """Roster: a self-hosted contacts service for messaging platforms.
 
@@ -87,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(merge_router)
     app.include_router(gdpr_router)
     app.include_router(fields_router)
+    app.include_router(events_router)
+    app.include_router(webhooks_router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(Observability, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

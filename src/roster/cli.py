@@ -175,5 +175,31 @@ def serve(
     )
 
 
+@app.command()
+def relay() -> None:
+    """Deliver events to webhook endpoints until stopped (SIGINT or SIGTERM)."""
+    import signal
+
+    from roster.webhooks.relay import Relay
+
+    settings = Settings()
+
+    async def run() -> None:
+        engine = create_engine(settings.url, pool_size=settings.db_pool_size)
+        await upgrade(engine)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            async with Relay(engine, settings) as relay_loop:
+                typer.echo("relay running", err=True)
+                await relay_loop.run(stop)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
 def main() -> None:
     app()

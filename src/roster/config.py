@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
@@ -52,6 +52,25 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="Shared rate-limit counters")
     metrics_token: str | None = Field(default=None, description="Bearer token for /metrics")
     idempotency_ttl: int = Field(default=86_400, ge=60, description="Seconds a key is kept")
+    events_retention_days: int = Field(default=30, ge=1)
+    webhooks_allow_private: bool = Field(
+        default=False, description="Let webhooks reach loopback/private addresses (development)"
+    )
+    # Seconds to wait before each retry (about 3 days in all); jitter of ±20 % is added.
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,50400,72000,72000"
+    webhook_connect_timeout: float = 5.0
+    webhook_timeout: float = 15.0
+    webhook_lease: float = Field(
+        default=120.0,
+        description="Seconds a worker holds a delivery it is sending; after a "
+        "crash the delivery is sent again once this runs out. Must exceed webhook_timeout.",
+    )
+    webhook_concurrency: int = Field(default=64, ge=1)
+    webhook_endpoint_concurrency: int = Field(default=8, ge=1)
+    webhook_disable_after: float = Field(
+        default=5 * 86400, description="Seconds of unbroken failure before an endpoint is disabled"
+    )
+    relay_interval: float = Field(default=0.05, gt=0, description="Seconds between relay polls")
 
     @field_validator("default_region")
     @classmethod
@@ -68,6 +87,24 @@ class Settings(BaseSettings):
     def _rate(cls, value: str) -> str:
         parse_rate(value)
         return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        delays = [float(part) for part in value.split(",") if part.strip()]
+        if not delays or any(d < 0 for d in delays):
+            raise ValueError("a comma-separated list of non-negative seconds")
+        return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_timeout(self) -> Settings:
+        if self.webhook_lease <= self.webhook_timeout:
+            raise ValueError("webhook_lease must exceed webhook_timeout")
+        return self
+
+    @property
+    def retry_delays(self) -> list[float]:
+        return [float(part) for part in self.webhook_retry_schedule.split(",") if part.strip()]
 
     @cached_property
     def url(self) -> str:

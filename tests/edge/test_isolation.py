@@ -34,6 +34,8 @@ SEEDS: dict[str, dict[str, Any]] = {
         "tags": ["t1-tag"],
         "handles": {"telegram": "@t1_{u}"},
     },
+    # A public address literal: it passes the SSRF guard without DNS (no relay runs here).
+    "/v1/webhooks": {"url": "https://93.184.216.34/t1-hook", "events": ["contact.*"]},
     "/v1/fields": {"key": "t1_field_{u}", "label": "T1", "type": "text"},
 }
 # Values for non-id path parameters, when the parent object has no field to take one from.
@@ -42,7 +44,8 @@ SEEDS: dict[str, dict[str, Any]] = {
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/v1/contacts/{contact_id}/activities"): {"type": "message.sent", "channel": "sms"},
     ("post", "/v1/contacts/{contact_id}/merge"): {
-        "duplicate_ids": ["01935f0e-7b7c-7d51-9c1e-0b7e2c3f4a57"]},
+        "duplicate_ids": ["01935f0e-7b7c-7d51-9c1e-0b7e2c3f4a57"]
+    },
 }
 # Nested objects under a tenant 1 contact: any id will do, the contact's id makes it a 404.
 PATH_VALUES: dict[str, str] = {
@@ -127,8 +130,9 @@ def _seed(path: str) -> dict[str, Any] | None:
     return value
 
 
-def _request_body(doc: dict[str, Any], op: dict[str, Any], ids: list[str],
-                  key: tuple[str, str] = ("", "")) -> Any:
+def _request_body(
+    doc: dict[str, Any], op: dict[str, Any], ids: list[str], key: tuple[str, str] = ("", "")
+) -> Any:
     if key in BODIES:
         return BODIES[key]
     content = op.get("requestBody", {}).get("content", {})

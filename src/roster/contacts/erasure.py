@@ -21,6 +21,7 @@ from roster.consent import history
 from roster.contacts import fields
 from roster.contacts.repository import ContactRepository
 from roster.errors import NotFound
+from roster.events import outbox
 from roster.gdpr import identifiers
 from roster.kit.timeutil import utcnow
 from roster.models import PREFERENCE_CHANNELS, contacts
@@ -60,6 +61,10 @@ async def _erase_one(conn: AsyncConnection, repo: ErasureRepository, row: Row) -
     await notes.delete_for(conn, tenant_id, row["id"])
     await history.delete_for(conn, tenant_id, row["id"])
     await repo.tombstone(row)
+    await outbox.forget_subject(conn, tenant_id, row["id"])
+    await outbox.emit(
+        conn, tenant_id, "contact.erased", {"contact": {"id": str(row["id"])}}, subject_id=row["id"]
+    )
 
 
 async def erase(conn: AsyncConnection, principal: Principal, contact_id: UUID) -> None:

@@ -157,3 +157,18 @@ def _checked(fields: dict[str, Any]) -> dict[str, Any]:
 def changed(current: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Names of the columns whose value differs."""
     return [key for key in WRITABLE_COLUMNS if current.get(key) != new.get(key)]
+
+
+def api_names(columns: list[str]) -> list[str]:
+    """Changed columns as the API names the fields (``pref_sms`` → ``preferences.sms``)."""
+    names: list[str] = []
+    for column in columns:
+        if column in ("email_key", "name_set"):
+            continue
+        if column.startswith("handle_"):
+            column = "handles." + column.removeprefix("handle_")
+        elif column.startswith("pref_"):
+            column = "preferences." + column.removeprefix("pref_")
+        if column not in names:
+            names.append(column)
+    return names

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roster.activities import own_events
 from roster.auth.principal import Principal
 from roster.consent import hooks
-from roster.contacts import fields, normalize
+from roster.contacts import fields, normalize, render
 from roster.contacts.repository import IDENTIFIERS, ContactRepository
 from roster.errors import (
     Conflict,
@@ -20,6 +20,7 @@ from roster.errors import (
     PreconditionFailed,
     ValidationFailed,
 )
+from roster.events.outbox import emit
 from roster.fielddefs.service import validators as field_checks
 from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
@@ -32,6 +33,12 @@ _RETRIES = 3
 
 def _repo(conn: AsyncConnection, principal: Principal) -> ContactRepository:
     return ContactRepository(conn, principal.tenant_id)
+
+
+async def _emit(repo: ContactRepository, type_: str, row: Row, **extra: Any) -> None:
+    """Record the change as an event in the same transaction (the outbox)."""
+    data = {"contact": render.contact(row), **extra}
+    await emit(repo.conn, repo.tenant_id, type_, data, subject_id=row["id"])
 
 
 def _region(principal: Principal, default_region: str) -> str:
@@ -80,6 +87,7 @@ async def _insert(repo: ContactRepository, principal: Principal, values: Row) ->
         if await repo.add(row):
             await repo.replace_tags(row["id"], [], row["tags"])
             await hooks.after_write(repo.conn, principal, None, row, [], source="contact.create")
+            await _emit(repo, "contact.created", row)
             return {**row, "tenant_id": repo.tenant_id}
         conflict = await _conflict(repo, values, None)
         if conflict:
@@ -146,6 +154,7 @@ async def _write(
     await hooks.after_write(
         repo.conn, principal, current, stored, changed, source=source, note=note
     )
+    await _emit(repo, "contact.updated", stored, changed_fields=fields.api_names(changed))
     return stored
 
 
@@ -160,11 +169,9 @@ async def archive(
     if current["deleted_at"] is not None:
         return  # archiving twice is not an error and changes nothing
     now = utcnow()
-    await repo.change(
-        contact_id,
-        current["version"],
-        {"deleted_at": now, "updated_at": now, "version": current["version"] + 1},
-    )
+    values = {"deleted_at": now, "updated_at": now, "version": current["version"] + 1}
+    await repo.change(contact_id, current["version"], values)
+    await _emit(repo, "contact.deleted", {**current, **values})
     await own_events.record(conn, principal.tenant_id, contact_id, "archived")
 
 
@@ -181,7 +188,9 @@ async def restore(conn: AsyncConnection, principal: Principal, contact_id: UUID)
         conflict = await _conflict(repo, current, contact_id)
         raise conflict or Conflict("phone", None, "an identifier is being written concurrently")
     await own_events.record(conn, principal.tenant_id, contact_id, "restored")
-    return {**current, **values}
+    row = {**current, **values}
+    await _emit(repo, "contact.restored", row)
+    return row
 
 
 async def merged_into(conn: AsyncConnection, principal: Principal, contact_id: UUID) -> list[Row]:
@@ -237,6 +246,7 @@ async def upsert(
             assert row is not None
             await repo.replace_tags(row["id"], [], row["tags"])
             await hooks.after_write(conn, principal, None, row, [], source="contact.upsert")
+            await _emit(repo, "contact.created", row)
             return row, True
         conflict = await _conflict(repo, {c: v for c, v in candidate.items() if c != column}, None)
         if conflict:

@@ -2,6 +2,7 @@
 
 from roster.models.base import metadata
 from roster.models.contacts import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contact_tags, contacts
+from roster.models.events import events, webhook_deliveries, webhook_endpoints
 from roster.models.idempotency import idempotency_keys
 from roster.models.people import (
     activities,
@@ -21,10 +22,13 @@ __all__ = [
     "contact_tags",
     "contacts",
     "erased_identifiers",
+    "events",
     "field_definitions",
     "idempotency_keys",
     "instance_settings",
     "metadata",
     "notes",
     "tenants",
+    "webhook_deliveries",
+    "webhook_endpoints",
 ]

@@ -1,0 +1,236 @@
+"""B7: webhook delivery rate, enqueue-to-delivery latency, and the cost of a hanging endpoint.
+
+    python -m bench.webhooks [--engine postgresql|sqlite] [--events 100000]
+
+Each figure is printed as one JSON line beside its same-run baseline: a bare aiohttp sender
+that signs and posts the same payloads at the same concurrency, with no database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+from sqlalchemy import insert
+
+from roster.config import Settings
+from roster.events.outbox import emit
+from roster.kit.db import create_engine, transaction
+from roster.kit.ids import uuid7
+from roster.kit.timeutil import utcnow
+from roster.migrate import upgrade
+from roster.models import events
+from roster.tenants import service as tenants
+from roster.webhooks import sender
+from roster.webhooks.relay import Relay
+from roster.webhooks.service import create as create_webhook
+
+PG_ADMIN = os.environ.get("ROSTER_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+CONCURRENCY = 64
+
+
+def emit_line(**figure: Any) -> None:
+    print(json.dumps({"scenario": "B7", **figure}), flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def receiver_stats(base: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/stats") as r:
+        return dict(await r.json())
+
+
+async def receiver_reset(base: str) -> None:
+    async with aiohttp.ClientSession() as http, http.post(f"{base}/reset") as r:
+        await r.read()
+
+
+async def wait_count(base: str, path: str, count: int, limit: float = 600) -> None:
+    deadline = time.monotonic() + limit
+    while (await receiver_stats(base))["counts"].get(path, 0) < count:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"receiver got too few on {path}")
+        await asyncio.sleep(0.05)
+
+
+def payloads(n: int) -> list[tuple[str, bytes]]:
+    body = {"type": "contact.updated", "created_at": "2026-11-23T00:00:00.000Z",
+            "data": {"contact": {"id": str(uuid.uuid4()), "phone": "+14155550100",
+                                 "tags": ["vip"], "version": 2}, "changed_fields": ["tags"]}}
+    out = []
+    for _ in range(n):
+        message_id = "evt_" + uuid7().hex
+        out.append((message_id, json.dumps({"id": message_id, **body}).encode()))
+    return out
+
+
+async def bare_sender(url: str, items: list[tuple[str, bytes]], secret: str) -> float:
+    """The baseline: sign and post every payload at CONCURRENCY, nothing else."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+    async with sender.make_session(allow_private=True, concurrency=CONCURRENCY,
+                                   connect_timeout=5, timeout=30) as session:
+        async def one(message_id: str, body: bytes) -> None:
+            async with gate:
+                outcome = await sender.send(session, url, [secret], message_id, body,
+                                            allow_private=True)
+                assert outcome.delivered, outcome
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(m, b) for m, b in items))
+        return time.perf_counter() - started
+
+
+async def prepare(engine_name: str, data_dir: Path) -> tuple[str, Any]:
+    if engine_name == "sqlite":
+        path = data_dir / "b7.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}", None
+    name = f"roster_bench_b7_{os.getpid()}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(PG_ADMIN)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--latency-seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    data_dir = Path("bench/data")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url, drop = await prepare(args.engine, data_dir)
+    settings = Settings(database_url=url, data_dir=data_dir, webhooks_allow_private=True,
+                        webhook_concurrency=CONCURRENCY, webhook_endpoint_concurrency=CONCURRENCY,
+                        _env_file=None)  # type: ignore[call-arg]
+    port = free_port()
+    receiver = subprocess.Popen([sys.executable, "-m", "bench.webhook_receiver", str(port)])
+    base = f"http://127.0.0.1:{port}"
+    engine = create_engine(settings.url, pool_size=20)
+    try:
+        await asyncio.sleep(1.0)
+        await upgrade(engine)
+        async with transaction(engine, write=True) as conn:
+            tenant = await tenants.create_tenant(conn, "bench")
+        from roster.auth.principal import Principal
+
+        principal = Principal(tenant_id=tenant["id"], scopes=frozenset({"admin"}),
+                              credential_id=uuid7())
+        async with transaction(engine, write=True) as conn:
+            hook = await create_webhook(conn, principal, {"url": f"{base}/fast", "events": ["*"]},
+                                        allow_private=True)
+        n = args.events
+        common = {"engine": args.engine, "events": n, "concurrency": CONCURRENCY}
+
+        # Baseline: the bare sender.
+        items = payloads(n)
+        base_seconds = await bare_sender(f"{base}/base", items, hook["secret"])
+        base_rate = n / base_seconds
+
+        # Ours: the same number of committed events, relayed from the outbox.
+        async with transaction(engine, write=True) as conn:
+            now = utcnow()
+            for start in range(0, n, 5000):
+                await conn.execute(insert(events), [
+                    {"tenant_id": tenant["id"], "id": uuid7(), "type": "contact.updated",
+                     "subject_id": uuid7(), "created_at": now,
+                     "data": json.loads(body)["data"]} for _, body in items[start:start + 5000]])
+        stop = asyncio.Event()
+        async with Relay(engine, settings) as relay:
+            started = time.perf_counter()
+            runner = asyncio.create_task(relay.run(stop))
+            await wait_count(base, "/fast", n)
+            ours_seconds = time.perf_counter() - started
+            stop.set()
+            await runner
+        ours_rate = n / ours_seconds
+        emit_line(figure="delivery rate (events/s)", ours=round(ours_rate), baseline=round(
+            base_rate), ratio=round(ours_rate / base_rate, 3), target=">= 0.60", **common)
+
+        # Latency: events committed at ~1k/s while the relay runs.
+        await receiver_reset(base)
+        created: dict[str, float] = {}
+        stop = asyncio.Event()
+        async with Relay(engine, settings) as relay:
+            runner = asyncio.create_task(relay.run(stop))
+            deadline = time.monotonic() + args.latency_seconds
+            while time.monotonic() < deadline:
+                tick = time.monotonic()
+                async with transaction(engine, write=True) as conn:
+                    for _ in range(10):
+                        event_id = await emit(conn, tenant["id"], "contact.updated",
+                                              {"contact": {"id": "x"}}, subject_id=uuid7())
+                        created["evt_" + event_id.hex] = time.time()
+                await asyncio.sleep(max(0.0, 0.01 - (time.monotonic() - tick)))
+            await wait_count(base, "/fast", len(created))
+            stop.set()
+            await runner
+        arrivals = (await receiver_stats(base))["arrivals"]
+        latencies = sorted((arrivals[k] - v) * 1000 for k, v in created.items())
+        p99 = latencies[int(len(latencies) * 0.99) - 1]
+        emit_line(figure="enqueue-to-delivery latency (ms)", rate=round(
+            len(created) / args.latency_seconds), p50=round(statistics.median(latencies), 1),
+            p99=round(p99, 1), target="p99 <= 100", engine=args.engine)
+
+        # A hanging endpoint beside the fast one: the fast one's rate should barely move.
+        await receiver_reset(base)
+        async with transaction(engine, write=True) as conn:
+            await create_webhook(conn, principal, {"url": f"{base}/hang", "events": ["*"]},
+                                 allow_private=True)
+            now = utcnow()
+            await conn.execute(insert(events), [
+                {"tenant_id": tenant["id"], "id": uuid7(), "type": "contact.updated",
+                 "subject_id": uuid7(), "created_at": now, "data": {"contact": {"id": "x"}}}
+                for _ in range(n)])
+        hang_settings = settings.model_copy(update={"webhook_endpoint_concurrency": 8,
+                                                    "webhook_timeout": 30.0,
+                                                    "webhook_lease": 60.0})
+        stop = asyncio.Event()
+        async with Relay(engine, hang_settings) as relay:
+            started = time.perf_counter()
+            runner = asyncio.create_task(relay.run(stop))
+            await wait_count(base, "/fast", n)
+            hang_seconds = time.perf_counter() - started
+            stop.set()
+            for task in list(relay.inflight):
+                task.cancel()
+            await runner
+        hang_rate = n / hang_seconds
+        emit_line(figure="fast endpoint rate beside a hanging one (events/s)",
+                  ours=round(hang_rate), baseline=round(ours_rate),
+                  cut=round(1 - hang_rate / ours_rate, 3), target="cut < 0.10", **common)
+    finally:
+        await engine.dispose()
+        receiver.terminate()
+        receiver.wait()
+        if drop:
+            await drop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,42 @@
+"""Tenant-scoped reads of the event log."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import or_
+
+from roster.kit.repository import TenantRepository
+from roster.models import events
+
+e = events.c
+
+
+class EventRepository(TenantRepository):
+    table = events
+
+    async def seq_of(self, event_id: UUID) -> int | None:
+        query = self.select(e.seq).where(e.id == event_id)
+        value = (await self.conn.execute(query)).scalar_one_or_none()
+        return int(value) if value is not None else None
+
+    async def get(self, event_id: UUID) -> dict[str, Any] | None:
+        row = (await self.conn.execute(self.select().where(e.id == event_id))).first()
+        return dict(row._mapping) if row else None
+
+    async def after(self, seq: int, types: list[str], limit: int) -> list[dict[str, Any]]:
+        query = self.select().where(e.seq > seq)
+        if types:
+            query = query.where(
+                or_(
+                    *(
+                        e.type.like(t[:-1].replace("%", "").replace("_", r"\_") + "%", escape="\\")
+                        if t.endswith(".*")
+                        else e.type == t
+                        for t in types
+                    )
+                )
+            )
+        rows = await self.conn.execute(query.order_by(e.seq).limit(limit))
+        return [dict(r._mapping) for r in rows]

@@ -1,0 +1,50 @@
+"""The change feed: a tenant's events, oldest first, from a given event on."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.auth.principal import Principal
+from roster.errors import InvalidRequest
+from roster.events.outbox import parse_id, render_id
+from roster.events.repository import EventRepository
+from roster.kit.pagination import Page
+from roster.kit.timeutil import rfc3339
+
+_TYPE = re.compile(r"^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$")
+
+
+def render(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": render_id(row["id"]),
+        "type": row["type"],
+        "created_at": rfc3339(row["created_at"]),
+        "data": row["data"],
+    }
+
+
+async def feed(
+    conn: AsyncConnection, principal: Principal, *, after: str | None, types: list[str], limit: int
+) -> Page:
+    for t in types:
+        if not _TYPE.match(t):
+            raise InvalidRequest(f"type {t!r} is not an event type or a pattern like contact.*")
+    repo = EventRepository(conn, principal.tenant_id)
+    seq = 0
+    if after:
+        event_id = parse_id(after)
+        found = await repo.seq_of(event_id) if event_id else None
+        if found is None:
+            raise InvalidRequest("after: no such event (it may be older than the retention)")
+        seq = found
+    if "*" in types:
+        types = []
+    rows = await repo.after(seq, types, limit + 1)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    # The feed's cursor is simply the last event's id: pass it back as `after`.
+    next_cursor = render_id(rows[-1]["id"]) if rows else after
+    return Page(rows=rows, has_more=has_more, next_cursor=next_cursor)

@@ -1,0 +1,313 @@
+"""The relay: numbers committed events, fans them out, and delivers them, at least once.
+
+One loop per worker process. Each pass it sequences pending events (which creates their
+deliveries), then claims due deliveries with a lease and sends them concurrently. A claim
+takes a delivery only when no earlier delivery about the same contact is still pending for
+that endpoint, so per endpoint the events about one contact arrive in order. Each endpoint
+has at most ``webhook_endpoint_concurrency`` sends in flight, so a slow or dead endpoint
+cannot take the slots of the others. A worker killed mid-send leaves a lease that runs out,
+and the delivery is sent again: at least once, never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import aiohttp
+import orjson
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.orm import aliased
+
+from roster.config import Settings
+from roster.events.outbox import emit, render_id, sequence_pending, sweep
+from roster.kit.db import transaction
+from roster.kit.timeutil import rfc3339, utcnow
+from roster.models import events, webhook_deliveries, webhook_endpoints
+from roster.webhooks import sender
+
+log = logging.getLogger("roster.webhooks")
+SWEEP_EVERY = 600.0  # seconds between retention sweeps
+d = webhook_deliveries.c
+w = webhook_endpoints.c
+
+
+def payload(event: dict[str, Any]) -> bytes:
+    return orjson.dumps(
+        {
+            "id": render_id(event["id"]),
+            "type": event["type"],
+            "created_at": rfc3339(event["created_at"]),
+            "data": event["data"],
+        }
+    )
+
+
+def active_secrets(endpoint: dict[str, Any]) -> list[str]:
+    found = [endpoint["secret"]]
+    expires = endpoint["previous_secret_expires_at"]
+    if endpoint["previous_secret"] and expires is not None and expires > utcnow():
+        found.append(endpoint["previous_secret"])
+    return found
+
+
+class Relay:
+    def __init__(self, engine: AsyncEngine, settings: Settings):
+        self.engine = engine
+        self.settings = settings
+        self.inflight: set[asyncio.Task[None]] = set()
+        self.per_endpoint: Counter[UUID] = Counter()
+        # Finished sends whose outcome the next pass records (in its one transaction).
+        self.done: list[tuple[dict[str, Any], sender.Outcome]] = []
+        self.session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Relay:
+        s = self.settings
+        self.session = sender.make_session(
+            allow_private=s.webhooks_allow_private,
+            concurrency=s.webhook_concurrency,
+            connect_timeout=s.webhook_connect_timeout,
+            timeout=s.webhook_timeout,
+        )
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self.inflight:
+            await asyncio.gather(*self.inflight, return_exceptions=True)
+        if self.session is not None:
+            await self.session.close()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set; database outages are waited out, not fatal."""
+        next_sweep = 0.0
+        while not stop.is_set():
+            try:
+                if time.monotonic() >= next_sweep:
+                    async with transaction(self.engine, write=True) as conn:
+                        await sweep(conn, self.settings.events_retention_days)
+                    next_sweep = time.monotonic() + SWEEP_EVERY
+                busy = await self.tick()
+            except Exception:  # keep relaying through outages; the cause is logged
+                log.exception("relay pass failed")
+                busy = 0
+            if not busy:
+                waiters = [*self.inflight, asyncio.ensure_future(stop.wait())]
+                await asyncio.wait(
+                    waiters,
+                    timeout=self.settings.relay_interval,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                waiters[-1].cancel()
+
+    async def tick(self) -> int:
+        """One pass in one write transaction: record finished sends, sequence new events,
+        claim due deliveries; then start the sends. Returns how much work it found."""
+        done, self.done = self.done, []
+        capacity = self.settings.webhook_concurrency - len(self.inflight)
+        async with transaction(self.engine, write=True) as conn:
+            for row, outcome in done:
+                await self.record(conn, row, outcome)
+            sequenced = await sequence_pending(conn)
+            claimed = await self.claim(conn, capacity) if capacity > 0 else []
+        for row in claimed:
+            self.per_endpoint[row["endpoint_id"]] += 1
+            task = asyncio.create_task(self.deliver(row))
+            self.inflight.add(task)
+            task.add_done_callback(self._finished(row["endpoint_id"]))
+        return len(done) + sequenced + len(claimed)
+
+    def _finished(self, endpoint_id: UUID) -> Any:
+        def done(task: asyncio.Task[None]) -> None:
+            self.inflight.discard(task)
+            self.per_endpoint[endpoint_id] -= 1
+            if not task.cancelled() and task.exception() is not None:
+                log.error("delivery task failed", exc_info=task.exception())
+
+        return done
+
+    async def drain(self) -> None:
+        """Wait for the sends in flight and record their outcomes (tests and shutdown)."""
+        while self.inflight:
+            await asyncio.gather(*list(self.inflight), return_exceptions=True)
+        if self.done:
+            done, self.done = self.done, []
+            async with transaction(self.engine, write=True) as conn:
+                for row, outcome in done:
+                    await self.record(conn, row, outcome)
+
+    async def claim(self, conn: AsyncConnection, capacity: int) -> list[dict[str, Any]]:
+        """Lease up to ``capacity`` due deliveries, with what sending them needs."""
+        now = utcnow()
+        earlier = aliased(webhook_deliveries)
+        blocked = exists().where(
+            earlier.c.tenant_id == d.tenant_id,
+            earlier.c.endpoint_id == d.endpoint_id,
+            earlier.c.subject_id == d.subject_id,
+            earlier.c.status == "pending",
+            earlier.c.event_seq < d.event_seq,
+        )
+        due = (
+            select(
+                d.tenant_id,
+                d.id,
+                d.endpoint_id,
+                d.event_id,
+                d.attempts,
+                w.url,
+                w.enabled,
+                w.secret,
+                w.previous_secret,
+                w.previous_secret_expires_at,
+                w.failing_since,
+                events.c.type,
+                events.c.data,
+                events.c.created_at.label("event_at"),
+            )
+            .join(webhook_endpoints, and_(w.tenant_id == d.tenant_id, w.id == d.endpoint_id))
+            .join(events, and_(events.c.tenant_id == d.tenant_id, events.c.id == d.event_id))
+            .where(
+                d.status == "pending",
+                d.next_attempt_at <= now,
+                or_(d.lease_until.is_(None), d.lease_until < now),
+                ~blocked,
+            )
+            .order_by(d.next_attempt_at, d.event_seq)
+            .limit(capacity * 4)
+        )
+        cap = self.settings.webhook_endpoint_concurrency
+        load = Counter(self.per_endpoint)
+        chosen: list[dict[str, Any]] = []
+        for found in (await conn.execute(due)).all():
+            row = dict(found._mapping)
+            if len(chosen) >= capacity or load[row["endpoint_id"]] >= cap:
+                continue
+            load[row["endpoint_id"]] += 1
+            chosen.append(row)
+        if not chosen:
+            return []
+        # A lease that another relay took meanwhile is not taken twice: only rows whose
+        # lease is still free are updated, and only those come back.
+        taken = await conn.execute(
+            update(webhook_deliveries)
+            .where(
+                d.id.in_([row["id"] for row in chosen]),
+                d.status == "pending",
+                or_(d.lease_until.is_(None), d.lease_until < now),
+            )
+            .values(lease_until=now + timedelta(seconds=self.settings.webhook_lease))
+            .returning(d.id)
+        )
+        ids = set(taken.scalars())
+        return [row for row in chosen if row["id"] in ids]
+
+    async def deliver(self, row: dict[str, Any]) -> None:
+        """Send one claimed delivery; its outcome is recorded by the next pass."""
+        if not row["enabled"]:
+            self.done.append((row, sender.Outcome(None, 0, "endpoint disabled", final=True)))
+            return
+        assert self.session is not None
+        body = payload(
+            {
+                "id": row["event_id"],
+                "type": row["type"],
+                "created_at": row["event_at"],
+                "data": row["data"],
+            }
+        )
+        outcome = await sender.send(
+            self.session,
+            row["url"],
+            active_secrets(row),
+            render_id(row["event_id"]),
+            body,
+            allow_private=self.settings.webhooks_allow_private,
+        )
+        self.done.append((row, outcome))
+
+    async def record(
+        self, conn: AsyncConnection, row: dict[str, Any], outcome: sender.Outcome
+    ) -> None:
+        key = and_(d.tenant_id == row["tenant_id"], d.id == row["id"])
+        attempts = row["attempts"] + 1
+        report = {
+            "attempts": attempts,
+            "lease_until": None,
+            "last_status_code": outcome.status_code,
+            "last_error": outcome.error,
+            "last_latency_ms": outcome.latency_ms,
+        }
+        if outcome.delivered:
+            await conn.execute(
+                update(webhook_deliveries)
+                .where(key)
+                .values(status="delivered", finished_at=utcnow(), **report)
+            )
+            if row["failing_since"] is not None:
+                await conn.execute(
+                    update(webhook_endpoints)
+                    .where(w.tenant_id == row["tenant_id"], w.id == row["endpoint_id"])
+                    .values(failing_since=None)
+                )
+            return
+        delays = self.settings.retry_delays
+        if outcome.status_code == 410:
+            report["last_error"] = "HTTP 410: endpoint gone"
+        if outcome.retryable and attempts <= len(delays):
+            delay = delays[attempts - 1] * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
+            if outcome.retry_after is not None:
+                delay = max(delay, outcome.retry_after)
+            await conn.execute(
+                update(webhook_deliveries)
+                .where(key)
+                .values(next_attempt_at=utcnow() + timedelta(seconds=delay), **report)
+            )
+        else:
+            await conn.execute(
+                update(webhook_deliveries)
+                .where(key)
+                .values(status="failed", finished_at=utcnow(), **report)
+            )
+        if outcome.status_code == 410:
+            await self._disable(conn, row, "the endpoint answered 410 Gone")
+        elif not outcome.final:
+            await self._note_failure(conn, row)
+
+    async def _note_failure(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
+        """Start the failure clock, or disable an endpoint that has failed for too long."""
+        now = utcnow()
+        since = row["failing_since"]
+        if since is None:
+            await conn.execute(
+                update(webhook_endpoints)
+                .where(
+                    w.tenant_id == row["tenant_id"],
+                    w.id == row["endpoint_id"],
+                    w.failing_since.is_(None),
+                )
+                .values(failing_since=now)
+            )
+        elif (now - since).total_seconds() >= self.settings.webhook_disable_after:
+            await self._disable(
+                conn, row, f"every delivery failed for {int(self.settings.webhook_disable_after)} s"
+            )
+
+    async def _disable(self, conn: AsyncConnection, row: dict[str, Any], reason: str) -> None:
+        result = await conn.execute(
+            update(webhook_endpoints)
+            .where(w.tenant_id == row["tenant_id"], w.id == row["endpoint_id"], w.enabled)
+            .values(enabled=False, disabled_reason=reason, updated_at=utcnow())
+        )
+        if result.rowcount:
+            await emit(
+                conn,
+                row["tenant_id"],
+                "webhook.disabled",
+                {"webhook": {"id": str(row["endpoint_id"]), "url": row["url"]}, "reason": reason},
+            )
