@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, tuple_
 from sqlalchemy.exc import IntegrityError
 
+from roster.contacts import query as filters
 from roster.kit.repository import TenantRepository
 from roster.models import HANDLE_CHANNELS, contact_tags, contacts
 
@@ -25,14 +27,21 @@ c = contacts.c
 live = c.deleted_at.is_(None)
 
 SORTS: dict[str, tuple[ColumnElement[Any], bool]] = {
-    # sort name → (key expression, descending)
+    # sort name → (key expression, descending); each has a (tenant_id, key, id) index.
     "created_at": (c.created_at, False),
     "-created_at": (c.created_at, True),
     "updated_at": (c.updated_at, False),
     "-updated_at": (c.updated_at, True),
-    "name": (func.lower(func.coalesce(c.name, "")), False),
-    "-name": (func.lower(func.coalesce(c.name, "")), True),
+    "name": (c.sort_name, False),
+    "-name": (c.sort_name, True),
 }
+
+
+def _with_derived(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` plus the search/sort columns when it writes any field they derive from."""
+    if any(name in values for name in filters.SEARCH_SOURCES):
+        return {**values, **filters.derived(values)}
+    return values
 
 
 class ContactRepository(TenantRepository):
@@ -74,7 +83,7 @@ class ContactRepository(TenantRepository):
         """Insert a contact; False when a unique identifier is taken (nothing is written)."""
         try:
             async with self.conn.begin_nested():
-                await self.insert(row)
+                await self.insert(_with_derived(row))
         except IntegrityError:
             return False
         return True
@@ -82,10 +91,14 @@ class ContactRepository(TenantRepository):
     async def change(self, contact_id: UUID, version: int, values: dict[str, Any]) -> bool | None:
         """Update a contact at ``version``: True when written, False on an identifier clash,
         None when the version moved (another writer got there first)."""
-        query = self.update().where(c.id == contact_id, c.version == version).values(**values)
+        statement = (
+            self.update()
+            .where(c.id == contact_id, c.version == version)
+            .values(**_with_derived(values))
+        )
         try:
             async with self.conn.begin_nested():
-                result = await self.conn.execute(query)
+                result = await self.conn.execute(statement)
         except IntegrityError:
             return False
         return True if result.rowcount else None
@@ -103,37 +116,48 @@ class ContactRepository(TenantRepository):
             [{"contact_id": contact_id, "tag": tag} for tag in sorted(added)], table=contact_tags
         )
 
+    async def _conditions(self, flt: filters.ContactFilter) -> list[ColumnElement[bool]]:
+        dialect = self.conn.dialect.name
+        use_fts = False
+        if dialect == "sqlite" and flt.q is not None:
+            found = filters.needles(flt.q)
+            if found.indexable:
+                probe = (await self.conn.execute(filters.fts_probe(found))).scalar_one()
+                use_fts = int(probe) < filters.SQLITE_FTS_CAP
+        return filters.conditions(flt, self.tenant_id, dialect, use_fts=use_fts)
+
     async def page(
         self,
+        flt: filters.ContactFilter,
         *,
         sort: str,
         after: list[Any] | None,
+        as_of: datetime | None,
         offset: int | None,
         limit: int,
-        include_deleted: bool,
     ) -> list[dict[str, Any]]:
+        """One page of the filtered listing in ``sort`` order, after the keyset ``after``
+        (sort key, id); ``as_of`` leaves out rows changed since the first page."""
         key, descending = SORTS[sort]
-        query = self.select()
-        if not include_deleted:
-            query = query.where(live)
+        statement = self.select().where(*await self._conditions(flt))
         if after is not None:
             bound = tuple_(key, c.id)
             marker = tuple_(
                 bindparam(None, after[0], type_=key.type),
                 bindparam(None, after[1], type_=c.id.type),
             )
-            query = query.where(bound < marker if descending else bound > marker)
+            statement = statement.where(bound < marker if descending else bound > marker)
+        if as_of is not None:
+            statement = statement.where(c.updated_at <= as_of)
         order = (key.desc(), c.id.desc()) if descending else (key.asc(), c.id.asc())
-        query = query.order_by(*order).limit(limit)
+        statement = statement.order_by(*order).limit(limit)
         if offset:
-            query = query.offset(offset)
-        return [dict(r._mapping) for r in await self.conn.execute(query)]
+            statement = statement.offset(offset)
+        return [dict(r._mapping) for r in await self.conn.execute(statement)]
 
-    async def count(self, *, include_deleted: bool) -> int:
-        query = self.select(func.count())
-        if not include_deleted:
-            query = query.where(live)
-        return int((await self.conn.execute(query)).scalar_one())
+    async def count(self, flt: filters.ContactFilter) -> int:
+        statement = self.select(func.count()).where(*await self._conditions(flt))
+        return int((await self.conn.execute(statement)).scalar_one())
 
     async def tag_counts(self, after: str | None, limit: int) -> list[tuple[str, int]]:
         t = contact_tags.c

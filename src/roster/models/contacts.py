@@ -13,6 +13,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     Uuid,
     text,
 )
@@ -72,6 +73,10 @@ contacts = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("deleted_at", UTCDateTime),
     Column("version", Integer, nullable=False),
+    # Derived by the repository (roster.contacts.query.derived) in the same statement as
+    # their source fields: what `q` searches, and the key of the case-insensitive name sort.
+    Column("search_text", Text, nullable=False, server_default=""),
+    Column("sort_name", String(255), nullable=False, server_default=""),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
     _live_unique("phone"),
@@ -80,6 +85,7 @@ contacts = Table(
     *(_live_unique(f"handle_{channel}") for channel in HANDLE_CHANNELS),
     Index("ix_contacts_tenant_created", "tenant_id", "created_at", "id"),
     Index("ix_contacts_tenant_updated", "tenant_id", "updated_at", "id"),
+    Index("ix_contacts_tenant_sort_name", "tenant_id", "sort_name", "id"),
 )
 
 contact_tags = Table(
