@@ -1,0 +1,142 @@
+"""The B1/B2 baseline: a bare ASGI app on the same server (uvicorn) and driver (asyncpg or
+aiosqlite) running the same SQL as Roster, credential check included, and answering the
+same JSON (rendered by the same function). Run: uvicorn bench.raw_app:app, RAW_DB_URL set."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from roster.contacts import fields, query, render
+from roster.kit.timeutil import utcnow
+from roster.tenants.keys import hash_key
+
+URL = os.environ["RAW_DB_URL"]
+PG = URL.startswith("postgresql")
+CRED = (
+    "SELECT k.id, k.tenant_id, k.scopes, k.revoked_at, k.expires_at, t.default_region "
+    "FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = {p1}"
+)
+GET = "SELECT * FROM contacts WHERE tenant_id = {p1} AND id = {p2} AND deleted_at IS NULL"
+db: Any = None
+
+
+def sql(text: str) -> str:
+    return text.format(p1="$1", p2="$2") if PG else text.format(p1="?", p2="?")
+
+
+def row_of(record: Any) -> dict[str, Any]:
+    """A database row as Python values (what SQLAlchemy's types give Roster)."""
+    row = dict(record)
+    for k in ("tags", "custom_fields"):
+        row[k] = orjson.loads(row[k])
+    if not PG:
+        row["id"] = uuid.UUID(row["id"])
+        for k in ("created_at", "updated_at", "deleted_at"):
+            if row[k] is not None:
+                row[k] = datetime.fromisoformat(row[k]).replace(tzinfo=UTC)
+    return row
+
+
+async def fetch(query_text: str, *args: Any) -> Any:
+    if PG:
+        async with db.acquire() as conn:
+            return await conn.fetchrow(query_text, *args)
+    async with db.execute(query_text, args) as cursor:
+        return await cursor.fetchone()
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    global db
+    if scope["type"] == "lifespan":
+        await receive()
+        if PG:
+            import asyncpg
+
+            db = await asyncpg.create_pool(URL.replace("+asyncpg", ""), min_size=10, max_size=20)
+        else:
+            import aiosqlite
+
+            db = await aiosqlite.connect(URL.split(":///", 1)[1])
+            db.row_factory = aiosqlite.Row
+            await db.execute("PRAGMA journal_mode=WAL")
+        await send({"type": "lifespan.startup.complete"})
+        await receive()
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    status, body = await handle(scope, receive)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def handle(scope: dict[str, Any], receive: Any) -> tuple[int, bytes]:
+    headers = dict(scope["headers"])
+    token = headers.get(b"authorization", b"").decode().removeprefix("Bearer ")
+    cred = await fetch(sql(CRED), hash_key(token))
+    if cred is None or cred["revoked_at"] is not None:
+        return 401, b'{"code":"unauthorized"}'
+    tenant = cred["tenant_id"]
+    parts = scope["path"].strip("/").split("/")
+    if scope["method"] == "GET" and len(parts) == 3:
+        contact_id = uuid.UUID(parts[2])
+        record = await fetch(sql(GET), tenant, contact_id if PG else contact_id.hex)
+        if record is None:
+            return 404, b'{"code":"not_found"}'
+        return 200, orjson.dumps(render.contact(row_of(record)))
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    values = fields.apply(fields.blank(), orjson.loads(body), cred["default_region"] or "US")
+    return await write(scope["method"], parts, tenant, values)
+
+
+async def write(
+    method: str, parts: list[str], tenant: Any, values: dict[str, Any]
+) -> tuple[int, bytes]:
+    now = utcnow()
+    row = {
+        **values,
+        **query.derived(values),
+        "tenant_id": tenant,
+        "id": uuid.uuid4(),
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+        "deleted_at": None,
+    }
+    cols = list(row)
+    marks = ", ".join(f"${i + 1}" if PG else "?" for i in range(len(cols)))
+    args = [
+        orjson.dumps(v).decode() if k in ("tags", "custom_fields") else v for k, v in row.items()
+    ]
+    if not PG:
+        args = [
+            a.hex
+            if isinstance(a, uuid.UUID)
+            else a.strftime("%Y-%m-%d %H:%M:%S.%f")
+            if isinstance(a, datetime)
+            else a
+            for a in args
+        ]
+    statement = f"INSERT INTO contacts ({', '.join(cols)}) VALUES ({marks})"
+    if PG:
+        async with db.acquire() as conn:
+            await conn.execute(statement, *args)
+    else:
+        await db.execute("BEGIN IMMEDIATE")
+        await db.execute(statement, args)
+        await db.commit()
+    return 201, orjson.dumps(render.contact(row))
