@@ -22,6 +22,8 @@ import orjson
 from bench.setup import BenchDB
 
 REPEAT = 60
+# The session settings Roster's engine uses (roster.kit.db.create_engine), for the baseline.
+SESSION = {"jit": "off", "max_parallel_workers_per_gather": "0"}
 
 
 def pct(values: list[float], p: float) -> float:
@@ -128,7 +130,7 @@ async def _time_sql(
         text, args = _sql(db.engine_name, params, db.tenant_id, after, fts)
         times, count = [], 0
         if db.engine_name == "postgresql":
-            conn = await asyncpg.connect(db.url.replace("+asyncpg", ""))
+            conn = await asyncpg.connect(db.url.replace("+asyncpg", ""), server_settings=SESSION)
             for _ in range(REPEAT):
                 started = time.perf_counter()
                 rows = await conn.fetch(text, *args)

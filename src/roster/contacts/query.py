@@ -35,9 +35,10 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.selectable import Join
 
 from roster.errors import InvalidRequest
 from roster.models import PREFERENCE_CHANNELS, contact_tags, contacts
@@ -266,17 +267,36 @@ def _fts_phrase(terms: tuple[str, ...]) -> str:
     return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
+class CrossJoin(Join):
+    """SQLite ``CROSS JOIN``: an inner join whose left table the planner must read first."""
+
+    inherit_cache = True
+
+
+@compiles(CrossJoin)
+def _cross_join(element: CrossJoin, compiler: Any, **kw: Any) -> str:
+    # The ordinary join (which also tells SQLAlchemy's linter the tables are joined), with
+    # the keyword SQLite reads as "keep this order". The left side is a plain table name.
+    sql: str = compiler.visit_join(element, **kw)
+    return sql.replace(" JOIN ", " CROSS JOIN ", 1)
+
+
+def fts_join() -> CrossJoin:
+    """SQLite: contacts reached from the FTS5 matches by rowid. Without the fixed join order
+    the planner prefers walking a (tenant_id, ...) index and checking each row against the
+    matches, which scans the whole tenant for a rare term."""
+    return CrossJoin(
+        contacts_fts, contacts, literal_column("contacts.rowid") == contacts_fts.c.rowid
+    )
+
+
 def q_condition(found: Needles, dialect: str, *, use_fts: bool) -> ColumnElement[bool]:
     """``q`` as SQL. PostgreSQL: LIKE on ``search_text``, answered by the tenant-scoped
-    pg_trgm GIN index. SQLite: the FTS5 trigram index when ``use_fts`` (rare terms), else
-    LIKE on ``search_text`` checked while walking the sort index (common or short terms)."""
+    pg_trgm GIN index. SQLite: the FTS5 trigram index when ``use_fts`` (rare terms; the
+    query must then select from ``fts_join()``), else LIKE on ``search_text`` checked while
+    walking the sort index (common or short terms)."""
     if dialect == "sqlite" and use_fts:
-        matches = (
-            select(contacts_fts.c.rowid)
-            .where(text("contacts_fts MATCH :fts_q").bindparams(fts_q=_fts_phrase(found.terms)))
-            .scalar_subquery()
-        )
-        return literal_column("contacts.rowid").in_(matches)
+        return contacts_fts.c.search_text.op("MATCH", is_comparison=True)(_fts_phrase(found.terms))
     return or_(*(_like(term) for term in found.terms))
 
 
@@ -285,7 +305,7 @@ def fts_probe(found: Needles) -> Any:
     inner = (
         select(literal_column("1"))
         .select_from(contacts_fts)
-        .where(text("contacts_fts MATCH :fts_q").bindparams(fts_q=_fts_phrase(found.terms)))
+        .where(contacts_fts.c.search_text.op("MATCH")(_fts_phrase(found.terms)))
         .limit(SQLITE_FTS_CAP)
         .subquery()
     )

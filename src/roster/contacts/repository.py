@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, tuple_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from roster.contacts import query as filters
@@ -116,7 +116,12 @@ class ContactRepository(TenantRepository):
             [{"contact_id": contact_id, "tag": tag} for tag in sorted(added)], table=contact_tags
         )
 
-    async def _conditions(self, flt: filters.ContactFilter) -> list[ColumnElement[bool]]:
+    async def _filtered(self, flt: filters.ContactFilter, *columns: Any) -> Select[Any]:
+        """The tenant's contacts matching ``flt``.
+
+        SQLite: a ``q`` with few matches is driven from the FTS5 index (``fts_join``); a
+        common one is checked row by row along the sort index, where a page fills quickly.
+        """
         dialect = self.conn.dialect.name
         use_fts = False
         if dialect == "sqlite" and flt.q is not None:
@@ -124,7 +129,12 @@ class ContactRepository(TenantRepository):
             if found.indexable:
                 probe = (await self.conn.execute(filters.fts_probe(found))).scalar_one()
                 use_fts = int(probe) < filters.SQLITE_FTS_CAP
-        return filters.conditions(flt, self.tenant_id, dialect, use_fts=use_fts)
+        statement = self.select(*columns).where(
+            *filters.conditions(flt, self.tenant_id, dialect, use_fts=use_fts)
+        )
+        if use_fts:
+            statement = statement.select_from(filters.fts_join())
+        return statement
 
     async def page(
         self,
@@ -139,7 +149,7 @@ class ContactRepository(TenantRepository):
         """One page of the filtered listing in ``sort`` order, after the keyset ``after``
         (sort key, id); ``as_of`` leaves out rows changed since the first page."""
         key, descending = SORTS[sort]
-        statement = self.select().where(*await self._conditions(flt))
+        statement = await self._filtered(flt)
         if after is not None:
             bound = tuple_(key, c.id)
             marker = tuple_(
@@ -156,7 +166,7 @@ class ContactRepository(TenantRepository):
         return [dict(r._mapping) for r in await self.conn.execute(statement)]
 
     async def count(self, flt: filters.ContactFilter) -> int:
-        statement = self.select(func.count()).where(*await self._conditions(flt))
+        statement = await self._filtered(flt, func.count())
         return int((await self.conn.execute(statement)).scalar_one())
 
     async def tag_counts(self, after: str | None, limit: int) -> list[tuple[str, int]]:
