@@ -89,7 +89,9 @@ def _sql(
             )
         else:
             where.append(f"c.search_text LIKE {arg('%' + term + '%')}")
-    if params.get("tag"):
+    if params.get("tag") and pg:
+        where.append(f"c.tags @> {arg(orjson.dumps([params['tag']]).decode())}::jsonb")
+    elif params.get("tag"):
         where.append(
             "EXISTS (SELECT 1 FROM contact_tags t WHERE t.tenant_id = c.tenant_id AND "
             f"t.contact_id = c.id AND t.tag = {arg(params['tag'])})"
@@ -113,8 +115,11 @@ def _sql(
         else:
             stamp = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
             where.append(f"(c.created_at, c.id) < ({arg(stamp)}, {arg(ident.hex)})")
+    source = "contacts c"
+    if fts and not pg and params.get("q") and len(params["q"]) >= 3:
+        source = "contacts_fts CROSS JOIN contacts c ON c.rowid = contacts_fts.rowid"
     text = (
-        "SELECT * FROM contacts c WHERE "
+        f"SELECT c.* FROM {source} WHERE "
         + " AND ".join(where)
         + " ORDER BY c.created_at DESC, c.id DESC LIMIT 51"
     )

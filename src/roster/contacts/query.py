@@ -358,6 +358,33 @@ def custom_field_condition(key: str, raw: str, dialect: str) -> ColumnElement[bo
     return or_(*options)
 
 
+# --- tags -------------------------------------------------------------------------------
+
+
+def _tag_conditions(flt: ContactFilter, tenant_id: Any, dialect: str) -> list[ColumnElement[bool]]:
+    """``tag`` (all) and ``any_tag``. PostgreSQL: containment on the contact's own ``tags``
+    array, answered by the GIN (tenant_id, tags jsonb_path_ops) index, which the planner
+    can AND with the trigram index of ``q`` and the custom-field index. SQLite: EXISTS on
+    contact_tags, answered by its (tenant_id, tag, contact_id) index."""
+    out: list[ColumnElement[bool]] = []
+    if dialect == "postgresql":
+        if flt.tags:
+            out.append(c.tags.op("@>")(bindparam(None, list(flt.tags), type_=JSONB)))
+        if flt.any_tags:
+            out.append(
+                or_(*(c.tags.op("@>")(bindparam(None, [tag], type_=JSONB)) for tag in flt.any_tags))
+            )
+        return out
+    t = contact_tags.c
+    for tag in flt.tags:
+        out.append(exists().where(t.tenant_id == tenant_id, t.contact_id == c.id, t.tag == tag))
+    if flt.any_tags:
+        out.append(
+            exists().where(t.tenant_id == tenant_id, t.contact_id == c.id, t.tag.in_(flt.any_tags))
+        )
+    return out
+
+
 # --- the whole filter -------------------------------------------------------------------
 
 
@@ -370,13 +397,7 @@ def conditions(
         out.append(c.deleted_at.is_(None))
     if flt.q is not None:
         out.append(q_condition(needles(flt.q), dialect, use_fts=use_fts))
-    t = contact_tags.c
-    for tag in flt.tags:
-        out.append(exists().where(t.tenant_id == tenant_id, t.contact_id == c.id, t.tag == tag))
-    if flt.any_tags:
-        out.append(
-            exists().where(t.tenant_id == tenant_id, t.contact_id == c.id, t.tag.in_(flt.any_tags))
-        )
+    out.extend(_tag_conditions(flt, tenant_id, dialect))
     for column, value in (("status", flt.status), ("country", flt.country), ("source", flt.source)):
         if value is not None:
             out.append(contacts.c[column] == value)

@@ -2,7 +2,8 @@
 
 PostgreSQL: pg_trgm + btree_gin; a GIN (tenant_id, search_text gin_trgm_ops) index so a
 substring search only reads the tenant's own postings, and a GIN (tenant_id, custom_fields
-jsonb_path_ops) index for custom-field equality (``@>``).
+jsonb_path_ops) index for custom-field equality (``@>``), and one on (tenant_id, tags) for tag
+filters (the planner can AND these bitmaps with the trigram one).
 
 SQLite: an external-content FTS5 table with the trigram tokenizer over contacts.search_text,
 kept in step by triggers in the writing transaction. It is keyed by the contacts rowid: a
@@ -93,12 +94,16 @@ def upgrade() -> None:
             "CREATE INDEX ix_contacts_custom_fields ON contacts "
             "USING gin (tenant_id, custom_fields jsonb_path_ops)"
         )
+        op.execute(
+            "CREATE INDEX ix_contacts_tags ON contacts USING gin (tenant_id, tags jsonb_path_ops)"
+        )
     else:
         create_sqlite_search()
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_contacts_tags")
         op.execute("DROP INDEX IF EXISTS ix_contacts_custom_fields")
         op.execute("DROP INDEX IF EXISTS ix_contacts_search_trgm")
     else:
