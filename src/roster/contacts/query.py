@@ -55,6 +55,9 @@ TRIGRAM = 3
 # (the matches are fetched and sorted); a commoner one by walking the sort index, where
 # matches are dense enough that a page fills quickly.
 SQLITE_FTS_CAP = 4000
+# A q page is first looked for among this many rows along the sort index (cheap, and enough
+# when matches are common); when that does not fill the page the trigram index answers.
+WALK_CAP = 4000
 
 # The FTS5 index of SQLite (migration 0003); kept out of the shared MetaData on purpose.
 contacts_fts = Table(
@@ -258,8 +261,14 @@ def needles(q: str) -> Needles:
     return Needles(tuple(terms))
 
 
-def _like(term: str) -> ColumnElement[bool]:
-    return c.search_text.contains(term, autoescape=True)
+def _like(term: str, column: ColumnElement[str] | None = None) -> ColumnElement[bool]:
+    target = c.search_text if column is None else column
+    return target.contains(term, autoescape=True)
+
+
+def q_like(found: Needles, column: ColumnElement[str]) -> ColumnElement[bool]:
+    """``q`` as LIKE on ``column`` (a ``search_text`` of a subquery)."""
+    return or_(*(_like(term, column) for term in found.terms))
 
 
 def _fts_phrase(terms: tuple[str, ...]) -> str:
@@ -389,13 +398,19 @@ def _tag_conditions(flt: ContactFilter, tenant_id: Any, dialect: str) -> list[Co
 
 
 def conditions(
-    flt: ContactFilter, tenant_id: Any, dialect: str, *, use_fts: bool = False
+    flt: ContactFilter,
+    tenant_id: Any,
+    dialect: str,
+    *,
+    use_fts: bool = False,
+    with_q: bool = True,
 ) -> list[ColumnElement[bool]]:
-    """Every condition of ``flt`` (tenant scoping is the repository's, not added here)."""
+    """Every condition of ``flt`` (tenant scoping is the repository's, not added here);
+    ``with_q=False`` leaves ``q`` out, for a caller that applies it itself."""
     out: list[ColumnElement[bool]] = []
     if not flt.include_deleted:
         out.append(c.deleted_at.is_(None))
-    if flt.q is not None:
+    if flt.q is not None and with_q:
         out.append(q_condition(needles(flt.q), dialect, use_fts=use_fts))
     out.extend(_tag_conditions(flt, tenant_id, dialect))
     for column, value in (("status", flt.status), ("country", flt.country), ("source", flt.source)):
