@@ -4,6 +4,7 @@ same JSON (rendered by the same function). Run: uvicorn bench.raw_app:app, RAW_D
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ CRED = (
 )
 GET = "SELECT * FROM contacts WHERE tenant_id = {p1} AND id = {p2} AND deleted_at IS NULL"
 db: Any = None
+WRITE_LOCK = asyncio.Lock()
 
 
 def sql(text: str) -> str:
@@ -136,7 +138,8 @@ async def write(
         async with db.acquire() as conn:
             await conn.execute(statement, *args)
     else:
-        await db.execute("BEGIN IMMEDIATE")
-        await db.execute(statement, args)
-        await db.commit()
+        async with WRITE_LOCK:  # one connection: one write transaction at a time
+            await db.execute("BEGIN IMMEDIATE")
+            await db.execute(statement, args)
+            await db.commit()
     return 201, orjson.dumps(render.contact(row))

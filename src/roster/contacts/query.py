@@ -299,6 +299,14 @@ def fts_join() -> CrossJoin:
     )
 
 
+def tag_join(tag: str) -> tuple[CrossJoin, ColumnElement[bool]]:
+    """SQLite: contacts reached from the contact_tags rows of one tag (its (tenant_id, tag,
+    contact_id) index), and the condition picking that tag; for a sparse tag with a common q."""
+    t = contact_tags.c
+    join = CrossJoin(contact_tags, contacts, and_(c.tenant_id == t.tenant_id, c.id == t.contact_id))
+    return join, t.tag == tag
+
+
 def q_condition(found: Needles, dialect: str, *, use_fts: bool) -> ColumnElement[bool]:
     """``q`` as SQL. PostgreSQL: LIKE on ``search_text``, answered by the tenant-scoped
     pg_trgm GIN index. SQLite: the FTS5 trigram index when ``use_fts`` (rare terms; the
@@ -386,10 +394,16 @@ def _tag_conditions(flt: ContactFilter, tenant_id: Any, dialect: str) -> list[Co
         return out
     t = contact_tags.c
     for tag in flt.tags:
-        out.append(exists().where(t.tenant_id == tenant_id, t.contact_id == c.id, t.tag == tag))
+        out.append(
+            exists()
+            .where(t.tenant_id == tenant_id, t.contact_id == c.id, t.tag == tag)
+            .correlate(contacts)
+        )
     if flt.any_tags:
         out.append(
-            exists().where(t.tenant_id == tenant_id, t.contact_id == c.id, t.tag.in_(flt.any_tags))
+            exists()
+            .where(t.tenant_id == tenant_id, t.contact_id == c.id, t.tag.in_(flt.any_tags))
+            .correlate(contacts)
         )
     return out
 

@@ -162,7 +162,8 @@ class ContactRepository(TenantRepository):
            a common term fills the page there.
         3. Otherwise (rare term, or sparse with the other filters): the trigram index
            (PostgreSQL: ordered by an expression no index provides, so the planner must use
-           it; SQLite: FTS5) and sort what it finds.
+           it, and may AND it with the tag and custom-field indexes; SQLite: FTS5, or the
+           rows of the first ``tag`` when one is given) and sort what it finds.
         """
         key, descending = SORTS[sort]
         dialect = self.conn.dialect.name
@@ -205,7 +206,16 @@ class ContactRepository(TenantRepository):
         )
         if len(rows) == limit:
             return rows
-        indexed = self._matching(flt, dialect == "sqlite")
+        if dialect == "sqlite" and flt.tags:
+            # A common q made sparse by the other filters: a tag is the likely narrow one.
+            join, condition = filters.tag_join(flt.tags[0])
+            indexed = (
+                self._matching(flt, False)
+                .select_from(join)
+                .where(self.scope(contact_tags), condition)
+            )
+        else:
+            indexed = self._matching(flt, dialect == "sqlite")
         return await fetch(bounded(indexed, indexed_order=False).limit(limit))
 
     async def count(self, flt: filters.ContactFilter) -> int:
