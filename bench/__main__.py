@@ -91,7 +91,9 @@ def b2(db: BenchDB, seconds: int) -> None:
     results = {}
     for seed, kind in enumerate(("raw", "roster"), start=10):
         with servers.server(kind, db.url) as base:
-            results[kind] = servers.wrk(base, db.key, "POST", ["/v1/contacts"], seconds, 16, seed)
+            results[kind] = servers.wrk(
+                base, db.write_key, "POST", ["/v1/contacts"], seconds, 16, seed
+            )
     ratio_figure("B2", db, "POST /v1/contacts, 16 connections", results["raw"], results["roster"])
 
 

@@ -168,7 +168,10 @@ async def run(db: BenchDB, base: str, pages: int = 1000) -> list[dict[str, Any]]
     out = []
     headers = {"Authorization": f"Bearer {db.key}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
-        sample = (await http.get("/v1/contacts", params={"limit": 1})).json()["data"][0]
+        listed = (
+            await http.get("/v1/contacts", params={"limit": 100, "sort": "created_at"})
+        ).json()
+        sample = next(row for row in listed["data"] if row["phone"])
         for case, template in CASES.items():
             params = dict(template)
             if case == "q_phone7":

@@ -37,6 +37,8 @@ class BenchDB:
     tenant_id: uuid.UUID
     key: str
     size: int
+    # B2's writes go to a third tenant, so they never change what B1/B3 read.
+    write_key: str = ""
 
 
 def url_for(engine_name: str, size: int) -> str:
@@ -137,7 +139,9 @@ async def prepare(engine_name: str, size: int, *, reload: bool = False) -> Bench
     meta = None if reload else await _meta(engine)
     if meta and meta.get("complete") == "yes":
         await engine.dispose()
-        return BenchDB(engine_name, url, uuid.UUID(meta["tenant_id"]), meta["key"], size)
+        return BenchDB(
+            engine_name, url, uuid.UUID(meta["tenant_id"]), meta["key"], size, meta["write_key"]
+        )
     await engine.dispose()
     await _recreate(engine_name, size)
     engine = create_engine(url)
@@ -147,6 +151,10 @@ async def prepare(engine_name: str, size: int, *, reload: bool = False) -> Bench
         measured = await tenants.create_tenant(conn, "bench-measured", "US")
         other = await tenants.create_tenant(conn, "bench-other", "US")
         created = await tenants.create_api_key(conn, measured["id"], name="bench", scopes=["admin"])
+        writes = await tenants.create_tenant(conn, "bench-writes", "US")
+        write_key = await tenants.create_api_key(
+            conn, writes["id"], name="bench-writes", scopes=["admin"]
+        )
         saved = await _secondary(conn, engine_name)
         for name, _ in saved:
             kind, _, ident = name.partition(":")
@@ -172,6 +180,7 @@ async def prepare(engine_name: str, size: int, *, reload: bool = False) -> Bench
         values = {
             "tenant_id": str(measured["id"]),
             "key": created.key,
+            "write_key": write_key.key,
             "size": str(size),
             "loaded": str(counts[str(measured["id"])]),
             "load_seconds": f"{time.monotonic() - started:.1f}",
@@ -180,4 +189,4 @@ async def prepare(engine_name: str, size: int, *, reload: bool = False) -> Bench
         for k, v in values.items():
             await conn.execute(text("INSERT INTO bench_meta VALUES (:k, :v)"), {"k": k, "v": v})
     await engine.dispose()
-    return BenchDB(engine_name, url, measured["id"], created.key, size)
+    return BenchDB(engine_name, url, measured["id"], created.key, size, write_key.key)
