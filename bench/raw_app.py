@@ -101,6 +101,8 @@ async def handle(scope: dict[str, Any], receive: Any) -> tuple[int, bytes]:
         body += message.get("body", b"")
         if not message.get("more_body"):
             break
+    if not body:  # a connection wrk cut at the end of the run
+        return 400, b'{"code":"invalid_request"}'
     values = fields.apply(fields.blank(), orjson.loads(body), cred["default_region"] or "US")
     return await write(scope["method"], parts, tenant, values)
 

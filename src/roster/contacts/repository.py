@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from roster.contacts import query as filters
@@ -158,8 +158,8 @@ class ContactRepository(TenantRepository):
         estimate of a substring's frequency is poor (PostgreSQL walked 60 ms along the date
         index for a rare email fragment the trigram index answers in 5 ms):
         1. SQLite, few FTS5 matches: fetch them through the index and sort them.
-        2. Otherwise walk the sort index for at most WALK_CAP rows, checking ``q`` on each;
-           a common term fills the page there.
+        2. Otherwise take the next WALK_CAP rows along the sort index and check every filter
+           on them; a common term fills the page there, at a bounded cost.
         3. Otherwise (rare term, or sparse with the other filters): the trigram index
            (PostgreSQL: ordered by an expression no index provides, so the planner must use
            it, and may AND it with the tag and custom-field indexes; SQLite: FTS5, or the
@@ -191,17 +191,31 @@ class ContactRepository(TenantRepository):
             return await fetch(statement.offset(offset) if offset else statement)
         if dialect == "sqlite" and await self._fts_rare(found):
             return await fetch(bounded(self._matching(flt, True)).limit(limit))
-        walk = bounded(self._matching(flt, False, with_q=False)).limit(filters.WALK_CAP).subquery()
-        inner_key = walk.c[key.name]
-        inner_order = (
-            (inner_key.desc(), walk.c.id.desc())
+        # The next WALK_CAP rows along the sort index, q checked on them inside the bounded
+        # subquery (so no planner can answer it from the trigram index over the whole tenant
+        # instead), then the other filters on the few rows left, looked up by primary key.
+        steps = self.select(
+            c.id.label("walk_id"), key.label("walk_key"), c.search_text.label("walk_text")
+        )
+        if not flt.include_deleted:
+            steps = steps.where(live)
+        walk = bounded(steps).limit(filters.WALK_CAP).subquery("walk")
+        on = c.id == walk.c.walk_id
+        joined = (
+            filters.CrossJoin(walk, contacts, on)
+            if dialect == "sqlite"
+            else walk.join(contacts, on)
+        )
+        walk_order = (
+            (walk.c.walk_key.desc(), walk.c.walk_id.desc())
             if descending
-            else (inner_key.asc(), walk.c.id.asc())
+            else (walk.c.walk_key.asc(), walk.c.walk_id.asc())
         )
         rows = await fetch(
-            select(walk)
-            .where(filters.q_like(found, walk.c.search_text))
-            .order_by(*inner_order)
+            self._matching(flt, False, with_q=False)
+            .select_from(joined)
+            .where(filters.q_like(found, walk.c.walk_text))
+            .order_by(*walk_order)
             .limit(limit)
         )
         if len(rows) == limit:
