@@ -285,7 +285,8 @@ class CrossJoin(Join):
 @compiles(CrossJoin)
 def _cross_join(element: CrossJoin, compiler: Any, **kw: Any) -> str:
     # The ordinary join (which also tells SQLAlchemy's linter the tables are joined), with
-    # the keyword SQLite reads as "keep this order". The left side is a plain table name.
+    # the keyword SQLite reads as "keep this order". Neither side holds a join of its own,
+    # so the first " JOIN " is this one.
     sql: str = compiler.visit_join(element, **kw)
     return sql.replace(" JOIN ", " CROSS JOIN ", 1)
 
