@@ -14,6 +14,7 @@ import random
 import subprocess
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,21 +36,19 @@ def emit(figure: dict[str, Any]) -> None:
     print(json.dumps(figure), flush=True)
 
 
-async def sample_ids(db: BenchDB, n: int = 20000) -> list[str]:
+async def sample_ids(db: BenchDB, n: int = 20000, tenant: uuid.UUID | None = None) -> list[str]:
     engine = create_engine(db.url)
+    wanted = tenant or db.tenant_id
     async with transaction(engine, write=False) as conn:
-        tenant = db.tenant_id if db.engine_name == "postgresql" else db.tenant_id.hex
+        tenant_arg = wanted if db.engine_name == "postgresql" else wanted.hex
         rows = (
             await conn.execute(
                 text("SELECT id FROM contacts WHERE tenant_id = :t AND deleted_at IS NULL"),
-                {"t": tenant},
+                {"t": tenant_arg},
             )
         ).all()
     await engine.dispose()
-    ids = [
-        str(r[0]) if db.engine_name == "postgresql" else str(__import__("uuid").UUID(r[0]))
-        for r in rows
-    ]
+    ids = [str(r[0]) if db.engine_name == "postgresql" else str(uuid.UUID(r[0])) for r in rows]
     random.Random(1).shuffle(ids)
     return ids[:n]
 
@@ -97,6 +96,25 @@ def b2(db: BenchDB, seconds: int) -> None:
     ratio_figure("B2", db, "POST /v1/contacts, 16 connections", results["raw"], results["roster"])
 
 
+async def b2_patch(db: BenchDB, seconds: int) -> None:
+    """PATCH of random contacts that the POST phase created in the writes tenant."""
+    engine = create_engine(db.url)
+    async with transaction(engine, write=False) as conn:
+        writes = (
+            await conn.execute(text("SELECT id FROM tenants WHERE name = 'bench-writes'"))
+        ).scalar_one()
+    await engine.dispose()
+    tenant = writes if isinstance(writes, uuid.UUID) else uuid.UUID(writes)
+    paths = [f"/v1/contacts/{i}" for i in await sample_ids(db, tenant=tenant)]
+    results = {}
+    for seed, kind in enumerate(("raw", "roster"), start=int(time.time()) * 10):
+        with servers.server(kind, db.url) as base:
+            results[kind] = servers.wrk(base, db.write_key, "PATCH", paths, seconds, 16, seed)
+    ratio_figure(
+        "B2", db, "PATCH /v1/contacts/{id}, 16 connections", results["raw"], results["roster"]
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("scenarios", nargs="*", default=["B1", "B2", "B3"])
@@ -125,6 +143,7 @@ async def main() -> None:
                     emit(figure)
         if "B2" in wanted:  # last: it adds rows
             b2(db, max(5, args.seconds // 2))
+            await b2_patch(db, max(5, args.seconds // 2))
 
 
 if __name__ == "__main__":

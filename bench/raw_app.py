@@ -103,13 +103,69 @@ async def handle(scope: dict[str, Any], receive: Any) -> tuple[int, bytes]:
             break
     if not body:  # a connection wrk cut at the end of the run
         return 400, b'{"code":"invalid_request"}'
-    values = fields.apply(fields.blank(), orjson.loads(body), cred["default_region"] or "US")
-    return await write(scope["method"], parts, tenant, values)
+    patch = orjson.loads(body)
+    region = cred["default_region"] or "US"
+    if scope["method"] == "PATCH":
+        return await update(tenant, uuid.UUID(parts[2]), patch, region)
+    return await insert(tenant, fields.apply(fields.blank(), patch, region))
 
 
-async def write(
-    method: str, parts: list[str], tenant: Any, values: dict[str, Any]
-) -> tuple[int, bytes]:
+def db_args(row: dict[str, Any]) -> list[Any]:
+    """Values in the form each driver stores (JSON text; on SQLite hex ids and fixed text times)."""
+    args = [
+        orjson.dumps(v).decode() if k in ("tags", "custom_fields") else v for k, v in row.items()
+    ]
+    if PG:
+        return args
+    return [
+        a.hex
+        if isinstance(a, uuid.UUID)
+        else a.strftime("%Y-%m-%d %H:%M:%S.%f")
+        if isinstance(a, datetime)
+        else a
+        for a in args
+    ]
+
+
+def marks(n: int, start: int = 1) -> list[str]:
+    return [f"${i}" if PG else "?" for i in range(start, start + n)]
+
+
+async def in_transaction(work: Any) -> Any:
+    """Run ``work(execute, fetchrow)`` in one write transaction."""
+    if PG:
+        async with db.acquire() as conn, conn.transaction():
+            return await work(conn.execute, conn.fetchrow)
+    async with WRITE_LOCK:  # one connection: one write transaction at a time
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+
+            async def execute(sql_text: str, *args: Any) -> None:
+                await db.execute(sql_text, args)
+
+            async def fetchrow(sql_text: str, *args: Any) -> Any:
+                async with db.execute(sql_text, args) as cursor:
+                    return await cursor.fetchone()
+
+            result = await work(execute, fetchrow)
+        except BaseException:
+            await db.rollback()
+            raise
+        await db.commit()
+        return result
+
+
+async def add_tags(execute: Any, tenant: Any, contact_id: uuid.UUID, tags: Any) -> None:
+    for tag in tags:
+        await execute(
+            f"INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES ({', '.join(marks(3))})",
+            tenant,
+            contact_id if PG else contact_id.hex,
+            tag,
+        )
+
+
+async def insert(tenant: Any, values: dict[str, Any]) -> tuple[int, bytes]:
     now = utcnow()
     row = {
         **values,
@@ -121,27 +177,49 @@ async def write(
         "version": 1,
         "deleted_at": None,
     }
-    cols = list(row)
-    marks = ", ".join(f"${i + 1}" if PG else "?" for i in range(len(cols)))
-    args = [
-        orjson.dumps(v).decode() if k in ("tags", "custom_fields") else v for k, v in row.items()
-    ]
-    if not PG:
-        args = [
-            a.hex
-            if isinstance(a, uuid.UUID)
-            else a.strftime("%Y-%m-%d %H:%M:%S.%f")
-            if isinstance(a, datetime)
-            else a
-            for a in args
-        ]
-    statement = f"INSERT INTO contacts ({', '.join(cols)}) VALUES ({marks})"
-    if PG:
-        async with db.acquire() as conn:
-            await conn.execute(statement, *args)
-    else:
-        async with WRITE_LOCK:  # one connection: one write transaction at a time
-            await db.execute("BEGIN IMMEDIATE")
-            await db.execute(statement, args)
-            await db.commit()
+    statement = f"INSERT INTO contacts ({', '.join(row)}) VALUES ({', '.join(marks(len(row)))})"
+
+    async def work(execute: Any, fetchrow: Any) -> None:
+        await execute(statement, *db_args(row))
+        await add_tags(execute, tenant, row["id"], row["tags"])
+
+    await in_transaction(work)
     return 201, orjson.dumps(render.contact(row))
+
+
+async def update(tenant: Any, contact_id: uuid.UUID, patch: Any, region: str) -> tuple[int, bytes]:
+    async def work(execute: Any, fetchrow: Any) -> tuple[int, bytes]:
+        lock = " FOR UPDATE" if PG else ""
+        record = await fetchrow(sql(GET) + lock, tenant, contact_id if PG else contact_id.hex)
+        if record is None:
+            return 404, b'{"code":"not_found"}'
+        current = row_of(record)
+        new = fields.apply(current, patch, region)
+        if not fields.changed(current, new):
+            return 200, orjson.dumps(render.contact(current))
+        values = {
+            **new,
+            **query.derived(new),
+            "version": current["version"] + 1,
+            "updated_at": utcnow(),
+        }
+        sets = ", ".join(f"{k} = {m}" for k, m in zip(values, marks(len(values)), strict=True))
+        where = " AND ".join(
+            f"{k} = {m}"
+            for k, m in zip(("tenant_id", "id"), marks(2, len(values) + 1), strict=True)
+        )
+        await execute(
+            f"UPDATE contacts SET {sets} WHERE {where}",
+            *db_args({**values, "tenant_id": tenant, "id": contact_id}),
+        )
+        gone = set(current["tags"]) - set(new["tags"])
+        delete = "DELETE FROM contact_tags WHERE tenant_id = {} AND contact_id = {} AND tag = {}"
+        for tag in gone:
+            await execute(
+                delete.format(*marks(3)), tenant, contact_id if PG else contact_id.hex, tag
+            )
+        await add_tags(execute, tenant, contact_id, sorted(set(new["tags"]) - set(current["tags"])))
+        return 200, orjson.dumps(render.contact({**current, **values}))
+
+    result: tuple[int, bytes] = await in_transaction(work)
+    return result
