@@ -144,7 +144,8 @@ async def prepare(engine_name: str, size: int, *, reload: bool = False) -> Bench
         )
     await engine.dispose()
     await _recreate(engine_name, size)
-    engine = create_engine(url)
+    # Index builds over millions of rows outlast Roster's default 10 s statement timeout.
+    engine = create_engine(url, statement_timeout_ms=3_600_000)
     await upgrade(engine)
     started = time.monotonic()
     async with transaction(engine, write=True) as conn:
