@@ -37,7 +37,9 @@ from roster.webhooks import sender
 from roster.webhooks.relay import Relay
 from roster.webhooks.service import create as create_webhook
 
-PG_ADMIN = os.environ.get("ROSTER_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = os.environ.get(
+    "ROSTER_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 CONCURRENCY = 64
 
 
@@ -70,9 +72,19 @@ async def wait_count(base: str, path: str, count: int, limit: float = 600) -> No
 
 
 def payloads(n: int) -> list[tuple[str, bytes]]:
-    body = {"type": "contact.updated", "created_at": "2026-11-23T00:00:00.000Z",
-            "data": {"contact": {"id": str(uuid.uuid4()), "phone": "+14155550100",
-                                 "tags": ["vip"], "version": 2}, "changed_fields": ["tags"]}}
+    body = {
+        "type": "contact.updated",
+        "created_at": "2026-11-23T00:00:00.000Z",
+        "data": {
+            "contact": {
+                "id": str(uuid.uuid4()),
+                "phone": "+14155550100",
+                "tags": ["vip"],
+                "version": 2,
+            },
+            "changed_fields": ["tags"],
+        },
+    }
     out = []
     for _ in range(n):
         message_id = "evt_" + uuid7().hex
@@ -83,12 +95,15 @@ def payloads(n: int) -> list[tuple[str, bytes]]:
 async def bare_sender(url: str, items: list[tuple[str, bytes]], secret: str) -> float:
     """The baseline: sign and post every payload at CONCURRENCY, nothing else."""
     gate = asyncio.Semaphore(CONCURRENCY)
-    async with sender.make_session(allow_private=True, concurrency=CONCURRENCY,
-                                   connect_timeout=5, timeout=30) as session:
+    async with sender.make_session(
+        allow_private=True, concurrency=CONCURRENCY, connect_timeout=5, timeout=30
+    ) as session:
+
         async def one(message_id: str, body: bytes) -> None:
             async with gate:
-                outcome = await sender.send(session, url, [secret], message_id, body,
-                                            allow_private=True)
+                outcome = await sender.send(
+                    session, url, [secret], message_id, body, allow_private=True
+                )
                 assert outcome.delivered, outcome
 
         started = time.perf_counter()
@@ -125,9 +140,14 @@ async def main() -> None:
     data_dir = Path("bench/data")
     data_dir.mkdir(parents=True, exist_ok=True)
     url, drop = await prepare(args.engine, data_dir)
-    settings = Settings(database_url=url, data_dir=data_dir, webhooks_allow_private=True,
-                        webhook_concurrency=CONCURRENCY, webhook_endpoint_concurrency=CONCURRENCY,
-                        _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        database_url=url,
+        data_dir=data_dir,
+        webhooks_allow_private=True,
+        webhook_concurrency=CONCURRENCY,
+        webhook_endpoint_concurrency=CONCURRENCY,
+        _env_file=None,
+    )  # type: ignore[call-arg]
     port = free_port()
     receiver = subprocess.Popen([sys.executable, "-m", "bench.webhook_receiver", str(port)])
     base = f"http://127.0.0.1:{port}"
@@ -139,11 +159,13 @@ async def main() -> None:
             tenant = await tenants.create_tenant(conn, "bench")
         from roster.auth.principal import Principal
 
-        principal = Principal(tenant_id=tenant["id"], scopes=frozenset({"admin"}),
-                              credential_id=uuid7())
+        principal = Principal(
+            tenant_id=tenant["id"], scopes=frozenset({"admin"}), credential_id=uuid7()
+        )
         async with transaction(engine, write=True) as conn:
-            hook = await create_webhook(conn, principal, {"url": f"{base}/fast", "events": ["*"]},
-                                        allow_private=True)
+            hook = await create_webhook(
+                conn, principal, {"url": f"{base}/fast", "events": ["*"]}, allow_private=True
+            )
         n = args.events
         common = {"engine": args.engine, "events": n, "concurrency": CONCURRENCY}
 
@@ -156,10 +178,20 @@ async def main() -> None:
         async with transaction(engine, write=True) as conn:
             now = utcnow()
             for start in range(0, n, 5000):
-                await conn.execute(insert(events), [
-                    {"tenant_id": tenant["id"], "id": uuid7(), "type": "contact.updated",
-                     "subject_id": uuid7(), "created_at": now,
-                     "data": json.loads(body)["data"]} for _, body in items[start:start + 5000]])
+                await conn.execute(
+                    insert(events),
+                    [
+                        {
+                            "tenant_id": tenant["id"],
+                            "id": uuid7(),
+                            "type": "contact.updated",
+                            "subject_id": uuid7(),
+                            "created_at": now,
+                            "data": json.loads(body)["data"],
+                        }
+                        for _, body in items[start : start + 5000]
+                    ],
+                )
         stop = asyncio.Event()
         async with Relay(engine, settings) as relay:
             started = time.perf_counter()
@@ -169,8 +201,14 @@ async def main() -> None:
             stop.set()
             await runner
         ours_rate = n / ours_seconds
-        emit_line(figure="delivery rate (events/s)", ours=round(ours_rate), baseline=round(
-            base_rate), ratio=round(ours_rate / base_rate, 3), target=">= 0.60", **common)
+        emit_line(
+            figure="delivery rate (events/s)",
+            ours=round(ours_rate),
+            baseline=round(base_rate),
+            ratio=round(ours_rate / base_rate, 3),
+            target=">= 0.60",
+            **common,
+        )
 
         # Latency: events committed at ~1k/s while the relay runs.
         await receiver_reset(base)
@@ -183,8 +221,13 @@ async def main() -> None:
                 tick = time.monotonic()
                 async with transaction(engine, write=True) as conn:
                     for _ in range(10):
-                        event_id = await emit(conn, tenant["id"], "contact.updated",
-                                              {"contact": {"id": "x"}}, subject_id=uuid7())
+                        event_id = await emit(
+                            conn,
+                            tenant["id"],
+                            "contact.updated",
+                            {"contact": {"id": "x"}},
+                            subject_id=uuid7(),
+                        )
                         created["evt_" + event_id.hex] = time.time()
                 await asyncio.sleep(max(0.0, 0.01 - (time.monotonic() - tick)))
             await wait_count(base, "/fast", len(created))
@@ -193,23 +236,43 @@ async def main() -> None:
         arrivals = (await receiver_stats(base))["arrivals"]
         latencies = sorted((arrivals[k] - v) * 1000 for k, v in created.items())
         p99 = latencies[int(len(latencies) * 0.99) - 1]
-        emit_line(figure="enqueue-to-delivery latency (ms)", rate=round(
-            len(created) / args.latency_seconds), p50=round(statistics.median(latencies), 1),
-            p99=round(p99, 1), target="p99 <= 100", engine=args.engine)
+        emit_line(
+            figure="enqueue-to-delivery latency (ms)",
+            rate=round(len(created) / args.latency_seconds),
+            p50=round(statistics.median(latencies), 1),
+            p99=round(p99, 1),
+            target="p99 <= 100",
+            engine=args.engine,
+        )
 
         # A hanging endpoint beside the fast one: the fast one's rate should barely move.
         await receiver_reset(base)
         async with transaction(engine, write=True) as conn:
-            await create_webhook(conn, principal, {"url": f"{base}/hang", "events": ["*"]},
-                                 allow_private=True)
+            await create_webhook(
+                conn, principal, {"url": f"{base}/hang", "events": ["*"]}, allow_private=True
+            )
             now = utcnow()
-            await conn.execute(insert(events), [
-                {"tenant_id": tenant["id"], "id": uuid7(), "type": "contact.updated",
-                 "subject_id": uuid7(), "created_at": now, "data": {"contact": {"id": "x"}}}
-                for _ in range(n)])
-        hang_settings = settings.model_copy(update={"webhook_endpoint_concurrency": 8,
-                                                    "webhook_timeout": 30.0,
-                                                    "webhook_lease": 60.0})
+            await conn.execute(
+                insert(events),
+                [
+                    {
+                        "tenant_id": tenant["id"],
+                        "id": uuid7(),
+                        "type": "contact.updated",
+                        "subject_id": uuid7(),
+                        "created_at": now,
+                        "data": {"contact": {"id": "x"}},
+                    }
+                    for _ in range(n)
+                ],
+            )
+        hang_settings = settings.model_copy(
+            update={
+                "webhook_endpoint_concurrency": 8,
+                "webhook_timeout": 30.0,
+                "webhook_lease": 60.0,
+            }
+        )
         stop = asyncio.Event()
         async with Relay(engine, hang_settings) as relay:
             started = time.perf_counter()
@@ -221,9 +284,14 @@ async def main() -> None:
                 task.cancel()
             await runner
         hang_rate = n / hang_seconds
-        emit_line(figure="fast endpoint rate beside a hanging one (events/s)",
-                  ours=round(hang_rate), baseline=round(ours_rate),
-                  cut=round(1 - hang_rate / ours_rate, 3), target="cut < 0.10", **common)
+        emit_line(
+            figure="fast endpoint rate beside a hanging one (events/s)",
+            ours=round(hang_rate),
+            baseline=round(ours_rate),
+            cut=round(1 - hang_rate / ours_rate, 3),
+            target="cut < 0.10",
+            **common,
+        )
     finally:
         await engine.dispose()
         receiver.terminate()

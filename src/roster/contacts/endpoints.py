@@ -11,6 +11,7 @@ from starlette.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from roster.auth.deps import ContactsRead, ContactsWrite
 from roster.contacts import erasure, render, service
+from roster.contacts import query as filters
 from roster.contacts.schemas import (
     Contact,
     ContactPage,
@@ -58,8 +59,22 @@ async def create_contact(
     return _one(row, HTTP_201_CREATED, {"Location": f"/v1/contacts/{row['id']}"})
 
 
+LIST_DESCRIPTION = """Filters combine with AND. `q`: case-insensitive substring of name, first/last
+name, email or company, or of the phone's digits (`555-1234` finds `+14155551234`).
+`tag` (repeatable) must all be present; `any_tag` (repeatable) at least one.
+`custom_fields.<key>=<value>` matches a JSON string equal to the value or the number,
+boolean or null whose JSON text it is (`custom_fields.is_vip=true` finds `true` and `"true"`).
+Timestamps are RFC 3339. A cursor only works with the sort and filters it was made for.
+Unknown query parameters are refused with 400. `list_id`/`segment_id` are refused with 400
+until lists and segments exist."""
+
+
 @router.get(
-    "/contacts", response_model=ContactPage, responses=problems(400), summary="List contacts"
+    "/contacts",
+    response_model=ContactPage,
+    responses=problems(400),
+    summary="List and search contacts",
+    description=LIST_DESCRIPTION,
 )
 async def list_contacts(
     request: Request,
@@ -70,19 +85,34 @@ async def list_contacts(
     offset: Annotated[int | None, Query(description="Instead of cursor (compatibility)")] = None,
     page: Annotated[int | None, Query(description="1-based; instead of cursor")] = None,
     include_deleted: bool = False,
-    include_total: bool = False,
+    include_total: Annotated[bool, Query(description="Add the exact count as `total`")] = False,
+    q: Annotated[str | None, Query(description="Substring search (see description)")] = None,
+    tag: Annotated[list[str] | None, Query(description="Must have all (repeatable)")] = None,
+    any_tag: Annotated[list[str] | None, Query(description="At least one (repeatable)")] = None,
+    status: str | None = None,
+    country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2")] = None,
+    source: str | None = None,
+    suppressed: bool | None = None,
+    created_after: Annotated[str | None, Query(description="RFC 3339")] = None,
+    created_before: Annotated[str | None, Query(description="RFC 3339")] = None,
+    updated_after: Annotated[str | None, Query(description="RFC 3339")] = None,
+    opted_out: Annotated[str | None, Query(description="Channel opted out of, e.g. sms")] = None,
 ) -> Response:
+    # The declared parameters document and type-check the query string; the filter itself is
+    # read whole from it, because custom_fields.<key> names are open-ended.
+    params = request.query_params
+    flt = filters.parse({name: params.getlist(name) for name in params})
     paging = page_request(
-        limit, cursor, offset, page, cursors=cursors(request), kind=f"contacts:{sort}"
+        limit, cursor, offset, page, cursors=cursors(request), kind=service.listing_kind(sort, flt)
     )
     async with uow(request, write=False) as conn:
         result = await service.list_page(
             conn,
             principal,
+            flt,
             sort=sort,
             paging=paging,
             cursors=cursors(request),
-            include_deleted=include_deleted,
             include_total=include_total,
         )
     return _page(result, render.contact)

@@ -49,6 +49,10 @@ class ErasureRepository(ContactRepository):
             updated_at=now,
             erased_at=now,
             version=row["version"] + 1,
+            # The derived search columns hold the same personal data (and feed the SQLite
+            # full-text index through its triggers): blank them too.
+            search_text="",
+            sort_name="",
         )
         await self.conn.execute(self.update().where(contacts.c.id == row["id"]).values(**values))
         await self.replace_tags(row["id"], row["tags"], [])

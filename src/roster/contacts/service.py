@@ -12,6 +12,7 @@ from roster.activities import own_events
 from roster.auth.principal import Principal
 from roster.consent import hooks
 from roster.contacts import fields, normalize, render
+from roster.contacts import query as filters
 from roster.contacts.repository import IDENTIFIERS, ContactRepository
 from roster.errors import (
     Conflict,
@@ -351,16 +352,29 @@ async def set_consent(
     return await _write(repo, principal, current, new, source=source, guard=False, note=note)
 
 
-def _sort_key(sort: str, row: Row) -> list[Any]:
+# Sorts on a key a write can move (a rename, any update): later pages leave out rows
+# changed since the first page, so a moved row is never returned twice.
+_MOVABLE = ("updated_at", "name", "-name")
+
+
+def listing_kind(sort: str, flt: filters.ContactFilter) -> str:
+    """What a cursor is bound to: the sort and the filter it was made for."""
+    return f"contacts:{sort}:{flt.fingerprint()}"
+
+
+def _sort_key(sort: str, row: Row, as_of: str | None) -> list[Any]:
     field = sort.lstrip("-")
-    key = (row["name"] or "").lower() if field == "name" else row[field].isoformat()
-    return [key, str(row["id"])]
+    key = row["sort_name"] if field == "name" else row[field].isoformat()
+    return [key, str(row["id"]), as_of]
 
 
-def _decode_key(sort: str, key: list[Any]) -> list[Any]:
+def _decode_key(sort: str, key: list[Any]) -> tuple[list[Any], datetime | None]:
     try:
         first = key[0] if sort.lstrip("-") == "name" else datetime.fromisoformat(key[0])
-        return [first, UUID(key[1])]
+        if not isinstance(first, str | datetime):
+            raise TypeError
+        as_of = datetime.fromisoformat(key[2]) if key[2] is not None else None
+        return [first, UUID(key[1])], as_of
     except (TypeError, ValueError, IndexError):
         raise InvalidRequest("cursor is not valid") from None
 
@@ -368,28 +382,37 @@ def _decode_key(sort: str, key: list[Any]) -> list[Any]:
 async def list_page(
     conn: AsyncConnection,
     principal: Principal,
+    flt: filters.ContactFilter,
     *,
     sort: str,
     paging: PageRequest,
     cursors: Cursors,
-    include_deleted: bool = False,
     include_total: bool = False,
 ) -> Page:
+    """One page of the tenant's contacts matching ``flt`` (see docs/contacts.md)."""
     repo = _repo(conn, principal)
+    after, as_of = None, None
+    if paging.cursor is not None:
+        after, as_of = _decode_key(sort, paging.cursor)
+    # Taken before the read, so that a row the first page saw and a writer then moved is
+    # past ``as_of`` and left out of later pages.
+    stamp_at = as_of or (utcnow() if sort in _MOVABLE else None)
     rows = await repo.page(
+        flt,
         sort=sort,
-        after=_decode_key(sort, paging.cursor) if paging.cursor is not None else None,
+        after=after,
+        as_of=as_of,
         offset=paging.offset,
         limit=paging.limit + 1,
-        include_deleted=include_deleted,
     )
-    total = await repo.count(include_deleted=include_deleted) if include_total else None
+    stamp = stamp_at.isoformat() if stamp_at is not None else None
+    total = await repo.count(flt) if include_total else None
     return keyset_page(
         rows,
         paging.limit,
-        key_of=lambda r: _sort_key(sort, r),
+        key_of=lambda r: _sort_key(sort, r, stamp),
         cursors=cursors,
-        kind=f"contacts:{sort}",
+        kind=listing_kind(sort, flt),
         total=total,
     )
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     Uuid,
     text,
 )
@@ -76,6 +77,10 @@ contacts = Table(
     Column("merged_into", Uuid),
     # Set when the contact was erased (GDPR): the row is a tombstone, every field nulled.
     Column("erased_at", UTCDateTime),
+    # Derived by the repository (roster.contacts.query.derived) in the same statement as
+    # their source fields: what `q` searches, and the key of the case-insensitive name sort.
+    Column("search_text", Text, nullable=False, server_default=""),
+    Column("sort_name", String(255), nullable=False, server_default=""),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
     _live_unique("phone"),
@@ -84,6 +89,7 @@ contacts = Table(
     *(_live_unique(f"handle_{channel}") for channel in HANDLE_CHANNELS),
     Index("ix_contacts_tenant_created", "tenant_id", "created_at", "id"),
     Index("ix_contacts_tenant_updated", "tenant_id", "updated_at", "id"),
+    Index("ix_contacts_tenant_sort_name", "tenant_id", "sort_name", "id"),
 )
 
 contact_tags = Table(

@@ -1,0 +1,200 @@
+"""B3: search and filter pages, first page and page 1,000 by cursor, against hand-written SQL.
+
+Ours is timed over HTTP (a real uvicorn server, one request at a time); the baseline is the
+same query written by hand, run through the bare driver (asyncpg / sqlite3) against the
+same database and indexes. On SQLite the hand-written q query is timed both through the
+FTS5 index, as a LIKE walk and (with a tag) driven from the tag, and the fastest counts
+(the best a person would write).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+
+from bench.setup import BenchDB
+
+REPEAT = 60
+# The session settings Roster's engine uses (roster.kit.db.create_engine), for the baseline.
+SESSION = {"jit": "off", "max_parallel_workers_per_gather": "0"}
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * p))], 2)
+
+
+CASES: dict[str, dict[str, Any]] = {
+    "list": {},
+    "q_name": {"q": "garc"},
+    "q_email": {"q": "lopez1"},
+    "q_phone7": {"q": None},  # seven digits of a real phone, filled in at run time
+    "q_nomatch": {"q": "xqzvw"},
+    "tag": {"tag": "vip-2026"},
+    "custom_field": {"custom_fields.plan": "enterprise"},
+    "status_tag_q": {"status": "lead", "tag": "promo-eu", "q": "mar"},
+}
+
+
+async def _walk(
+    http: httpx.AsyncClient, params: dict[str, Any], pages: int
+) -> tuple[int, str | None, dict[str, Any] | None]:
+    """Follow cursors to page ``pages`` (or the last page): (page number, its cursor, the
+    last row of the page before it)."""
+    cursor, last, page = None, None, 1
+    while page < pages:
+        query = {**params, "limit": 50, **({"cursor": cursor} if cursor else {})}
+        body = (await http.get("/v1/contacts", params=query)).json()
+        if not body["has_more"]:
+            break
+        cursor, last, page = body["next_cursor"], body["data"][-1], page + 1
+    return page, cursor, last
+
+
+async def _time_http(http: httpx.AsyncClient, params: dict[str, Any]) -> tuple[list[float], int]:
+    times, count = [], 0
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        response = await http.get("/v1/contacts", params=params)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.text
+        count = len(response.json()["data"])
+    return times, count
+
+
+def _sql(
+    engine: str, params: dict[str, Any], tenant: uuid.UUID, after: dict[str, Any] | None, fts: str
+) -> tuple[str, list[Any]]:
+    pg = engine == "postgresql"
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}" if pg else "?"
+
+    where = [f"c.tenant_id = {arg(tenant if pg else tenant.hex)}", "c.deleted_at IS NULL"]
+    if params.get("q"):
+        term = params["q"].lower()
+        if fts == "fts" and not pg and len(term) >= 3:
+            where.append(f"contacts_fts MATCH {arg(chr(34) + term + chr(34))}")
+        else:
+            where.append(f"c.search_text LIKE {arg('%' + term + '%')}")
+    if params.get("tag") and pg:
+        where.append(f"c.tags @> {arg(orjson.dumps([params['tag']]).decode())}::jsonb")
+    elif params.get("tag"):
+        where.append(
+            "EXISTS (SELECT 1 FROM contact_tags t WHERE t.tenant_id = c.tenant_id AND "
+            f"t.contact_id = c.id AND t.tag = {arg(params['tag'])})"
+        )
+    if params.get("status"):
+        where.append(f"c.status = {arg(params['status'])}")
+    if "custom_fields.plan" in params:
+        value = params["custom_fields.plan"]
+        if pg:
+            where.append(f"c.custom_fields @> {arg(orjson.dumps({'plan': value}).decode())}::jsonb")
+        else:
+            where.append(
+                "json_type(c.custom_fields, '$.\"plan\"') = 'text' AND "
+                f"json_extract(c.custom_fields, '$.\"plan\"') = {arg(value)}"
+            )
+    if after is not None:
+        moment = datetime.fromisoformat(after["created_at"].replace("Z", "+00:00"))
+        ident = uuid.UUID(after["id"])
+        if pg:
+            where.append(f"(c.created_at, c.id) < ({arg(moment)}, {arg(ident)})")
+        else:
+            stamp = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+            where.append(f"(c.created_at, c.id) < ({arg(stamp)}, {arg(ident.hex)})")
+    source = "contacts c"
+    if fts == "fts" and not pg and params.get("q") and len(params["q"]) >= 3:
+        source = "contacts_fts CROSS JOIN contacts c ON c.rowid = contacts_fts.rowid"
+    if fts == "tagjoin":
+        source = (
+            "contact_tags t0 CROSS JOIN contacts c ON c.tenant_id = t0.tenant_id "
+            "AND c.id = t0.contact_id"
+        )
+        where.append(f"t0.tenant_id = c.tenant_id AND t0.tag = {arg(params['tag'])}")
+    text = (
+        f"SELECT c.* FROM {source} WHERE "
+        + " AND ".join(where)
+        + " ORDER BY c.created_at DESC, c.id DESC LIMIT 51"
+    )
+    return text, args
+
+
+async def _time_sql(
+    db: BenchDB, params: dict[str, Any], after: dict[str, Any] | None
+) -> tuple[list[float], int]:
+    variants = ["plain"]
+    if db.engine_name == "sqlite" and params.get("q"):
+        variants.append("fts")
+    if db.engine_name == "sqlite" and params.get("q") and params.get("tag"):
+        variants.append("tagjoin")
+    best: tuple[list[float], int] | None = None
+    for fts in variants:
+        text, args = _sql(db.engine_name, params, db.tenant_id, after, fts)
+        times, count = [], 0
+        if db.engine_name == "postgresql":
+            conn = await asyncpg.connect(db.url.replace("+asyncpg", ""), server_settings=SESSION)
+            for _ in range(REPEAT):
+                started = time.perf_counter()
+                rows = await conn.fetch(text, *args)
+                times.append((time.perf_counter() - started) * 1000)
+                count = len(rows)
+            await conn.close()
+        else:
+            conn2 = sqlite3.connect(db.url.split(":///", 1)[1])
+            for _ in range(REPEAT):
+                started = time.perf_counter()
+                rows2 = conn2.execute(text, args).fetchall()
+                times.append((time.perf_counter() - started) * 1000)
+                count = len(rows2)
+            conn2.close()
+        if best is None or statistics.median(times) < statistics.median(best[0]):
+            best = (times, count)
+    assert best is not None
+    return best
+
+
+async def run(db: BenchDB, base: str, pages: int = 1000) -> list[dict[str, Any]]:
+    out = []
+    headers = {"Authorization": f"Bearer {db.key}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
+        listed = (
+            await http.get("/v1/contacts", params={"limit": 100, "sort": "created_at"})
+        ).json()
+        sample = next(row for row in listed["data"] if row["phone"])
+        for case, template in CASES.items():
+            params = dict(template)
+            if case == "q_phone7":
+                params["q"] = sample["phone"][-7:]
+            page_n, cursor, last = await _walk(http, params, pages)
+            targets = [(1, None, None)] + ([(page_n, cursor, last)] if page_n > 1 else [])
+            for page, token, after in targets:
+                query = {**params, "limit": 50, **({"cursor": token} if token else {})}
+                ours, n_ours = await _time_http(http, query)
+                base_t, n_base = await _time_sql(db, params, after)
+                assert n_base in (n_ours, n_ours + 1), (case, page, n_ours, n_base)
+                out.append(
+                    {
+                        "scenario": "B3",
+                        "engine": db.engine_name,
+                        "size": db.size,
+                        "case": case,
+                        "page": page,
+                        "rows": n_ours,
+                        "ours_p50_ms": pct(ours, 0.5),
+                        "ours_p99_ms": pct(ours, 0.99),
+                        "baseline_p50_ms": pct(base_t, 0.5),
+                        "baseline_p99_ms": pct(base_t, 0.99),
+                    }
+                )
+    return out
