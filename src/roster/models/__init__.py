@@ -1,5 +1,6 @@
 """Every table of Roster, on one MetaData that Alembic migrates for both engines."""
 
+from roster.models.audiences import list_members, lists, segments
 from roster.models.base import metadata
 from roster.models.contacts import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contact_tags, contacts
 from roster.models.tenants import api_keys, instance_settings, tenants
@@ -11,6 +12,9 @@ __all__ = [
     "contact_tags",
     "contacts",
     "instance_settings",
+    "list_members",
+    "lists",
     "metadata",
+    "segments",
     "tenants",
 ]
