@@ -16,6 +16,7 @@ from roster.kit.db import create_engine, transaction
 from roster.kit.middleware import RequestContext
 from roster.kit.pagination import Cursors
 from roster.lists.endpoints import router as lists_router
+from roster.segments.endpoints import router as segments_router
 from roster.system.endpoints import router as system_router
 from roster.tenants.service import instance_secret
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system_router)
     app.include_router(contacts_router)
     app.include_router(lists_router)
+    app.include_router(segments_router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

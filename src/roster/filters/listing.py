@@ -104,10 +104,17 @@ async def contact_page(
 
 
 async def count_and_sample(
-    conn: AsyncConnection, tenant_id: UUID, where: ColumnElement[bool], *, sort: str = "-created_at"
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    where: ColumnElement[bool],
+    *,
+    sort: str = "-created_at",
+    sample: int = SAMPLE_SIZE,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """How many live contacts match, and the first few in ``sort`` order."""
+    """How many live contacts match, and the first ``sample`` in ``sort`` order."""
     repo = ContactFilterRepository(conn, tenant_id)
     count = await repo.count(where)
-    sample = await repo.page(where, sort=sort, after=None, offset=None, limit=SAMPLE_SIZE)
-    return count, sample
+    if not sample:
+        return count, []
+    rows = await repo.page(where, sort=sort, after=None, offset=None, limit=sample)
+    return count, rows
