@@ -128,6 +128,15 @@ def member_condition(tenant_id: UUID, list_id: UUID) -> ColumnElement[bool]:
     )
 
 
+async def condition(
+    conn: AsyncConnection, principal: Principal, list_id: UUID
+) -> ColumnElement[bool]:
+    """Members of a list as a condition over contacts, for a ``list_id`` query filter or an
+    export; 404 when the list is not this tenant's."""
+    await _found(_repo(conn, principal), list_id)
+    return member_condition(principal.tenant_id, list_id)
+
+
 async def members(
     conn: AsyncConnection,
     principal: Principal,
