@@ -28,8 +28,10 @@ from roster.kit.observability import Metrics, Observability
 from roster.kit.observability import router as metrics_router
 from roster.kit.pagination import Cursors
 from roster.kit.ratelimit import RateLimitHeaders, make_limiter
+from roster.lists.endpoints import router as lists_router
 from roster.merge.endpoints import router as merge_router
 from roster.notes.endpoints import router as notes_router
+from roster.segments.endpoints import router as segments_router
 from roster.system.endpoints import router as system_router
 from roster.tenants.service import instance_secret
 from roster.webhooks.endpoints import router as webhooks_router
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(fields_router)
     app.include_router(events_router)
     app.include_router(webhooks_router)
+    app.include_router(lists_router)
+    app.include_router(segments_router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(Observability, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

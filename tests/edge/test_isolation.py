@@ -36,6 +36,11 @@ SEEDS: dict[str, dict[str, Any]] = {
     },
     # A public address literal: it passes the SSRF guard without DNS (no relay runs here).
     "/v1/webhooks": {"url": "https://93.184.216.34/t1-hook", "events": ["contact.*"]},
+    "/v1/segments": {
+        "name": "t1-seg-{u}",
+        "filter": {"field": "tags", "op": "has", "value": "t1-tag"},
+    },
+    "/v1/lists": {"name": "t1-list-{u}"},
     "/v1/fields": {"key": "t1_field_{u}", "label": "T1", "type": "text"},
 }
 # Values for non-id path parameters, when the parent object has no field to take one from.
@@ -43,6 +48,8 @@ SEEDS: dict[str, dict[str, Any]] = {
 # before the 404 and proves nothing either way).
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/v1/contacts/{contact_id}/activities"): {"type": "message.sent", "channel": "sms"},
+    ("post", "/v1/segments/preview"): {"filter": {"field": "status", "op": "eq", "value": "x"}},
+    ("post", "/v1/contacts/search"): {"filter": {"field": "status", "op": "eq", "value": "x"}},
     ("post", "/v1/contacts/{contact_id}/merge"): {
         "duplicate_ids": ["01935f0e-7b7c-7d51-9c1e-0b7e2c3f4a57"]
     },
@@ -211,6 +218,9 @@ async def test_every_route_is_tenant_isolated(env: Env) -> None:
                 value = PATH_VALUES.get(name) or (
                     plural[0] if isinstance(plural, list) and plural else single
                 )
+                owner = collections.get(f"/v1/{name.removesuffix('_id')}s", [])
+                if value is None and name.endswith("_id") and owner:
+                    value = owner[0]["id"]  # e.g. a contact under a list
                 assert value is not None, f"{path}: no tenant 1 value for {{{name}}}"
                 real = real.replace("{" + name + "}", str(value))
                 fake = fake.replace("{" + name + "}", str(value))

@@ -20,6 +20,8 @@ from roster.contacts.schemas import (
     TagPage,
     TagsBody,
 )
+from roster.filters import service as expressions
+from roster.filters.bodies import SearchBody
 from roster.kit.jsonutil import JSONBody
 from roster.kit.pagination import Page, envelope, page_request
 from roster.kit.web import cursors, problems, settings, uow
@@ -180,6 +182,32 @@ async def upsert_contact(
     if created:
         return _one(row, HTTP_201_CREATED, {"Location": f"/v1/contacts/{row['id']}"})
     return _one(row)
+
+
+@router.post(
+    "/contacts/search",
+    response_model=ContactPage,
+    responses=problems(400, 422),
+    summary="Search contacts with a filter expression",
+    description="Live contacts matching `filter` (docs/filters.md) and `q`, keyset-paged.",
+)
+async def search_contacts(request: Request, principal: ContactsRead, body: SearchBody) -> Response:
+    paging = page_request(
+        body.limit, body.cursor, None, None, cursors=cursors(request), kind=f"search:{body.sort}"
+    )
+    async with uow(request, write=False) as conn:
+        result = await expressions.search(
+            conn,
+            principal,
+            expr=body.filter,
+            q=body.q,
+            sort=body.sort,
+            paging=paging,
+            cursors=cursors(request),
+            default_region=settings(request).default_region,
+            include_total=body.include_total,
+        )
+    return _page(result, render.contact)
 
 
 @router.get(

@@ -1,5 +1,6 @@
 """Every table of Roster, on one MetaData that Alembic migrates for both engines."""
 
+from roster.models.audiences import list_members, lists, segments
 from roster.models.base import metadata
 from roster.models.contacts import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contact_tags, contacts
 from roster.models.events import events, webhook_deliveries, webhook_endpoints
@@ -26,8 +27,11 @@ __all__ = [
     "field_definitions",
     "idempotency_keys",
     "instance_settings",
+    "list_members",
+    "lists",
     "metadata",
     "notes",
+    "segments",
     "tenants",
     "webhook_deliveries",
     "webhook_endpoints",

@@ -1,0 +1,36 @@
+"""Request and response shapes for search (and the filter field other bodies reuse)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from roster.contacts.schemas import Contact
+from roster.filters.schema import Filter
+from roster.filters.text_search import MAX_Q
+
+Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "name", "-name"]
+
+
+class SearchBody(BaseModel):
+    """A filtered, sorted page of live contacts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filter: Filter | None = Field(default=None, description="A filter expression (docs/filters.md)")
+    q: str | None = Field(
+        default=None,
+        max_length=MAX_Q,
+        description="Case-insensitive substring of name, first/last name, email, company or "
+        "phone digits",
+    )
+    sort: Sort = "-created_at"
+    limit: int | None = Field(default=None, description="1..100, default 50")
+    cursor: str | None = Field(default=None, description="next_cursor of the previous page")
+    include_total: bool = Field(default=False, description="Add the exact count as `total`")
+
+
+class Preview(BaseModel):
+    count: int
+    sample: list[Contact] = Field(description="Up to 10 matching contacts, newest first")

@@ -1,0 +1,279 @@
+"""Compile a filter expression to one SQLAlchemy condition over the ``contacts`` table.
+
+Every condition is two-valued: it is true or false for every contact, never SQL NULL. A
+positive op (eq, in, contains, gt, exists, has_any, within_last, ...) is false when the
+contact has no value; its negative twin (neq, not_in, not_exists, has_none,
+not_within_last) is exactly its complement, so it is true when the contact has no value,
+and ``{"not": x}`` is exactly "x does not match". Values are bound parameters; fields come
+from the catalogue's whitelist; so no expression can reach raw SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any, cast
+from uuid import UUID
+
+from sqlalchemy import and_, exists, false, func, not_, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from roster.contacts import normalize
+from roster.errors import ValidationFailed
+from roster.filters import catalogue, values
+from roster.filters.activity import activity_condition
+from roster.filters.jsonsql import DateBound, JsonBool, JsonDate, JsonNumber, JsonPresent, JsonText
+from roster.filters.schema import Expression, parse, walk
+from roster.kit.timeutil import utcnow
+from roster.models import PREFERENCE_CHANNELS, contact_tags, contacts, list_members
+
+c = contacts.c
+Condition = ColumnElement[bool]
+
+NEGATIVE = {
+    "neq": "eq",
+    "not_in": "in",
+    "not_exists": "exists",
+    "has_none": "has_any",
+    "not_within_last": "within_last",
+}
+# Columns that always hold a value: no NULL guard is needed before comparing them.
+_NOT_NULL = {"source", "suppressed", "created_at", "updated_at"} | {
+    f"pref_{ch}" for ch in PREFERENCE_CHANNELS
+}
+# Field-definition types (hook for the custom field definitions feature) → how to compare.
+DEFINITION_TYPES = {
+    "text": "text",
+    "string": "text",
+    "number": "number",
+    "integer": "number",
+    "decimal": "number",
+    "boolean": "boolean",
+    "bool": "boolean",
+    "date": "date",
+    "datetime": "date",
+}
+
+
+def compile_filter(
+    expr: Expression | Mapping[str, Any],
+    tenant_id: UUID,
+    *,
+    region: str | None = None,
+    definitions: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    prefix: str = "filter",
+) -> Condition:
+    """The SQL condition for ``expr`` over ``contacts`` of ``tenant_id``.
+
+    ``region`` reads phone numbers written without ``+`` (the tenant's default region);
+    ``definitions`` maps custom-field keys to their defined type; ``now`` anchors
+    ``within_last``. The caller adds the tenant scope and ``deleted_at IS NULL`` to its own
+    query; the subqueries this builds (tags, lists) are scoped to ``tenant_id`` here.
+    Raises ``ValidationFailed`` naming the path of any part that cannot be compared.
+    """
+    tree = parse(expr, prefix)
+    compiler = _Compiler(tenant_id, region, definitions or {}, now or utcnow())
+    paths = {id(node): path for node, path, _ in walk(tree, prefix)}
+    return compiler.node(tree, paths)
+
+
+class _Compiler:
+    def __init__(
+        self, tenant_id: UUID, region: str | None, definitions: Mapping[str, str], now: datetime
+    ):
+        self.tenant_id = tenant_id
+        self.region = region
+        self.definitions = definitions
+        self.now = now
+
+    def node(self, expr: Expression, paths: dict[int, str]) -> Condition:
+        if expr.all_ is not None:
+            parts = [self.node(part, paths) for part in expr.all_]
+            return and_(*parts) if parts else true()
+        if expr.any_ is not None:
+            parts = [self.node(part, paths) for part in expr.any_]
+            return or_(*parts) if parts else false()
+        if expr.not_ is not None:
+            return not_(self.node(expr.not_, paths))
+        assert expr.field is not None and expr.op is not None
+        field = catalogue.resolve(expr.field)
+        assert field is not None
+        path = paths[id(expr)]
+        try:
+            value = values.check(field, expr.op, expr.value)
+            positive = NEGATIVE.get(expr.op, expr.op)
+            condition = self.condition(field, positive, value, path)
+        except ValueError as exc:
+            raise ValidationFailed.one(f"{path}.value", str(exc)) from None
+        return not_(condition) if expr.op in NEGATIVE else condition
+
+    def condition(self, field: catalogue.Field, op: str, value: Any, path: str) -> Condition:
+        if field.source == "tags":
+            return self.members(op, value, tags=True)
+        if field.source == "lists":
+            return self.members(op, value, tags=False)
+        if field.source == "custom":
+            assert field.key is not None
+            return self.custom(field.key, op, value)
+        if field.source in ("activity_last", "activity_count"):
+            return activity_condition(field, op, value, self.tenant_id, path)
+        assert field.column is not None
+        return self.column(field, op, value)
+
+    # --- contact columns ----------------------------------------------------------------
+
+    def column(self, field: catalogue.Field, op: str, value: Any) -> Condition:
+        name = field.column
+        assert name is not None
+        column: ColumnElement[Any] = c[name]
+        if op in ("eq", "in") and field.kind == "text":
+            column, value = self.identifier(field, column, value)
+        if op == "exists":
+            return column.is_not(None)
+        guard = [] if name in _NOT_NULL else [column.is_not(None)]
+        return and_(*guard, compare(column, op, value, self.now))
+
+    def identifier(
+        self, field: catalogue.Field, column: ColumnElement[Any], value: Any
+    ) -> tuple[ColumnElement[Any], Any]:
+        """Normalise an equality value the way the contact's own value was normalised."""
+        items = value if isinstance(value, list) else [value]
+        if field.name == "phone":
+            items = [normalize.normalize_phone(v, self.region) for v in items]
+        elif field.name == "email":
+            column, items = c.email_key, [v.strip().lower() for v in items]
+        elif field.name == "country":
+            items = [v.strip().upper() for v in items]
+        elif field.name.startswith("handles."):
+            assert field.key is not None
+            items = [normalize.normalize_handle(field.key, v, self.region) for v in items]
+        return column, items if isinstance(value, list) else items[0]
+
+    # --- tags and lists -----------------------------------------------------------------
+
+    def members(self, op: str, value: list[str] | None, *, tags: bool) -> Condition:
+        if tags:
+            table, owner, item = contact_tags, contact_tags.c.contact_id, contact_tags.c.tag
+            wanted: list[Any] = value or []
+        else:
+            table, owner, item = list_members, list_members.c.contact_id, list_members.c.list_id
+            wanted = [UUID(v) for v in value or []]
+        scoped = [table.c.tenant_id == self.tenant_id, owner == c.id]
+        if op == "exists":
+            return exists().where(*scoped)
+        if op in ("has", "has_any") or len(set(wanted)) == 1:
+            return exists().where(*scoped, item.in_(wanted))
+        # has_all: every wanted member row is there (the primary key makes rows distinct).
+        count = select(func.count()).where(*scoped, item.in_(set(wanted))).scalar_subquery()
+        return count == len(set(wanted))
+
+    # --- custom fields ------------------------------------------------------------------
+
+    def custom(self, key: str, op: str, value: Any) -> Condition:
+        col = c.custom_fields
+        defined = DEFINITION_TYPES.get((self.definitions.get(key) or "").lower())
+        if defined:
+            value = _fit_definition(defined, op, value)
+        if op == "exists":
+            return JsonPresent(col, key)
+        if op == "within_last":
+            return _within(JsonDate(col, key), value, self.now, custom=True)
+        if op in ("contains", "starts_with", "ends_with"):
+            return _known(compare(JsonText(col, key), op, value, self.now))
+        if op in ("eq", "in"):
+            items = value if op == "in" else [value]
+            if defined == "date":
+                target: ColumnElement[Any] = JsonDate(col, key)
+                bounds = [DateBound(values.parse_datetime(v)) for v in items]
+                return _known(or_(*(target == b for b in bounds)))
+            texts = [v for v in items if isinstance(v, str)]
+            flags = [v for v in items if isinstance(v, bool)]
+            numbers = [float(v) for v in items if not isinstance(v, str | bool)]
+            parts: list[Condition] = []
+            for reader, wanted in ((JsonText, texts), (JsonBool, flags), (JsonNumber, numbers)):
+                if wanted:
+                    parts.append(_known(reader(col, key).in_(wanted)))
+            return or_(*parts)
+        # gt / gte / lt / lte / between: numbers numerically, dates as instants.
+        first = value[0] if op == "between" else value
+        if isinstance(first, datetime):
+            target = JsonDate(col, key)
+            bound: Any = [DateBound(v) for v in value] if op == "between" else DateBound(value)
+        else:
+            target = JsonNumber(col, key)
+            bound = [float(v) for v in value] if op == "between" else float(value)
+        return _known(compare(target, op, bound, self.now))
+
+
+def _known(condition: Condition) -> Condition:
+    """NULL (the value is missing or of another type) reads as false: two-valued logic."""
+    return func.coalesce(condition, false())
+
+
+def _fit_definition(defined: str, op: str, value: Any) -> Any:
+    """With a field definition, a value must have the defined type."""
+    if op in ("exists",) or value is None:
+        return value
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, timedelta):
+            if defined != "date":
+                raise ValueError(f"within_last applies to date fields; this one is {defined}")
+            continue
+        if op in ("contains", "starts_with", "ends_with") and defined != "text":
+            raise ValueError(f"{op} applies to text fields; this one is {defined}")
+        fits = {
+            "text": isinstance(item, str),
+            "number": values.is_number(item),
+            "boolean": isinstance(item, bool),
+            "date": isinstance(item, datetime) or values.is_date_text(item),
+        }[defined]
+        if not fits:
+            raise ValueError(f"this custom field is defined as {defined}; give a {defined}")
+    return value
+
+
+def _like(text: str, op: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if op == "contains":
+        return f"%{escaped}%"
+    return f"{escaped}%" if op == "starts_with" else f"%{escaped}"
+
+
+def _within(
+    target: ColumnElement[Any], span: timedelta, now: datetime, *, custom: bool = False
+) -> Condition:
+    low, high = now - span, now
+    if custom:
+        return _known(and_(target >= DateBound(low), target <= DateBound(high)))
+    return and_(target.is_not(None), target >= low, target <= high)
+
+
+def compare(target: ColumnElement[Any], op: str, value: Any, now: datetime) -> Condition:
+    """``target op value`` for one positive op (the caller guards against NULL)."""
+    return cast(Condition, _compare(target, op, value, now))
+
+
+def _compare(target: ColumnElement[Any], op: str, value: Any, now: datetime) -> Any:
+    if op == "eq":
+        return target == value
+    if op == "in":
+        return target.in_(value)
+    if op in ("contains", "starts_with", "ends_with"):
+        # Case-insensitive (ILIKE on PostgreSQL, lower() LIKE lower() on SQLite, where
+        # case folding covers ASCII letters only); % and _ in the value match themselves.
+        return target.ilike(_like(value, op), escape="\\")
+    if op == "gt":
+        return target > value
+    if op == "gte":
+        return target >= value
+    if op == "lt":
+        return target < value
+    if op == "lte":
+        return target <= value
+    if op == "between":
+        return and_(target >= value[0], target <= value[1])
+    if op == "within_last":
+        return _within(target, value, now)
+    raise ValueError(f"op {op} does not apply here")

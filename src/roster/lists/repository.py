@@ -1,0 +1,104 @@
+"""Every query on lists and their members, each starting from the tenant-scoped base."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from roster.kit.repository import TenantRepository
+from roster.models import contacts, list_members, lists
+
+m = list_members.c
+live = contacts.c.deleted_at.is_(None)
+
+
+class ListRepository(TenantRepository):
+    table = lists
+
+    async def get(self, list_id: UUID, *, for_update: bool = False) -> dict[str, Any] | None:
+        query = self.select().where(lists.c.id == list_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).first()
+        return dict(row._mapping) if row else None
+
+    async def id_by_name(self, name: str) -> UUID | None:
+        query = self.select(lists.c.id).where(lists.c.name == name)
+        value: UUID | None = (await self.conn.execute(query)).scalar_one_or_none()
+        return value
+
+    async def add(self, row: dict[str, Any]) -> bool:
+        """Insert a list; False when the name is taken (nothing is written)."""
+        try:
+            async with self.conn.begin_nested():
+                await self.insert(row)
+        except IntegrityError:
+            return False
+        return True
+
+    async def change(self, list_id: UUID, version: int, values: dict[str, Any]) -> bool | None:
+        """True when written, False on a name clash, None when the version moved."""
+        query = (
+            self.update().where(lists.c.id == list_id, lists.c.version == version).values(**values)
+        )
+        try:
+            async with self.conn.begin_nested():
+                result = await self.conn.execute(query)
+        except IntegrityError:
+            return False
+        return True if result.rowcount else None
+
+    async def remove(self, list_id: UUID) -> None:
+        # Memberships go with the list (and by ON DELETE CASCADE too); contacts stay.
+        await self.conn.execute(self.delete(list_members).where(m.list_id == list_id))
+        await self.conn.execute(self.delete().where(lists.c.id == list_id))
+
+    async def page(self, after: UUID | None, limit: int) -> list[dict[str, Any]]:
+        query = self.select().order_by(lists.c.id).limit(limit)
+        if after is not None:
+            query = query.where(lists.c.id > after)
+        return [dict(r._mapping) for r in await self.conn.execute(query)]
+
+    async def member_count(self, list_id: UUID) -> int:
+        query = (
+            self.select(func.count(), table=list_members)
+            .join(
+                contacts, and_(contacts.c.tenant_id == m.tenant_id, contacts.c.id == m.contact_id)
+            )
+            .where(m.list_id == list_id, live)
+        )
+        return int((await self.conn.execute(query)).scalar_one())
+
+    async def live_contacts(self, ids: Iterable[UUID]) -> set[UUID]:
+        """Which of ``ids`` are live contacts of this tenant."""
+        query = self.select(contacts.c.id, table=contacts).where(contacts.c.id.in_(list(ids)), live)
+        return set((await self.conn.execute(query)).scalars())
+
+    async def contact_exists(self, contact_id: UUID) -> bool:
+        query = self.select(contacts.c.id, table=contacts).where(contacts.c.id == contact_id)
+        return (await self.conn.execute(query)).first() is not None
+
+    async def add_members(self, list_id: UUID, ids: list[UUID], now: datetime) -> int:
+        """Insert memberships, skipping ones that exist; returns how many were new."""
+        if not ids:
+            return 0
+        rows = [
+            {"tenant_id": self.tenant_id, "list_id": list_id, "contact_id": cid, "added_at": now}
+            for cid in ids
+        ]
+        build = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        statement = build(list_members).values(rows).on_conflict_do_nothing()
+        result = await self.conn.execute(statement)
+        return int(result.rowcount)
+
+    async def remove_member(self, list_id: UUID, contact_id: UUID) -> None:
+        await self.conn.execute(
+            self.delete(list_members).where(m.list_id == list_id, m.contact_id == contact_id)
+        )

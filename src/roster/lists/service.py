@@ -1,0 +1,192 @@
+"""Static lists: CRUD with unique names, and adding and removing members.
+
+Membership rows stay when a contact is archived; every read joins live contacts only, so an
+archived contact drops out of member listings, counts and the ``lists`` filter until it is
+restored. Deleting a list deletes its memberships, never its contacts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import exists
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from roster.auth.principal import Principal
+from roster.errors import Conflict, InvalidRequest, NotFound, PreconditionFailed, ValidationFailed
+from roster.filters.listing import contact_page
+from roster.kit.ids import uuid7
+from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
+from roster.kit.timeutil import utcnow
+from roster.lists.repository import ListRepository
+from roster.models import contacts, list_members
+
+Row = dict[str, Any]
+
+
+def _repo(conn: AsyncConnection, principal: Principal) -> ListRepository:
+    return ListRepository(conn, principal.tenant_id)
+
+
+def etag(row: Row) -> str:
+    return f'"{row["version"]}"'
+
+
+def _check_if_match(row: Row, if_match: str | None) -> None:
+    if if_match is None:
+        return
+    tags = {part.strip() for part in if_match.split(",")}
+    if "*" not in tags and etag(row) not in tags:
+        raise PreconditionFailed(f"the list is at version {row['version']}")
+
+
+async def _found(repo: ListRepository, list_id: UUID, *, for_update: bool = False) -> Row:
+    row = await repo.get(list_id, for_update=for_update)
+    if row is None:
+        raise NotFound("no such list")
+    return row
+
+
+async def create(conn: AsyncConnection, principal: Principal, data: Row) -> Row:
+    repo = _repo(conn, principal)
+    now = utcnow()
+    row = {
+        "id": uuid7(),
+        "name": data["name"],
+        "description": data.get("description"),
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+    if not await repo.add(row):
+        raise Conflict("name", await repo.id_by_name(row["name"]), "a list has this name")
+    return {**row, "member_count": 0}
+
+
+async def get(conn: AsyncConnection, principal: Principal, list_id: UUID) -> Row:
+    repo = _repo(conn, principal)
+    row = await _found(repo, list_id)
+    return {**row, "member_count": await repo.member_count(list_id)}
+
+
+async def update(
+    conn: AsyncConnection, principal: Principal, list_id: UUID, data: Row, if_match: str | None
+) -> Row:
+    repo = _repo(conn, principal)
+    current = await _found(repo, list_id, for_update=True)
+    _check_if_match(current, if_match)
+    if "name" in data and data["name"] is None:
+        raise ValidationFailed.one("name", "a list must have a name")
+    values = dict(data)
+    if any(current[k] != v for k, v in values.items()):
+        values.update(updated_at=utcnow(), version=current["version"] + 1)
+        written = await repo.change(list_id, current["version"], values)
+        if written is None:
+            raise PreconditionFailed("the list was changed concurrently; fetch it and retry")
+        if written is False:
+            raise Conflict("name", await repo.id_by_name(values["name"]), "a list has this name")
+        current = {**current, **values}
+    return {**current, "member_count": await repo.member_count(list_id)}
+
+
+async def delete(
+    conn: AsyncConnection, principal: Principal, list_id: UUID, if_match: str | None
+) -> None:
+    repo = _repo(conn, principal)
+    current = await _found(repo, list_id, for_update=True)
+    _check_if_match(current, if_match)
+    await repo.remove(list_id)
+
+
+async def page(
+    conn: AsyncConnection, principal: Principal, *, paging: PageRequest, cursors: Cursors
+) -> Page:
+    after = _cursor_id(paging.cursor)
+    rows = await _repo(conn, principal).page(after, paging.limit + 1)
+    return keyset_page(
+        rows, paging.limit, key_of=lambda r: [str(r["id"])], cursors=cursors, kind="lists"
+    )
+
+
+def _cursor_id(cursor: list[Any] | None) -> UUID | None:
+    if cursor is None:
+        return None
+    try:
+        return UUID(str(cursor[0]))
+    except (ValueError, IndexError):
+        raise InvalidRequest("cursor is not valid") from None
+
+
+def member_condition(tenant_id: UUID, list_id: UUID) -> ColumnElement[bool]:
+    """Contacts in the list (for list member pages and a ``list_id`` query filter)."""
+    return exists().where(
+        list_members.c.tenant_id == tenant_id,
+        list_members.c.list_id == list_id,
+        list_members.c.contact_id == contacts.c.id,
+    )
+
+
+async def condition(
+    conn: AsyncConnection, principal: Principal, list_id: UUID
+) -> ColumnElement[bool]:
+    """Members of a list as a condition over contacts, for a ``list_id`` query filter or an
+    export; 404 when the list is not this tenant's."""
+    await _found(_repo(conn, principal), list_id)
+    return member_condition(principal.tenant_id, list_id)
+
+
+async def members(
+    conn: AsyncConnection,
+    principal: Principal,
+    list_id: UUID,
+    *,
+    sort: str,
+    paging: PageRequest,
+    cursors: Cursors,
+    include_total: bool,
+) -> Page:
+    await _found(_repo(conn, principal), list_id)
+    return await contact_page(
+        conn,
+        principal.tenant_id,
+        member_condition(principal.tenant_id, list_id),
+        sort=sort,
+        paging=paging,
+        cursors=cursors,
+        kind=f"list:{list_id}:{sort}",
+        include_total=include_total,
+    )
+
+
+def _uuid(text: str) -> UUID | None:
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
+
+
+async def add_members(
+    conn: AsyncConnection, principal: Principal, list_id: UUID, contact_ids: list[str]
+) -> Row:
+    repo = _repo(conn, principal)
+    await _found(repo, list_id, for_update=True)
+    parsed = {text: _uuid(text) for text in contact_ids}
+    live = await repo.live_contacts({u for u in parsed.values() if u is not None})
+    not_found = list(dict.fromkeys(t for t, u in parsed.items() if u is None or u not in live))
+    wanted = sorted(live)
+    added = await repo.add_members(list_id, wanted, utcnow())
+    return {"added": added, "already_members": len(wanted) - added, "not_found": not_found}
+
+
+async def remove_member(
+    conn: AsyncConnection, principal: Principal, list_id: UUID, contact_id: UUID
+) -> None:
+    """Take a contact out of a list; 404 when the list or the contact does not exist, and
+    nothing to do (still 204) when the contact is not a member."""
+    repo = _repo(conn, principal)
+    await _found(repo, list_id, for_update=True)
+    if not await repo.contact_exists(contact_id):
+        raise NotFound("no such contact")
+    await repo.remove_member(list_id, contact_id)
