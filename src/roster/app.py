@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,12 +15,15 @@ from roster import handlers
 from roster.activities.endpoints import router as activities_router
 from roster.apikeys.endpoints import router as apikeys_router
 from roster.auth.jwt import JwtVerifier
+from roster.bulk.endpoints import router as bulk_router
 from roster.config import Settings
 from roster.consent.endpoints import router as consent_router
 from roster.contacts.endpoints import router as contacts_router
 from roster.events.endpoints import router as events_router
+from roster.exports.endpoints import router as exports_router
 from roster.fielddefs.endpoints import router as fields_router
 from roster.gdpr.endpoints import router as gdpr_router
+from roster.imports.endpoints import router as imports_router
 from roster.kit import idempotency, ratelimit
 from roster.kit.db import create_engine, transaction
 from roster.kit.idempotency import Idempotency, sweep
@@ -35,6 +40,8 @@ from roster.segments.endpoints import router as segments_router
 from roster.system.endpoints import router as system_router
 from roster.tenants.service import instance_secret
 from roster.webhooks.endpoints import router as webhooks_router
+from roster.worker.endpoints import router as jobs_router
+from roster.worker.runner import Worker
 
 DESCRIPTION = """Roster: a self-hosted contacts service for messaging platforms.
 
@@ -56,9 +63,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with transaction(engine, write=True) as conn:
             app.state.cursors = Cursors(await instance_secret(conn))
         await sweep(engine, settings.idempotency_ttl)
+        stop = asyncio.Event()
+        runner = None
+        if settings.runs_embedded_worker:
+            # The embedded default stays one process: jobs run inside the server.
+            app.state.worker = Worker(engine, settings)
+            runner = asyncio.create_task(app.state.worker.run_forever(stop))
         try:
             yield
         finally:
+            stop.set()
+            if runner is not None:
+                runner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runner
             await app.state.limiter.close()
             await engine.dispose()
 
@@ -77,6 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics(app.state)
     handlers.install(app)
     app.include_router(system_router)
+    app.include_router(bulk_router)
+    app.include_router(exports_router)
+    app.include_router(imports_router)
+    app.include_router(jobs_router)
     app.include_router(contacts_router)
     app.include_router(apikeys_router)
     app.include_router(metrics_router)
@@ -95,7 +117,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(lists_router)
     app.include_router(segments_router)
-    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContext,
+        max_body_bytes=settings.max_body_bytes,
+        upload_paths=("/v1/imports",),
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     app.add_middleware(Observability, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -199,6 +200,96 @@ def relay() -> None:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+@app.command()
+def worker() -> None:
+    """Run background jobs (imports, bulk actions) until stopped (SIGINT/SIGTERM).
+
+    Not needed with `roster serve` on SQLite, which runs jobs in-process."""
+    from roster.bulk import cli as bulk_cli
+
+    asyncio.run(bulk_cli.run_worker(Settings()))
+
+
+RemoteUrl = Annotated[str | None, typer.Option(help="A remote Roster server (with --key)")]
+RemoteKey = Annotated[str | None, typer.Option(envvar="ROSTER_KEY", help="API key for --url")]
+TenantOption = Annotated[
+    str | None, typer.Option(help="Tenant id (local database; default: the only tenant)")
+]
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    mapping: Annotated[str | None, typer.Option(help="JSON {column: field}, or @file.json")] = None,
+    mode: Annotated[str, typer.Option(help="create | upsert | update_only")] = "upsert",
+    match_on: Annotated[str | None, typer.Option(help="phone | email | external_id")] = None,
+    default_country: Annotated[str | None, typer.Option(help="Region of numbers without +")] = None,
+    tags: Annotated[str | None, typer.Option(help="Comma-separated tags for every row")] = None,
+    url: RemoteUrl = None,
+    key: RemoteKey = None,
+    tenant: TenantOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import a CSV file with a progress bar (see docs/bulk.md)."""
+    from roster.bulk import cli as bulk_cli
+
+    if mapping and mapping.startswith("@"):
+        mapping = Path(mapping[1:]).read_text()
+    fields = {
+        name: value
+        for name, value in (
+            ("mapping", mapping),
+            ("mode", mode),
+            ("match_on", match_on),
+            ("default_country", default_country),
+            ("tags", tags),
+        )
+        if value
+    }
+    if url:
+        if not key:
+            raise typer.BadParameter("--url needs --key (or ROSTER_KEY)", param_hint="--key")
+        job = asyncio.run(bulk_cli.import_remote(url, key, file, fields))
+    else:
+        job = asyncio.run(bulk_cli.import_local(Settings(), file, fields, tenant))
+    if as_json:
+        typer.echo(json.dumps(job))
+    else:
+        console.print(
+            f"import {job['status']}: {job['processed_rows']} rows, {job['created']} created, "
+            f"{job['updated']} updated, {job['skipped']} skipped, {job['failed']} failed"
+        )
+    if job["status"] != "completed":
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export_contacts(
+    format: Annotated[str, typer.Option(help="csv | ndjson")] = "csv",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: stdout")] = None,
+    url: RemoteUrl = None,
+    key: RemoteKey = None,
+    tenant: TenantOption = None,
+) -> None:
+    """Export every live contact as CSV or NDJSON, with a progress bar on stderr."""
+    from roster.bulk import cli as bulk_cli
+
+    if format not in ("csv", "ndjson"):
+        raise typer.BadParameter("csv or ndjson", param_hint="--format")
+    out = bulk_cli.output(output)
+    try:
+        if url:
+            if not key:
+                raise typer.BadParameter("--url needs --key (or ROSTER_KEY)", param_hint="--key")
+            asyncio.run(bulk_cli.export_remote(url, key, format, out))
+        else:
+            asyncio.run(bulk_cli.export_local(Settings(), format, out, tenant))
+    finally:
+        out.flush()
+        if output is not None:
+            out.close()
 
 
 def main() -> None:

@@ -71,6 +71,19 @@ class Settings(BaseSettings):
         default=5 * 86400, description="Seconds of unbroken failure before an endpoint is disabled"
     )
     relay_interval: float = Field(default=0.05, gt=0, description="Seconds between relay polls")
+    # Background jobs (imports, bulk actions); see docs/bulk.md.
+    embedded_worker: bool | None = Field(
+        default=None,
+        description="Run a job worker inside `roster serve`; default: on for SQLite only",
+    )
+    worker_poll_seconds: float = 1.0
+    job_heartbeat_seconds: float = 5.0
+    job_stale_seconds: float = 60.0
+    job_max_attempts: int = 5
+    import_chunk_rows: int = 2000
+    import_processes: int = Field(
+        default=0, description="Processes that validate import rows; 0 = validate in-process"
+    )
 
     @field_validator("default_region")
     @classmethod
@@ -124,3 +137,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
+
+    @property
+    def runs_embedded_worker(self) -> bool:
+        """Whether ``roster serve`` runs jobs in-process (the one-process embedded default)."""
+        return self.is_sqlite if self.embedded_worker is None else self.embedded_worker
+
+    @property
+    def imports_dir(self) -> Path:
+        return self.data_dir / "imports"

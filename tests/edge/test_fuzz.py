@@ -123,9 +123,19 @@ async def test_fuzz_contract(env: Env) -> None:
                 continue  # not expressible as an HTTP request
             kwargs["headers"][b"authorization"] = f"Bearer {key}".encode()
             try:
-                r = await http.request(**kwargs)
-            except (httpx.InvalidURL, httpx.LocalProtocolError, UnicodeError):
-                continue
+                request = http.build_request(**kwargs)
+                # Encode the body here: a multipart part the generator made of a non-file
+                # value fails inside httpx while it streams, which would look like a 500.
+                await request.aread()
+            except (
+                httpx.InvalidURL,
+                httpx.LocalProtocolError,
+                UnicodeError,
+                TypeError,
+                AttributeError,
+            ):
+                continue  # not expressible as an HTTP request
+            r = await http.send(request)
             sent += 1
             seen[(case.method, r.status_code)] = seen.get((case.method, r.status_code), 0) + 1
             label = f"{case.method} {case.formatted_path} -> {r.status_code}"

@@ -5,6 +5,7 @@ from roster.models.base import metadata
 from roster.models.contacts import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contact_tags, contacts
 from roster.models.events import events, webhook_deliveries, webhook_endpoints
 from roster.models.idempotency import idempotency_keys
+from roster.models.jobs import JOB_STATUSES, import_errors, jobs
 from roster.models.people import (
     activities,
     consent_events,
@@ -16,6 +17,7 @@ from roster.models.tenants import api_keys, instance_settings, tenants
 
 __all__ = [
     "HANDLE_CHANNELS",
+    "JOB_STATUSES",
     "PREFERENCE_CHANNELS",
     "activities",
     "api_keys",
@@ -26,7 +28,9 @@ __all__ = [
     "events",
     "field_definitions",
     "idempotency_keys",
+    "import_errors",
     "instance_settings",
+    "jobs",
     "list_members",
     "lists",
     "metadata",

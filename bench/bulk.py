@@ -1,0 +1,399 @@
+"""B4 (CSV import), B5 (CSV export over HTTP) and B8 (batch upserts) on PostgreSQL, each
+with its same-run baseline; prints one JSON line per figure.
+
+    python -m bench.bulk [--rows 100000] [--keep]
+
+B4: a CSV of N rows (upsert by phone, full validation, 1% invalid, ~1.5% duplicates) is
+imported by the real import job into a tenant of a database that also holds another
+tenant's N contacts; baseline: COPY of the same rows, already normalised, into the same
+table. B5: GET /v1/contacts/export?format=csv from a uvicorn server; baseline: psql
+``\\copy (SELECT …) TO`` of the same columns. B8: POST /v1/contacts/batch of 1,000 upserts
+from 4 clients; baseline: INSERT … ON CONFLICT of the same normalised rows, 4 connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import phonenumbers
+
+from roster.auth.principal import Principal
+from roster.config import Settings
+from roster.contacts import fields
+from roster.imports import service
+from roster.imports.upload import copy_local
+from roster.kit.db import create_engine, transaction
+from roster.migrate import upgrade
+from roster.tenants import service as tenants
+from roster.worker.runner import Worker
+
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+DB = "roster_bench_bulk"
+FIRST = ["Ada", "Alan", "Grace", "Linus", "Maria", "José", "Zoë", "Wei", "Olu", "Priya"]
+LAST = ["Lovelace", "Turing", "Hopper", "Torvalds", "Müller", "García", "Chen", "Okafor"]
+AREAS = ["212", "312", "415", "617", "646", "202", "305", "713", "206", "303", "404", "503"]
+TAGS = [f"tag{i}" for i in range(200)]
+PORT = 8765
+
+
+def emit(**figure: Any) -> None:
+    print(json.dumps(figure), flush=True)
+
+
+def people(n: int, seed: int) -> list[dict[str, str]]:
+    """Realistic-ish rows: phones in several formats, 1% invalid, ~1.5% repeated."""
+    rnd = random.Random(seed)
+    rows: list[dict[str, str]] = []
+    while len(rows) < n:
+        if rows and rnd.random() < 0.015:
+            rows.append(dict(rnd.choice(rows), first_name=rnd.choice(FIRST)))
+            continue
+        area, exchange, line = rnd.choice(AREAS), rnd.randint(200, 999), rnd.randint(0, 9999)
+        number = phonenumbers.parse(f"+1{area}{exchange}{line:04d}")
+        if not phonenumbers.is_valid_number(number):
+            continue
+        style = rnd.randrange(3)
+        phone = (
+            f"({area}) {exchange}-{line:04d}",
+            f"+1 {area} {exchange} {line:04d}",
+            f"{area}.{exchange}.{line:04d}",
+        )[style]
+        first, last = rnd.choice(FIRST), rnd.choice(LAST)
+        rows.append(
+            {
+                "phone": phone if rnd.random() > 0.01 else "12345",
+                "email": f"{first.lower()}.{last.lower()}{len(rows)}@example.com",
+                "first_name": first,
+                "last_name": last,
+                "company": rnd.choice(["Acme", "Initech", "Globex", ""]),
+                "tags": ",".join(rnd.sample(TAGS, rnd.randrange(4))),
+            }
+        )
+    return rows
+
+
+def write_csv(rows: list[dict[str, str]], path: Path) -> None:
+    with path.open("w", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows(rows)
+
+
+def normalised(rows: list[dict[str, str]], tenant: Any) -> list[tuple[Any, ...]]:
+    """The rows as the import would store them (valid ones, last duplicate wins)."""
+    from roster.kit.ids import uuid7
+    from roster.kit.timeutil import utcnow
+
+    by_phone: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        patch = {k: v for k, v in row.items() if v and k != "tags"}
+        patch["tags"] = [t for t in row["tags"].split(",") if t]
+        try:
+            values = fields.apply(fields.blank(), patch, "US")
+        except Exception:
+            continue
+        by_phone[values["phone"]] = values
+    now = utcnow()
+    records = []
+    for values in by_phone.values():
+        record = {**values, "tenant_id": tenant, "id": uuid7(), "created_at": now}
+        record.update(updated_at=now, version=1, deleted_at=None)
+        record["tags"] = json.dumps(record["tags"])
+        record["custom_fields"] = json.dumps(record["custom_fields"])
+        records.append(record)
+    return records  # type: ignore[return-value]
+
+
+async def fresh_db() -> str:
+    admin = await asyncpg.connect(ADMIN)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{DB}"')
+    await admin.close()
+    return f"postgresql://postgres@127.0.0.1:5432/{DB}"
+
+
+async def copy_rows(dsn: str, records: list[dict[str, Any]]) -> float:
+    """COPY the records (CSV, prepared before the clock starts); returns the seconds."""
+    import io
+
+    columns = list(records[0])
+    text = io.StringIO()
+    out = csv.writer(text)
+    for r in records:
+        out.writerow(["" if r[c] is None else r[c] for c in columns])
+    data = io.BytesIO(text.getvalue().encode())
+    conn = await asyncpg.connect(dsn)
+    started = time.perf_counter()
+    await conn.copy_to_table("contacts", source=data, columns=columns, format="csv")
+    elapsed = time.perf_counter() - started
+    await conn.close()
+    return elapsed
+
+
+async def b4(dsn: str, settings: Settings, n: int, workdir: Path) -> tuple[Any, Any]:
+    engine = create_engine(settings.url)
+    await upgrade(engine)
+    async with transaction(engine, write=True) as conn:
+        other = await tenants.create_tenant(conn, "other", None)
+        measured = await tenants.create_tenant(conn, "measured", None)
+        baseline = await tenants.create_tenant(conn, "copy-baseline", None)
+        key = await tenants.create_api_key(conn, measured["id"], name="bench", scopes=["admin"])
+    rows = people(n, 1)
+    # The other tenant's N contacts, so tenant scoping is exercised.
+    await copy_rows(dsn, normalised(people(n, 2), other["id"]))
+    path = workdir / "b4.csv"
+    write_csv(rows, path)
+    records = normalised(rows, baseline["id"])
+    copy_seconds = await copy_rows(dsn, records)
+    copy_rate = len(records) / copy_seconds
+    emit(
+        scenario="B4", figure="copy_baseline_rows_per_s", value=round(copy_rate), rows=len(records)
+    )
+    upload = copy_local(path, settings.imports_dir, {"match_on": "phone"})
+    principal = Principal(measured["id"], frozenset(), measured["id"])
+    async with transaction(engine, write=True) as conn:
+        job = await service.start(conn, principal, upload, default_region="US")
+    started = time.perf_counter()
+    await Worker(engine, settings).run_until_idle()
+    elapsed = time.perf_counter() - started
+    async with transaction(engine, write=False) as conn:
+        from roster.worker.queue import JobRepository
+
+        done = await JobRepository(conn, measured["id"]).get(job["id"])
+    assert done is not None and done["status"] == "completed", done
+    rate = n / elapsed
+    emit(
+        scenario="B4",
+        figure="import_rows_per_s",
+        value=round(rate),
+        rows=n,
+        created=done["created"],
+        updated=done["updated"],
+        failed=done["failed"],
+        processes=settings.import_processes,
+        chunk_rows=settings.import_chunk_rows,
+    )
+    emit(scenario="B4", figure="ratio_vs_copy", value=round(rate / copy_rate, 3), target=0.70)
+    await engine.dispose()
+    return measured["id"], key.key
+
+
+def serve(settings: Settings) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "ROSTER_DATABASE_URL": settings.database_url or "",
+        "ROSTER_DATA_DIR": str(settings.data_dir),
+        "ROSTER_EMBEDDED_WORKER": "false",
+        "ROSTER_LOG_LEVEL": "warning",
+        "ROSTER_RATE_LIMIT": "1000000/second",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "roster.app:create_app",
+        "--factory",
+        "--port",
+        str(PORT),
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(cmd, env=env)
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{PORT}/health", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+async def b5(dsn: str, tenant: Any, key: str, workdir: Path) -> None:
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{PORT}", headers=headers, timeout=600
+    ) as http:
+        started = time.perf_counter()
+        first = None
+        size = lines = 0
+        async with http.stream("GET", "/v1/contacts/export", params={"format": "csv"}) as response:
+            async for chunk in response.aiter_raw():
+                if first is None:
+                    first = time.perf_counter() - started
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+        elapsed = time.perf_counter() - started
+    rows = lines - 1
+    from roster.exports.stream import TEXT_COLUMNS
+    from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS
+
+    columns = ", ".join(
+        [
+            "id",
+            *TEXT_COLUMNS,
+            "tags",
+            *(f"handle_{ch}" for ch in HANDLE_CHANNELS),
+            *(f"pref_{ch}" for ch in PREFERENCE_CHANNELS),
+            "suppressed",
+            "suppressed_reason",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+            "custom_fields",
+        ]
+    )
+    query = (
+        f"SELECT {columns} FROM contacts WHERE tenant_id = '{tenant}' "
+        "AND deleted_at IS NULL ORDER BY id"
+    )
+    out = workdir / "b5-copy.csv"
+    copy_started = time.perf_counter()
+    command = ["psql", dsn, "-qc", f"\\copy ({query}) TO '{out}' WITH CSV HEADER"]
+    await asyncio.to_thread(subprocess.run, command, check=True)
+    copy_elapsed = time.perf_counter() - copy_started
+    emit(
+        scenario="B5",
+        figure="copy_baseline_rows_per_s",
+        value=round(rows / copy_elapsed),
+        rows=rows,
+    )
+    emit(
+        scenario="B5",
+        figure="export_rows_per_s",
+        value=round(rows / elapsed),
+        rows=rows,
+        bytes=size,
+    )
+    emit(scenario="B5", figure="first_byte_ms", value=round((first or 0) * 1000, 1), target=200)
+    emit(scenario="B5", figure="ratio_vs_copy", value=round(copy_elapsed / elapsed, 3), target=0.70)
+
+
+async def b8(dsn: str, key: str, n: int) -> None:
+    rows = people(n, 3)
+    batches = [rows[i : i + 1000] for i in range(0, len(rows), 1000)]
+    queue: asyncio.Queue[list[dict[str, str]]] = asyncio.Queue()
+    for batch in batches:
+        queue.put_nowait(batch)
+    headers = {"Authorization": f"Bearer {key}"}
+    retries = [0]
+
+    async def client() -> None:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{PORT}", headers=headers, timeout=600
+        ) as http:
+            while not queue.empty():
+                batch = queue.get_nowait()
+                items = [
+                    {
+                        **{k: v for k, v in r.items() if v and k != "tags"},
+                        "tags": [t for t in r["tags"].split(",") if t],
+                    }
+                    for r in batch
+                ]
+                response = await http.post(
+                    "/v1/contacts/batch", json={"match_on": "phone", "contacts": items}
+                )
+                assert response.status_code == 200, response.text
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(4)))
+    rate = n / (time.perf_counter() - started)
+    # Baseline: the same rows, normalised, INSERT … ON CONFLICT from 4 connections.
+    conn = await asyncpg.connect(dsn)
+    tenant = await conn.fetchval(
+        "INSERT INTO tenants (id, name, created_at) "
+        "VALUES (gen_random_uuid(), 'b8', now()) RETURNING id"
+    )
+    await conn.close()
+    records = normalised(rows, tenant)
+    columns = [c for c in records[0] if c != "id"]
+    updates = ", ".join(
+        f"{c} = EXCLUDED.{c}" for c in columns if c not in ("tenant_id", "created_at")
+    )
+    sql = (
+        f"INSERT INTO contacts (id, {', '.join(columns)}) VALUES "
+        f"({', '.join(f'${i + 1}' for i in range(len(columns) + 1))}) "
+        f"ON CONFLICT (tenant_id, phone) WHERE deleted_at IS NULL DO UPDATE SET {updates}"
+    )
+    parts = [records[i : i + 1000] for i in range(0, len(records), 1000)]
+    pool = await asyncpg.create_pool(dsn, min_size=4, max_size=4)
+
+    async def insert(part: list[dict[str, Any]]) -> None:
+        async with pool.acquire() as c:
+            await c.set_type_codec(
+                "jsonb", encoder=lambda v: v, decoder=lambda v: v, schema="pg_catalog"
+            )
+            async with c.transaction():
+                await c.executemany(sql, [(r["id"], *(r[k] for k in columns)) for r in part])
+
+    started = time.perf_counter()
+    sem = asyncio.Semaphore(4)
+
+    async def limited(part: list[dict[str, Any]]) -> None:
+        async with sem:
+            await insert(part)
+
+    await asyncio.gather(*(limited(p) for p in parts))
+    base = len(records) / (time.perf_counter() - started)
+    await pool.close()
+    emit(
+        scenario="B8",
+        figure="on_conflict_baseline_rows_per_s",
+        value=round(base),
+        rows=len(records),
+    )
+    emit(
+        scenario="B8",
+        figure="batch_rows_per_s",
+        value=round(rate),
+        rows=n,
+        clients=4,
+        retried_503=retries[0],
+    )
+    emit(scenario="B8", figure="ratio_vs_on_conflict", value=round(rate / base, 3), target=0.60)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.bulk")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--processes", type=int, default=0, help="ROSTER_IMPORT_PROCESSES")
+    parser.add_argument("--only", choices=["B4", "B5", "B8"], action="append")
+    args = parser.parse_args()
+    only = set(args.only or ["B4", "B5", "B8"])
+    dsn = await fresh_db()
+    with tempfile.TemporaryDirectory(prefix="roster-bench-") as tmp:
+        workdir = Path(tmp)
+        settings = Settings(
+            database_url=dsn, data_dir=workdir, import_processes=args.processes, _env_file=None
+        )  # type: ignore[call-arg]
+        tenant, key = await b4(dsn, settings, args.rows, workdir)
+        proc = serve(settings)
+        try:
+            if "B5" in only:
+                await b5(dsn, tenant, key, workdir)
+            if "B8" in only:
+                await b8(dsn, key, args.rows)
+        finally:
+            proc.terminate()
+            proc.wait()
+    admin = await asyncpg.connect(ADMIN)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+    await admin.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,85 @@
+"""``POST /v1/contacts/batch``: up to 1,000 creates or upserts, one result per item."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.bulk import writer
+from roster.contacts.schemas import READ_ONLY_FIELDS, ContactWrite, MatchOn
+from roster.errors import FieldProblem, ValidationFailed
+
+MAX_BATCH = 1000
+
+
+class BatchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["create", "upsert"] = Field(
+        default="upsert", description="create: every item is new; upsert: match, then update"
+    )
+    match_on: MatchOn | None = Field(
+        default=None,
+        description="Identifier to match on; default per item: the first present of phone, "
+        "email, external_id",
+    )
+    contacts: list[dict[str, Any]] = Field(
+        min_length=1, max_length=MAX_BATCH, description="Contacts as for POST /v1/contacts"
+    )
+
+
+class BatchResult(BaseModel):
+    index: int
+    status: Literal["created", "updated", "failed"]
+    id: str | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchResponse(BaseModel):
+    total: int
+    created: int
+    updated: int
+    failed: int
+    results: list[BatchResult]
+
+
+def _shape_error(exc: PydanticError) -> ValidationFailed:
+    problems = []
+    for e in exc.errors():
+        path = ".".join(str(p) for p in e.get("loc", ()) if p != "[key]") or "body"
+        message = str(e.get("msg", "invalid"))
+        if e.get("type") == "extra_forbidden":
+            message = "read-only field" if path in READ_ONLY_FIELDS else "unknown field"
+        problems.append(FieldProblem(path, message))
+    return ValidationFailed(problems)
+
+
+def prepare_item(index: int, raw: Any, match_on: str | None, region: str) -> writer.Item:
+    """Shape-check one item with the contact write schema, then the field rules."""
+    try:
+        patch = ContactWrite.model_validate(raw).model_dump(exclude_unset=True)
+    except PydanticError as exc:
+        return writer.Item(index, {}, error=_shape_error(exc).body())
+    return writer.prepare(index, patch, match_on=match_on, region=region)
+
+
+async def run(
+    conn: AsyncConnection, tenant_id: UUID, body: BatchBody, *, region: str
+) -> dict[str, Any]:
+    items = [prepare_item(i, raw, body.match_on, region) for i, raw in enumerate(body.contacts)]
+    outcomes = await writer.write(conn, tenant_id, items, mode=body.mode, region=region)
+    results: list[dict[str, Any]] = []
+    counts = {"created": 0, "updated": 0, "failed": 0}
+    for outcome in outcomes:
+        counts[outcome.status] += 1
+        result: dict[str, Any] = {"index": outcome.index, "status": outcome.status}
+        if outcome.id is not None:
+            result["id"] = str(outcome.id)
+        if outcome.error is not None:
+            result["error"] = {k: v for k, v in outcome.error.items() if k not in ("type", "title")}
+        results.append(result)
+    return {"total": len(outcomes), **counts, "results": results}

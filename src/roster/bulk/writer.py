@@ -1,0 +1,302 @@
+"""The set-based contact writer shared by ``POST /v1/contacts/batch`` and imports.
+
+A chunk of items is decided in memory against the live contacts that hold any of the
+chunk's identifiers (loaded, and on PostgreSQL locked, with one query), then written with
+one multi-row INSERT and one multi-row UPDATE. Field rules come from ``fields.apply`` only.
+
+Deciding item by item in memory gives each item the semantics of a single write in order:
+a later item matching an earlier one updates it (upsert), or fails with ``conflict``
+(create); an identifier held by another contact fails that item alone with ``conflict``.
+If the set-based write still hits a unique index (a concurrent writer got there between
+the load and the write), the chunk is redone item by item under savepoints, so one bad
+item never takes the others with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from uuid import UUID
+
+from sqlalchemy import bindparam
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.consent import history
+from roster.contacts import fields
+from roster.contacts.query import derived
+from roster.contacts.repository import IDENTIFIERS, ContactRepository, live
+from roster.contacts.service import MATCH_COLUMNS
+from roster.errors import Conflict, RosterError, ValidationFailed
+from roster.kit.ids import uuid7
+from roster.kit.timeutil import utcnow
+from roster.models import contact_tags, contacts
+
+Row = dict[str, Any]
+Mode = Literal["create", "upsert", "update_only"]
+c = contacts.c
+
+
+@dataclass(slots=True)
+class Item:
+    """One contact to write, validated as if new (``prepare``)."""
+
+    index: int
+    patch: Row
+    candidate: Row | None = None
+    match_column: str | None = None
+    error: Row | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    index: int
+    status: Literal["created", "updated", "skipped", "failed"]
+    id: UUID | None = None
+    error: Row | None = None
+
+
+@dataclass(eq=False, slots=True)
+class _Entry:
+    id: UUID
+    values: Row
+    stored: Row | None  # the row as loaded; None for a contact created in this chunk
+    keys: set[tuple[str, Any]] = field(default_factory=set)
+
+
+def prepare(index: int, patch: Row, *, match_on: str | None, region: str) -> Item:
+    """Validate ``patch`` as a new contact and find the identifier to match on.
+
+    Pure (no I/O): imports run it in worker threads or processes.
+    """
+    item = Item(index, patch)
+    chosen = match_on or next((f for f in fields.IDENTITY if patch.get(f) is not None), None)
+    try:
+        if match_on is not None and patch.get(match_on) is None:
+            raise ValidationFailed.one(match_on, f"required to match on {match_on}")
+        item.candidate = fields.apply(fields.blank(), patch, region)
+    except RosterError as exc:
+        item.error = exc.body()
+        return item
+    item.match_column = MATCH_COLUMNS[chosen] if chosen else None
+    return item
+
+
+def _identifiers(values: Row) -> set[tuple[str, Any]]:
+    return {(col, values[col]) for col in IDENTIFIERS if values.get(col) is not None}
+
+
+class _Chunk:
+    """The in-memory state of one chunk: entries indexed by every identifier they hold."""
+
+    def __init__(self, loaded: list[Row]):
+        self.index: dict[tuple[str, Any], _Entry] = {}
+        self.entries: list[_Entry] = []
+        for row in loaded:
+            self._add(_Entry(row["id"], row, row))
+
+    def _add(self, entry: _Entry) -> None:
+        self.entries.append(entry)
+        self._reindex(entry)
+
+    def _reindex(self, entry: _Entry) -> None:
+        for key in entry.keys:
+            if self.index.get(key) is entry:
+                del self.index[key]
+        entry.keys = _identifiers(entry.values)
+        for key in entry.keys:
+            self.index[key] = entry
+
+    def holder(self, values: Row, me: _Entry | None) -> Conflict | None:
+        for col, value in _identifiers(values):
+            other = self.index.get((col, value))
+            if other is not None and other is not me:
+                return Conflict(IDENTIFIERS[col], other.id)
+        return None
+
+    def create(self, values: Row) -> _Entry:
+        entry = _Entry(uuid7(), values, None)
+        self._add(entry)
+        return entry
+
+    def change(self, entry: _Entry, values: Row) -> None:
+        entry.values = values
+        self._reindex(entry)
+
+
+def _with_tags(values: Row, add_tags: list[str]) -> Row:
+    if not add_tags:
+        return values
+    return {**values, "tags": sorted({*values["tags"], *add_tags})}
+
+
+def _decide(
+    chunk: _Chunk, items: list[Item], mode: Mode, region: str, add_tags: list[str]
+) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for item in items:
+        if item.error is not None or item.candidate is None:
+            outcomes.append(Outcome(item.index, "failed", error=item.error))
+            continue
+        found: _Entry | None = None
+        if item.match_column is not None:
+            found = chunk.index.get((item.match_column, item.candidate[item.match_column]))
+        try:
+            if found is not None and mode != "create":
+                values = _with_tags(fields.apply(found.values, item.patch, region), add_tags)
+                conflict = chunk.holder(values, found)
+                if conflict:
+                    raise conflict
+                chunk.change(found, values)
+                outcomes.append(Outcome(item.index, "updated", found.id))
+            elif found is None and mode == "update_only":
+                outcomes.append(Outcome(item.index, "skipped"))
+            else:
+                values = _with_tags(item.candidate, add_tags)
+                conflict = chunk.holder(values, None)
+                if conflict:
+                    raise conflict
+                outcomes.append(Outcome(item.index, "created", chunk.create(values).id))
+        except RosterError as exc:
+            outcomes.append(Outcome(item.index, "failed", error=exc.body()))
+    return outcomes
+
+
+async def _load(repo: ContactRepository, items: list[Item]) -> list[Row]:
+    """Live contacts holding any identifier of ``items``: one indexed query per identifier
+    column (an OR across columns lets the planner fall back to scanning the tenant)."""
+    wanted: dict[str, set[Any]] = {}
+    for item in items:
+        for col, value in _identifiers(item.candidate or {}):
+            wanted.setdefault(col, set()).add(value)
+    found: dict[UUID, Row] = {}
+    for col, values in wanted.items():
+        query = repo.select().where(live, contacts.c[col].in_(sorted(values)))
+        if repo.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        for r in await repo.conn.execute(query):
+            found.setdefault(r.id, dict(r._mapping))
+    return [found[key] for key in sorted(found)]
+
+
+async def _store(repo: ContactRepository, chunk: _Chunk) -> None:
+    now = utcnow()
+    inserts: list[Row] = []
+    updates: list[Row] = []
+    tags_added: list[Row] = []
+    tags_removed: list[Row] = []
+    for entry in chunk.entries:
+        if entry.stored is not None:
+            # The consent rule holds here too: a batch or import row never relaxes an
+            # opt-out or a suppression (only PUT .../preferences with a source can).
+            entry.values = history.guard(entry.stored, entry.values)
+        if entry.stored is None:
+            inserts.append(
+                {
+                    **{k: entry.values[k] for k in fields.WRITABLE_COLUMNS},
+                    **derived(entry.values),
+                    "id": entry.id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                    "deleted_at": None,
+                }
+            )
+            tags_added += [{"contact_id": entry.id, "tag": t} for t in entry.values["tags"]]
+        elif fields.changed(entry.stored, entry.values):
+            updates.append(
+                {
+                    **{k: entry.values[k] for k in fields.WRITABLE_COLUMNS},
+                    **derived(entry.values),
+                    "b_id": entry.id,
+                    "b_version": entry.stored["version"],
+                    "version": entry.stored["version"] + 1,
+                    "updated_at": now,
+                }
+            )
+            old, new = set(entry.stored["tags"]), set(entry.values["tags"])
+            tags_added += [{"contact_id": entry.id, "tag": t} for t in sorted(new - old)]
+            tags_removed += [{"b_id": entry.id, "b_tag": t} for t in sorted(old - new)]
+    # One order for every writer, so concurrent chunks that share identifiers queue up on
+    # the unique indexes instead of deadlocking.
+    inserts.sort(key=lambda r: (r["phone"] or "", r["email_key"] or "", r["external_id"] or ""))
+    updates.sort(key=lambda r: r["b_id"])
+    if updates:
+        await repo.conn.execute(
+            repo.update().where(c.id == bindparam("b_id"), c.version == bindparam("b_version")),
+            updates,
+        )
+    if tags_removed:
+        t = contact_tags.c
+        await repo.conn.execute(
+            repo.delete(contact_tags).where(
+                t.contact_id == bindparam("b_id"), t.tag == bindparam("b_tag")
+            ),
+            tags_removed,
+        )
+    await repo.insert(inserts)
+    await repo.insert(tags_added, table=contact_tags)
+
+
+async def write(
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    items: list[Item],
+    *,
+    mode: Mode,
+    region: str,
+    add_tags: list[str] | None = None,
+) -> list[Outcome]:
+    """Write prepared items in order in the caller's transaction; one outcome per item."""
+    repo = ContactRepository(conn, tenant_id)
+    extra = sorted(set(add_tags or []))
+    try:
+        async with conn.begin_nested():
+            chunk = _Chunk(await _load(repo, items))
+            outcomes = _decide(chunk, items, mode, region, extra)
+            await _store(repo, chunk)
+        return outcomes
+    except DBAPIError as exc:
+        if not isinstance(exc, IntegrityError) and "deadlock detected" not in str(exc):
+            raise
+        if len(items) == 1:
+            return [_raced(items[0])]
+    # A concurrent writer took an identifier between load and write (or a deadlock with
+    # one was broken): item by item, each under its own savepoint.
+    outcomes = []
+    for item in items:
+        outcomes += await write(conn, tenant_id, [item], mode=mode, region=region, add_tags=extra)
+    return outcomes
+
+
+def _raced(item: Item) -> Outcome:
+    error = Conflict("phone", None, "an identifier is being written concurrently; retry")
+    return Outcome(item.index, "failed", error=error.body())
+
+
+async def change_rows(
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    rows: list[Row],
+    change: Any,
+    *,
+    region: str,
+) -> tuple[int, int]:
+    """Apply ``change(row) -> patch`` to loaded live rows through ``fields.apply`` and store
+    the results set-based; returns (updated, failed). Used by bulk actions."""
+    repo = ContactRepository(conn, tenant_id)
+    chunk = _Chunk(rows)
+    updated = failed = 0
+    for entry in list(chunk.entries):
+        try:
+            values = fields.apply(entry.values, change(entry.values), region)
+            conflict = chunk.holder(values, entry)
+            if conflict:
+                raise conflict
+        except RosterError:
+            failed += 1
+            continue
+        chunk.change(entry, values)
+        updated += 1
+    await _store(repo, chunk)
+    return updated, failed

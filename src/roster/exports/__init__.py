@@ -1,0 +1,1 @@
+"""Streaming exports of contacts as CSV or NDJSON."""

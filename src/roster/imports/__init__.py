@@ -1,0 +1,1 @@
+"""CSV imports: streamed upload, header mapping, and the chunked, resumable import job."""

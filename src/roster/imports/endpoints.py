@@ -1,0 +1,184 @@
+"""HTTP routes of imports: upload (202 + job), status, list, error file, cancel."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from roster.auth.deps import ContactsRead, ContactsWrite
+from roster.errors import NotFound
+from roster.imports import service
+from roster.imports.upload import receive
+from roster.kit.db import transaction
+from roster.kit.jsonutil import JSONBody
+from roster.kit.pagination import envelope, page_request
+from roster.kit.repository import TenantRepository
+from roster.kit.web import cursors, problems, settings, uow
+from roster.models import import_errors
+from roster.worker import queue
+
+router = APIRouter(prefix="/v1", tags=["imports"])
+ERROR_BATCH = 1000
+
+
+def wake_worker(request: Request) -> None:
+    worker = getattr(request.app.state, "worker", None)
+    if worker is not None:
+        worker.wake()
+
+
+@router.post(
+    "/imports",
+    status_code=202,
+    responses=problems(400, 413, 422),
+    summary="Upload a CSV file to import (multipart/form-data)",
+    description="Form fields: `file` (CSV, required), `mapping` (JSON object: column → field), "
+    "`mode` (create | upsert | update_only; default upsert), `match_on` (phone | email | "
+    "external_id), `default_country` (region for phones without '+'), `tags` (comma-"
+    "separated, added to every row), `tags_separator` (inside a tags cell; default ','). "
+    "The file is streamed to disk; the header, mapping and options are checked before the "
+    "job is queued (422). See docs/bulk.md.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            **{name: {"type": "string"} for name in service.KNOWN_FIELDS},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def create_import(request: Request, principal: ContactsWrite) -> Response:
+    upload = await receive(request, settings(request).imports_dir)
+    try:
+        async with uow(request, write=True) as conn:
+            job = await service.start(
+                conn, principal, upload, default_region=settings(request).default_region
+            )
+    except BaseException:
+        upload.discard()
+        raise
+    wake_worker(request)
+    return JSONBody(
+        service.render(job), status_code=202, headers={"Location": f"/v1/imports/{job['id']}"}
+    )
+
+
+@router.get("/imports", responses=problems(400), summary="List imports, newest first")
+async def list_imports(
+    request: Request,
+    principal: ContactsRead,
+    limit: Annotated[int | None, Query(description="1..100, default 50")] = None,
+    cursor: str | None = None,
+) -> Response:
+    paging = page_request(limit, cursor, None, None, cursors=cursors(request), kind="imports")
+    before = None
+    if paging.cursor is not None:
+        from datetime import datetime
+
+        before = (datetime.fromisoformat(paging.cursor[0]), UUID(paging.cursor[1]))
+    async with uow(request, write=False) as conn:
+        rows = await queue.JobRepository(conn, principal.tenant_id).page(
+            "import", before, paging.limit + 1
+        )
+    more = len(rows) > paging.limit
+    rows = rows[: paging.limit]
+    token = (
+        cursors(request).encode(
+            "imports", [rows[-1]["created_at"].isoformat(), str(rows[-1]["id"])]
+        )
+        if more
+        else None
+    )
+    return JSONBody(envelope([service.render(r) for r in rows], more, token))
+
+
+async def _get(request: Request, tenant_id: UUID, import_id: UUID) -> dict[str, Any]:
+    async with uow(request, write=False) as conn:
+        job = await queue.JobRepository(conn, tenant_id).get(import_id, kind="import")
+    if job is None:
+        raise NotFound("no such import")
+    return job
+
+
+@router.get("/imports/{import_id}", responses=problems(404), summary="An import's progress")
+async def get_import(request: Request, principal: ContactsRead, import_id: UUID) -> Response:
+    return JSONBody(service.render(await _get(request, principal.tenant_id, import_id)))
+
+
+@router.post(
+    "/imports/{import_id}/cancel",
+    responses=problems(404),
+    summary="Cancel an import",
+    description="A queued import is cancelled at once; a running one stops after the chunk "
+    "it is writing (rows already committed stay). A finished import is returned unchanged.",
+)
+async def cancel_import(request: Request, principal: ContactsWrite, import_id: UUID) -> Response:
+    async with uow(request, write=True) as conn:
+        job = await queue.cancel(conn, principal.tenant_id, import_id, "import")
+    return JSONBody(service.render(job))
+
+
+@router.get(
+    "/imports/{import_id}/errors",
+    responses={
+        **problems(404),
+        200: {"content": {"text/csv": {}}, "description": "row, column, error, then the cells"},
+    },
+    summary="The rows that failed, as CSV",
+)
+async def import_errors_csv(request: Request, principal: ContactsRead, import_id: UUID) -> Response:
+    job = await _get(request, principal.tenant_id, import_id)
+    engine = request.app.state.engine
+    header = ["row", "column", "error", *job["params"]["header"]]
+
+    async def lines() -> AsyncIterator[bytes]:
+        yield _csv_line(header)
+        after = (-1, -1)
+        e = import_errors.c
+        while True:
+            async with transaction(engine, write=False) as conn:
+                repo = TenantRepository(conn, principal.tenant_id)
+                query = (
+                    repo.select(e.row, e.position, e.column, e.error, e.cells, table=import_errors)
+                    .where(e.job_id == import_id)
+                    .where((e.row > after[0]) | ((e.row == after[0]) & (e.position > after[1])))
+                    .order_by(e.row, e.position)
+                    .limit(ERROR_BATCH)
+                )
+                rows = (await conn.execute(query)).all()
+            if not rows:
+                return
+            out = io.StringIO()
+            writer = csv.writer(out)
+            for row in rows:
+                writer.writerow([row.row, row.column or "", row.error, *row.cells])
+            yield out.getvalue().encode()
+            after = (rows[-1].row, rows[-1].position)
+
+    name = job["params"]["filename"].rsplit(".", 1)[0]
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}-errors.csv"'},
+    )
+
+
+def _csv_line(cells: list[Any]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerow(cells)
+    return out.getvalue().encode()

@@ -1,0 +1,189 @@
+"""The import job: read records from the checkpoint, validate a chunk, write it, commit the
+chunk's rows, its error rows and the new checkpoint in one transaction.
+
+So a worker killed at any instant loses nothing and applies nothing twice: a chunk is
+either committed with its checkpoint or not at all, and the next attempt starts at the
+committed checkpoint. Validation (the costly part: phone and email parsing) runs in a
+thread, or in worker processes when ``ROSTER_IMPORT_PROCESSES`` > 0, so the event loop
+(the API, in the embedded server) stays responsive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any
+
+from roster.bulk import writer
+from roster.errors import RosterError
+from roster.imports import mapping
+from roster.imports.reader import Source
+from roster.kit.db import transaction
+from roster.kit.repository import TenantRepository
+from roster.models import import_errors
+from roster.worker.runner import JobContext, JobFailed
+
+Row = dict[str, Any]
+
+
+def prepare_rows(records: list[tuple[int, list[str]]], plan: mapping.Plan) -> list[writer.Item]:
+    """Cells → validated items (pure; runs in a thread or another process)."""
+    items = []
+    for row, cells in records:
+        try:
+            patch = mapping.to_patch(cells, plan)
+        except RosterError as exc:
+            items.append(writer.Item(row, {}, error=exc.body()))
+            continue
+        items.append(writer.prepare(row, patch, match_on=plan.match_on, region=plan.region))
+    return items
+
+
+CHUNK_BYTES = 8 * 1024 * 1024
+
+
+def _take(
+    records: Iterator[tuple[int, list[str], int]], count: int, checkpoint: Row
+) -> tuple[list[tuple[int, list[str]]], int]:
+    """Up to ``count`` records and at most ~CHUNK_BYTES of file, so wide rows cannot make
+    a chunk (and the worker's memory) large."""
+    chunk = []
+    start = offset = int(checkpoint["offset"])
+    for row, cells, offset in records:
+        chunk.append((row, cells))
+        if len(chunk) >= count or offset - start >= CHUNK_BYTES:
+            break
+    return chunk, offset
+
+
+class _Validator:
+    def __init__(self, processes: int):
+        self.processes = processes
+        self.pool: Executor | None = ProcessPoolExecutor(processes) if processes > 0 else None
+
+    async def run(
+        self, records: list[tuple[int, list[str]]], plan: mapping.Plan
+    ) -> list[writer.Item]:
+        if self.pool is None:
+            return await asyncio.to_thread(prepare_rows, records, plan)
+        loop = asyncio.get_running_loop()
+        size = -(-len(records) // self.processes)
+        parts = [records[i : i + size] for i in range(0, len(records), size)]
+        done = await asyncio.gather(
+            *(loop.run_in_executor(self.pool, prepare_rows, part, plan) for part in parts)
+        )
+        return list(itertools.chain.from_iterable(done))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def _error_lines(
+    item_row: int, error: Row | None, cells: list[str], columns_of: dict[str, str]
+) -> list[Row]:
+    """One error-file line per field problem, naming the CSV column it came from."""
+    error = error or {}
+    problems = error.get("errors") or [
+        {"field": error.get("field"), "message": error.get("detail") or error.get("code")}
+    ]
+    lines = []
+    for position, problem in enumerate(problems):
+        field = problem.get("field") or ""
+        column = columns_of.get(field) or columns_of.get(field.split(".")[0])
+        message = str(problem.get("message") or "invalid")
+        if column is None and field and field != "_row":
+            message = f"{field}: {message}"
+        lines.append(
+            {
+                "row": item_row,
+                "position": position,
+                "column": column,
+                "error": message[:2000],
+                "cells": cells,
+            }
+        )
+    return lines
+
+
+def _columns_of(params: Row) -> dict[str, str]:
+    header = params["header"]
+    found: dict[str, str] = {}
+    for index, target in params["columns"]:
+        found.setdefault(target, header[index])
+        found.setdefault(target.split(".")[0], header[index])
+    return found
+
+
+async def run_import(ctx: JobContext) -> int:
+    job, params = ctx.job, ctx.job["params"]
+    plan = mapping.Plan(
+        columns=tuple((int(i), t) for i, t in params["columns"]),
+        width=len(params["header"]),
+        tags_separator=params["tags_separator"],
+        match_on=params["match_on"],
+        region=params["region"],
+    )
+    columns_of = _columns_of(params)
+    checkpoint = job["checkpoint"] or {"offset": params["data_offset"], "row": 1}
+    try:
+        file = await asyncio.to_thread(open, params["path"], "rb")
+    except OSError:
+        raise JobFailed("the uploaded file is no longer on the server") from None
+    validator = _Validator(ctx.settings.import_processes)
+    source = Source(
+        file,
+        params["encoding"].replace("-sig", ""),
+        params["delimiter"],
+        checkpoint["offset"],
+        checkpoint["row"] + 1,
+    )
+    records = source.records()
+    chunk_rows = max(1, ctx.settings.import_chunk_rows)
+    processed = int(job["processed"])
+    try:
+        while True:
+            # Reading runs in a thread too: the event loop never waits on the disk.
+            chunk, offset = await asyncio.to_thread(_take, records, chunk_rows, checkpoint)
+            unreadable, source.problems = source.problems, []
+            if not chunk and not unreadable:
+                break
+            if not chunk:
+                offset = source.file.tell()
+            items = await validator.run(chunk, plan)
+            cells_of = dict(chunk)
+            async with transaction(ctx.engine, write=True) as conn:
+                outcomes = await writer.write(
+                    conn,
+                    job["tenant_id"],
+                    items,
+                    mode=params["mode"],
+                    region=plan.region,
+                    add_tags=params["tags"],
+                )
+                counts = {"processed": len(chunk) + len(unreadable)}
+                lines: list[Row] = []
+                for outcome in outcomes:
+                    counts[outcome.status] = counts.get(outcome.status, 0) + 1
+                    if outcome.status == "failed":
+                        lines += _error_lines(
+                            outcome.index, outcome.error, cells_of[outcome.index], columns_of
+                        )
+                for row, message in unreadable:
+                    counts["failed"] = counts.get("failed", 0) + 1
+                    lines.append(
+                        {"row": row, "position": 0, "column": None, "error": message, "cells": []}
+                    )
+                repo = TenantRepository(conn, job["tenant_id"])
+                await repo.insert([{**line, "job_id": job["id"]} for line in lines], import_errors)
+                last_row = source.next_row - 1
+                checkpoint = {"offset": offset, "row": last_row}
+                await ctx.checkpoint(conn, checkpoint, counts)
+            processed += counts["processed"]
+            ctx.check_cancel()
+    finally:
+        validator.close()
+        file.close()
+    return processed
