@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roster.auth import scopes as scope_names
 from roster.auth.jwt import JwtVerifier, looks_like_jwt
@@ -51,19 +51,27 @@ def bearer_token(authorization: str | None) -> str:
 
 
 async def authenticate(
-    engine: AsyncEngine, authorization: str | None, jwt: JwtVerifier | None = None
+    engine: AsyncEngine,
+    authorization: str | None,
+    jwt: JwtVerifier | None = None,
+    conn: AsyncConnection | None = None,
 ) -> Principal:
+    """The credential's principal, read in ``conn``'s transaction when one is given (the
+    request's own), else in a transaction of its own."""
     token = bearer_token(authorization)
     if keys.looks_like_key(token):
-        return await _api_key(engine, token)
+        return await _api_key(engine, token, conn)
     if jwt is not None and looks_like_jwt(token):
-        return await _jwt(engine, jwt, token)
+        return await _jwt(engine, jwt, token, conn)
     raise Unauthorized("the credential is not valid")
 
 
-async def _api_key(engine: AsyncEngine, token: str) -> Principal:
-    async with transaction(engine, write=False) as conn:
+async def _api_key(engine: AsyncEngine, token: str, conn: AsyncConnection | None) -> Principal:
+    if conn is not None:
         row = await credential_by_hash(conn, keys.hash_key(token))
+    else:
+        async with transaction(engine, write=False) as own:
+            row = await credential_by_hash(own, keys.hash_key(token))
     if row is None or row["revoked_at"] is not None:
         raise Unauthorized("the credential is not valid")
     now = utcnow()
@@ -100,10 +108,15 @@ async def _touch(engine: AsyncEngine, row: dict[str, Any], now: Any) -> None:
         log.warning("could not record API key use: %s", exc)
 
 
-async def _jwt(engine: AsyncEngine, verifier: JwtVerifier, token: str) -> Principal:
+async def _jwt(
+    engine: AsyncEngine, verifier: JwtVerifier, token: str, conn: AsyncConnection | None
+) -> Principal:
     claims = verifier.verify(token)
-    async with transaction(engine, write=False) as conn:
+    if conn is not None:
         tenant = await get_tenant(conn, claims.tenant_id)
+    else:
+        async with transaction(engine, write=False) as own:
+            tenant = await get_tenant(own, claims.tenant_id)
     if tenant is None:
         raise Unauthorized("the token's tenant does not exist")
     return Principal(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -132,3 +133,23 @@ async def transaction(engine: AsyncEngine, *, write: bool) -> AsyncIterator[Asyn
         if is_unavailable(exc):
             raise Unavailable("the database is not reachable; retry shortly") from exc
         raise
+
+
+@dataclass(slots=True)
+class HeldTransaction:
+    """A transaction begun before the code that will use it is known: a read request checks
+    its credential in the transaction that its unit of work then continues, so the request
+    costs one transaction instead of two."""
+
+    conn: AsyncConnection
+    write: bool
+    stack: AsyncExitStack
+
+    async def close(self) -> None:
+        await self.stack.aclose()
+
+
+async def hold_transaction(engine: AsyncEngine, *, write: bool) -> HeldTransaction:
+    stack = AsyncExitStack()
+    conn = await stack.enter_async_context(transaction(engine, write=write))
+    return HeldTransaction(conn, write, stack)

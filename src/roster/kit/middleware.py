@@ -15,6 +15,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roster.errors import problem_body
+from roster.kit.web import take_held
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -90,6 +91,11 @@ class RequestContext:
             if not started:
                 started = True
                 await _too_large(send, limit, rid)
+        finally:
+            # A transaction the credential check began and no unit of work took.
+            held = take_held(scope)
+            if held is not None:
+                await held.close()
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.config import Settings
-from roster.kit.db import transaction
+from roster.kit.db import HeldTransaction, transaction
 from roster.kit.pagination import Cursors
 
 
@@ -25,10 +25,27 @@ def cursors(request: Request) -> Cursors:
     return value
 
 
+# The request-state key of the transaction the credential check began (read requests).
+HELD = "held_transaction"
+
+
+def take_held(scope: dict[str, Any]) -> HeldTransaction | None:
+    held: HeldTransaction | None = scope.get("state", {}).pop(HELD, None)
+    return held
+
+
 @asynccontextmanager
 async def uow(request: Request, *, write: bool) -> AsyncIterator[AsyncConnection]:
     """The request's unit of work. It commits before the response is built, so a client
-    that sees a 2xx can read its write on the very next request."""
+    that sees a 2xx can read its write on the very next request. The first unit of work of
+    a read request continues the transaction its credential was checked in."""
+    held = take_held(request.scope)
+    if held is not None:
+        if held.write or not write:
+            async with held.stack:
+                yield held.conn
+            return
+        await held.close()
     async with transaction(request.app.state.engine, write=write) as conn:
         yield conn
 
