@@ -88,6 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        # Roster has its own metrics and logs (roster.kit.observability); skipping the
+        # framework's OpenTelemetry check saves work on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.jwt = JwtVerifier.from_settings(settings)

@@ -24,9 +24,15 @@ class _JsonRead(FunctionElement[Any]):
     inherit_cache = True
 
     def __init__(self, column: ColumnElement[Any], key: str):
-        # The key is one bound parameter. It matches CUSTOM_FIELD_KEY (letters, digits and
-        # _ . -), so quoting it inside SQLite's JSON path cannot be escaped out of.
-        super().__init__(column, bindparam(None, key, type_=String()))
+        # The key is one bound parameter (PostgreSQL), or SQLite's JSON path to it, built
+        # here once rather than concatenated in SQL for every row. The key matches
+        # CUSTOM_FIELD_KEY (letters, digits and _ . -), so quoting it inside the path cannot
+        # be escaped out of.
+        super().__init__(
+            column,
+            bindparam(None, key, type_=String()),
+            bindparam(None, f'$."{key}"', type_=String()),
+        )
 
 
 class JsonNumber(_JsonRead):
@@ -83,7 +89,8 @@ def _parts(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> l
 
 
 def _pg(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:
-    column, key = _parts(element, compiler, **kw)
+    column_clause, key_clause, _ = element.clauses.clauses
+    column, key = compiler.process(column_clause, **kw), compiler.process(key_clause, **kw)
     return f"({column} -> CAST({key} AS TEXT))", f"({column} ->> CAST({key} AS TEXT))"
 
 
@@ -128,8 +135,8 @@ def _pg_bound(element: DateBound, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 def _lite(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:
-    column, key = _parts(element, compiler, **kw)
-    path = f"('$.\"' || {key} || '\"')"
+    column_clause, _, path_clause = element.clauses.clauses
+    column, path = compiler.process(column_clause, **kw), compiler.process(path_clause, **kw)
     return f"json_type({column}, {path})", f"json_extract({column}, {path})"
 
 

@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -34,15 +35,24 @@ SQLITE_PRAGMAS = (
 )
 
 
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+# JSON columns (tags, custom fields, filters) read and written with orjson, not the stdlib.
+_JSON = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
+
+
 def create_engine(
     url: str, *, pool_size: int = 10, statement_timeout_ms: int = 10_000
 ) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, **_JSON)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
         url,
+        **_JSON,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=5,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -29,7 +29,7 @@ def cursors(request: Request) -> Cursors:
 HELD = "held_transaction"
 
 
-def take_held(scope: dict[str, Any]) -> HeldTransaction | None:
+def take_held(scope: MutableMapping[str, Any]) -> HeldTransaction | None:
     held: HeldTransaction | None = scope.get("state", {}).pop(HELD, None)
     return held
 
