@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -10,10 +11,15 @@ from typing import Any
 
 import orjson
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util import await_
 
 from roster.errors import Unavailable
 
@@ -75,6 +81,100 @@ def create_engine(
     )
 
 
+def _run_statement(
+    connection: Any, operation: str, parameters: Any, many: bool
+) -> tuple[Any, list[Any] | None, int, int | None]:
+    """One statement from start to finish, on the driver's own thread."""
+    cursor = connection._conn.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        else:
+            cursor.execute(operation, () if parameters is None else parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else None
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+        # Read here, on the driver's thread: whether a transaction is open now.
+        connection.roster_in_transaction = connection._conn.in_transaction
+
+
+class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    """A buffered SQLite cursor that crosses to the driver's thread once per statement.
+
+    aiosqlite runs every call on one thread per connection; the generic adapter makes four
+    crossings per query (open the cursor, execute, fetch, close), and each costs more than
+    an indexed look-up does. Server-side (streaming) cursors keep the generic adapter.
+    """
+
+    __slots__ = ("_description", "_lastrowid", "_rowcount")
+
+    def __init__(self, adapt_connection: Any):
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = {}  # type: ignore[assignment]
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        return self._lastrowid
+
+    async def _async_soft_close(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    async def _run(self, operation: Any, parameters: Any, many: bool) -> None:
+        async with self._adapt_connection._execute_mutex:
+            description, rows, self._rowcount, self._lastrowid = await self._connection._execute(
+                _run_statement, self._connection, operation, parameters, many
+            )
+        self._description = description
+        self._rows = collections.deque(rows or ())
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        try:
+            await_(self._run(operation, parameters, False))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        try:
+            await_(self._run(operation, seq_of_parameters, True))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+
+class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = _OneHopCursor
+
+    def commit(self) -> None:
+        super().commit()
+        self._connection.roster_in_transaction = False
+
+    def rollback(self) -> None:
+        # The pool rolls back every connection it takes back; after a commit (the usual
+        # case) there is nothing to roll back, and asking would cost a thread crossing.
+        if getattr(self._connection, "roster_in_transaction", True):
+            super().rollback()
+            self._connection.roster_in_transaction = False
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     """Take transaction control from the driver so that writers take the lock up front.
 
@@ -86,6 +186,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
+        if type(dbapi_connection) is AsyncAdapt_aiosqlite_connection:
+            dbapi_connection.__class__ = _OneHopConnection
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         for pragma in SQLITE_PRAGMAS:
