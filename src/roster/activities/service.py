@@ -26,6 +26,7 @@ from roster.errors import (
     RosterError,
     ValidationFailed,
 )
+from roster.events.outbox import emit
 from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
 from roster.kit.timeutil import rfc3339, utcnow
@@ -44,6 +45,21 @@ def render(row: Row) -> Row:
         "data": row["data"],
         "external_id": row["external_id"],
         "created_at": rfc3339(row["created_at"]),
+    }
+
+
+def event_data(row: Row) -> Row:
+    """The ``contact.communication_added`` event: which activity, never its summary or
+    data (message content stays in Roster; fetch it from the timeline)."""
+    return {
+        "contact": {"id": str(row["contact_id"])},
+        "activity": {
+            "id": str(row["id"]),
+            "type": row["type"],
+            "channel": row["channel"],
+            "occurred_at": rfc3339(row["occurred_at"]),
+            "external_id": row["external_id"],
+        },
     }
 
 
@@ -72,6 +88,13 @@ async def _store(repo: ActivityRepository, contact_id: UUID, data: Row) -> tuple
         "created_at": now,
     }
     if await repo.add(row):
+        await emit(
+            repo.conn,
+            repo.tenant_id,
+            "contact.communication_added",
+            event_data(row),
+            subject_id=contact_id,
+        )
         return row, True
     # A concurrent writer stored the same external_id first.
     existing = await repo.by_external_id(external_id or "")
