@@ -26,12 +26,13 @@ from roster.errors import (
     RosterError,
     ValidationFailed,
 )
-from roster.events.outbox import emit
+from roster.events.outbox import emit, emit_many
 from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
 from roster.kit.timeutil import rfc3339, utcnow
 
 Row = dict[str, Any]
+ADDED = "contact.communication_added"
 
 
 def render(row: Row) -> Row:
@@ -88,13 +89,6 @@ async def _store(repo: ActivityRepository, contact_id: UUID, data: Row) -> tuple
         "created_at": now,
     }
     if await repo.add(row):
-        await emit(
-            repo.conn,
-            repo.tenant_id,
-            "contact.communication_added",
-            event_data(row),
-            subject_id=contact_id,
-        )
         return row, True
     # A concurrent writer stored the same external_id first.
     existing = await repo.by_external_id(external_id or "")
@@ -116,7 +110,10 @@ async def create(
 ) -> tuple[Row, bool]:
     """Returns the activity and whether it was created (False: an external_id duplicate)."""
     await contacts.get(conn, principal, contact_id)
-    return await _store(_repo(conn, principal), contact_id, data)
+    row, created = await _store(_repo(conn, principal), contact_id, data)
+    if created:
+        await emit(conn, principal.tenant_id, ADDED, event_data(row), subject_id=contact_id)
+    return row, created
 
 
 def _problems(error: ValidationError) -> ValidationFailed:
@@ -165,6 +162,7 @@ async def batch(
     """Store up to 1,000 activities; one bad item never aborts the others."""
     repo = _repo(conn, principal)
     results: list[Row] = []
+    stored: list[Row] = []
     counts = {"created": 0, "duplicate": 0, "failed": 0}
     for index, raw in enumerate(items):
         try:
@@ -183,6 +181,13 @@ async def batch(
         status = "created" if created else "duplicate"
         counts[status] += 1
         results.append({"index": index, "status": status, "id": str(row["id"])})
+        if created:
+            stored.append(row)
+    # One event per activity stored (failed items rolled back to their savepoint), in one
+    # insert after the batch.
+    await emit_many(
+        conn, principal.tenant_id, ADDED, [(event_data(row), row["contact_id"]) for row in stored]
+    )
     return {
         "total": len(items),
         "created": counts["created"],
