@@ -322,7 +322,9 @@ async def test_erasure_forgets_every_event_about_the_contact(client: httpx.Async
     await client.post(f"/v1/contacts/{c['id']}/notes", json={"body": "Erin's note"})
     await client.post(f"/v1/contacts/{c['id']}/activities", json={"type": "message.sent"})
     await client.post(f"/v1/contacts/{c['id']}/merge", json={"duplicate_ids": [dup["id"]]})
-    await client.delete(f"/v1/lists/{lst['id']}/members/{c['id']}")
+    gone = (await client.post("/v1/lists", json={"name": "Left"})).json()
+    await client.post(f"/v1/lists/{gone['id']}/members", json={"contact_ids": [c["id"]]})
+    await client.delete(f"/v1/lists/{gone['id']}/members/{c['id']}")
     about_c = {e["type"] for e in await all_events(client) if c["id"] in str(e["data"])}
     assert {
         "contact.consent_changed",
@@ -337,11 +339,21 @@ async def test_erasure_forgets_every_event_about_the_contact(client: httpx.Async
     left = await all_events(client)
     about_c = [e for e in left if c["id"] in str(e["data"]) or dup["id"] in str(e["data"])]
     assert {e["type"] for e in about_c} == {"contact.erased"}
-    assert "Erin" not in str(left) and "4155550621" not in str(left)
+    assert "Erin" not in str(left) and "erin.dup" not in str(left)
+    assert "4155550621" not in str(left)
     # Events about other contacts stay.
     assert any(
         e["type"] == "list.member_added" and e["data"]["contact"]["id"] == other["id"] for e in left
     )
+    # The erased contact left its lists (as its tags), so deleting a list later brings no
+    # event about it back; and it cannot join one again.
+    again = await client.post(f"/v1/lists/{lst['id']}/members", json={"contact_ids": [c["id"]]})
+    assert again.json()["not_found"] == [c["id"]]
+    assert (await client.delete(f"/v1/lists/{lst['id']}")).status_code == 204
+    removed = await of_type(client, "list.member_removed")
+    assert [e["data"]["contact"]["id"] for e in removed] == [other["id"]]
+    left = await all_events(client)
+    assert [e["type"] for e in left if c["id"] in str(e["data"])] == ["contact.erased"]
 
 
 async def test_the_catalogue_is_documented_everywhere(client: httpx.AsyncClient) -> None:

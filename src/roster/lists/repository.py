@@ -105,6 +105,10 @@ class ListRepository(TenantRepository):
         result = await self.conn.execute(statement)
         return sorted(result.scalars())
 
+    async def forget_contact(self, contact_id: UUID) -> None:
+        """Erasure: the contact leaves every list (no event: ``contact.erased`` says it)."""
+        await self.conn.execute(self.delete(list_members).where(m.contact_id == contact_id))
+
     async def remove_member(self, list_id: UUID, contact_id: UUID) -> bool:
         """Whether the contact was a member (and is no longer)."""
         result = await self.conn.execute(
