@@ -33,6 +33,7 @@ async def test_each_change_is_one_event_in_order(client):
     assert [e["type"] for e in page["data"]] == [
         "contact.created",
         "contact.updated",
+        "contact.consent_changed",  # the consent change has an event of its own
         "contact.deleted",
         "contact.restored",
     ]

@@ -26,11 +26,13 @@ from roster.errors import (
     RosterError,
     ValidationFailed,
 )
+from roster.events.outbox import emit, emit_many
 from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
 from roster.kit.timeutil import rfc3339, utcnow
 
 Row = dict[str, Any]
+ADDED = "contact.communication_added"
 
 
 def render(row: Row) -> Row:
@@ -44,6 +46,21 @@ def render(row: Row) -> Row:
         "data": row["data"],
         "external_id": row["external_id"],
         "created_at": rfc3339(row["created_at"]),
+    }
+
+
+def event_data(row: Row) -> Row:
+    """The ``contact.communication_added`` event: which activity, never its summary or
+    data (message content stays in Roster; fetch it from the timeline)."""
+    return {
+        "contact": {"id": str(row["contact_id"])},
+        "activity": {
+            "id": str(row["id"]),
+            "type": row["type"],
+            "channel": row["channel"],
+            "occurred_at": rfc3339(row["occurred_at"]),
+            "external_id": row["external_id"],
+        },
     }
 
 
@@ -93,7 +110,10 @@ async def create(
 ) -> tuple[Row, bool]:
     """Returns the activity and whether it was created (False: an external_id duplicate)."""
     await contacts.get(conn, principal, contact_id)
-    return await _store(_repo(conn, principal), contact_id, data)
+    row, created = await _store(_repo(conn, principal), contact_id, data)
+    if created:
+        await emit(conn, principal.tenant_id, ADDED, event_data(row), subject_id=contact_id)
+    return row, created
 
 
 def _problems(error: ValidationError) -> ValidationFailed:
@@ -142,6 +162,7 @@ async def batch(
     """Store up to 1,000 activities; one bad item never aborts the others."""
     repo = _repo(conn, principal)
     results: list[Row] = []
+    stored: list[Row] = []
     counts = {"created": 0, "duplicate": 0, "failed": 0}
     for index, raw in enumerate(items):
         try:
@@ -160,6 +181,13 @@ async def batch(
         status = "created" if created else "duplicate"
         counts[status] += 1
         results.append({"index": index, "status": status, "id": str(row["id"])})
+        if created:
+            stored.append(row)
+    # One event per activity stored (failed items rolled back to their savepoint), in one
+    # insert after the batch.
+    await emit_many(
+        conn, principal.tenant_id, ADDED, [(event_data(row), row["contact_id"]) for row in stored]
+    )
     return {
         "total": len(items),
         "created": counts["created"],

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.events import outbox
 from roster.kit.ids import uuid7
 from roster.kit.repository import TenantRepository
 from roster.kit.timeutil import utcnow
@@ -118,7 +119,28 @@ async def record(
         for channel, before, after in found
     ]
     await ConsentRepository(conn, tenant_id).insert(rows)
+    await outbox.emit_many(
+        conn,
+        tenant_id,
+        "contact.consent_changed",
+        [(event_data(row, reason), contact_id) for row in rows],
+    )
     return found
+
+
+def event_data(row: Row, reason: str | None) -> Row:
+    """The ``contact.consent_changed`` event of one history row. The row's free-text note
+    stays out of the event; a suppression carries its reason, as the contact does."""
+    suppressing = row["channel"] == SUPPRESSION and row["to_state"] == "suppressed"
+    return {
+        "contact": {"id": str(row["contact_id"])},
+        "channel": row["channel"],
+        "from": row["from_state"],
+        "to": row["to_state"],
+        "source": row["source"],
+        "actor": str(row["actor"]) if row["actor"] else None,
+        "reason": reason if suppressing else None,
+    }
 
 
 async def move(conn: AsyncConnection, tenant_id: UUID, from_ids: list[UUID], to_id: UUID) -> None:

@@ -24,6 +24,7 @@ from roster.errors import NotFound
 from roster.events import outbox
 from roster.gdpr import identifiers
 from roster.kit.timeutil import utcnow
+from roster.lists.repository import ListRepository
 from roster.models import PREFERENCE_CHANNELS, contacts
 from roster.notes import service as notes
 
@@ -65,6 +66,7 @@ async def _erase_one(conn: AsyncConnection, repo: ErasureRepository, row: Row) -
     await notes.delete_for(conn, tenant_id, row["id"])
     await history.delete_for(conn, tenant_id, row["id"])
     await repo.tombstone(row)
+    await ListRepository(conn, tenant_id).forget_contact(row["id"])
     await outbox.forget_subject(conn, tenant_id, row["id"])
     await outbox.emit(
         conn, tenant_id, "contact.erased", {"contact": {"id": str(row["id"])}}, subject_id=row["id"]

@@ -27,6 +27,7 @@ from roster.auth.principal import Principal
 from roster.contacts import fields, normalize, service
 from roster.contacts.repository import ContactRepository, live
 from roster.errors import NotFound, PreconditionFailed, ValidationFailed
+from roster.events.outbox import emit
 from roster.kit.timeutil import utcnow
 from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contacts
 from roster.notes import service as notes
@@ -183,6 +184,13 @@ async def merge(
         survivor_id,
         "merged",
         {"duplicate_ids": [str(d) for d in duplicate_ids]},
+    )
+    await emit(
+        conn,
+        principal.tenant_id,
+        "contact.merged",
+        {"contact": {"id": str(survivor_id)}, "duplicate_ids": [str(d) for d in duplicate_ids]},
+        subject_id=survivor_id,
     )
     return stored
 

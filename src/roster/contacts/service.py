@@ -87,8 +87,8 @@ async def _insert(repo: ContactRepository, principal: Principal, values: Row) ->
     for _ in range(_RETRIES):
         if await repo.add(row):
             await repo.replace_tags(row["id"], [], row["tags"])
-            await hooks.after_write(repo.conn, principal, None, row, [], source="contact.create")
             await _emit(repo, "contact.created", row)
+            await hooks.after_write(repo.conn, principal, None, row, [], source="contact.create")
             return {**row, "tenant_id": repo.tenant_id}
         conflict = await _conflict(repo, values, None)
         if conflict:
@@ -152,10 +152,10 @@ async def _write(
         raise conflict or Conflict("phone", None, "an identifier is being written concurrently")
     await repo.replace_tags(current["id"], current["tags"], new["tags"])
     stored = {**current, **values}
+    await _emit(repo, "contact.updated", stored, changed_fields=fields.api_names(changed))
     await hooks.after_write(
         repo.conn, principal, current, stored, changed, source=source, note=note
     )
-    await _emit(repo, "contact.updated", stored, changed_fields=fields.api_names(changed))
     return stored
 
 
@@ -246,8 +246,8 @@ async def upsert(
             row = await repo.find_live(column, candidate[column])
             assert row is not None
             await repo.replace_tags(row["id"], [], row["tags"])
-            await hooks.after_write(conn, principal, None, row, [], source="contact.upsert")
             await _emit(repo, "contact.created", row)
+            await hooks.after_write(conn, principal, None, row, [], source="contact.upsert")
             return row, True
         conflict = await _conflict(repo, {c: v for c, v in candidate.items() if c != column}, None)
         if conflict:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from roster.auth.deps import ContactsRead
-from roster.events import service
+from roster.events import catalogue, service
 from roster.events.outbox import sequence_pending
 from roster.kit.jsonutil import JSONBody
 from roster.kit.pagination import envelope, page_request
@@ -38,7 +38,8 @@ class EventPage(BaseModel):
     description="Every change of the tenant as an event, in commit order. Page with "
     "`after=<event id>` (the `next_cursor` of the previous page, which is the last event's "
     "id; it stays valid when the page was empty, so a client can poll with it). Events are "
-    "kept for the configured retention (30 days by default).",
+    "kept for the configured retention (30 days by default). `type` takes exact types, "
+    "`family.*` patterns or `*`.\n\nEvent types and their `data`:\n\n" + catalogue.markdown(),
 )
 async def list_events(
     request: Request,

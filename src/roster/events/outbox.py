@@ -66,6 +66,33 @@ async def emit(
     return event_id
 
 
+async def emit_many(
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    type_: str,
+    items: list[tuple[dict[str, Any], UUID | None]],
+) -> list[UUID]:
+    """Record one event per ``(data, subject_id)`` of ``items`` in the caller's transaction,
+    with one multi-row insert (a bulk change emits in one round trip, not one per event)."""
+    if not items:
+        return []
+    now = utcnow()
+    ids = [uuid7() for _ in items]
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "id": event_id,
+            "type": type_,
+            "subject_id": subject_id,
+            "data": data,
+            "created_at": now,
+        }
+        for event_id, (data, subject_id) in zip(ids, items, strict=True)
+    ]
+    await conn.execute(insert(events), rows)
+    return ids
+
+
 def matches(patterns: list[str], type_: str) -> bool:
     """``*`` matches every type, ``contact.*`` every type under ``contact.``."""
     for pattern in patterns:

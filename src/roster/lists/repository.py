@@ -55,10 +55,15 @@ class ListRepository(TenantRepository):
             return False
         return True if result.rowcount else None
 
-    async def remove(self, list_id: UUID) -> None:
+    async def remove(self, list_id: UUID) -> list[UUID]:
+        """Delete the list and its memberships; returns the contacts that were members."""
         # Memberships go with the list (and by ON DELETE CASCADE too); contacts stay.
-        await self.conn.execute(self.delete(list_members).where(m.list_id == list_id))
+        result = await self.conn.execute(
+            self.delete(list_members).where(m.list_id == list_id).returning(m.contact_id)
+        )
+        members = sorted(result.scalars())
         await self.conn.execute(self.delete().where(lists.c.id == list_id))
+        return members
 
     async def page(self, after: UUID | None, limit: int) -> list[dict[str, Any]]:
         query = self.select().order_by(lists.c.id).limit(limit)
@@ -85,20 +90,28 @@ class ListRepository(TenantRepository):
         query = self.select(contacts.c.id, table=contacts).where(contacts.c.id == contact_id)
         return (await self.conn.execute(query)).first() is not None
 
-    async def add_members(self, list_id: UUID, ids: list[UUID], now: datetime) -> int:
-        """Insert memberships, skipping ones that exist; returns how many were new."""
+    async def add_members(self, list_id: UUID, ids: list[UUID], now: datetime) -> list[UUID]:
+        """Insert memberships, skipping ones that exist; returns the contacts newly added."""
         if not ids:
-            return 0
+            return []
         rows = [
             {"tenant_id": self.tenant_id, "list_id": list_id, "contact_id": cid, "added_at": now}
             for cid in ids
         ]
         build = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
-        statement = build(list_members).values(rows).on_conflict_do_nothing()
+        statement = (
+            build(list_members).values(rows).on_conflict_do_nothing().returning(m.contact_id)
+        )
         result = await self.conn.execute(statement)
-        return int(result.rowcount)
+        return sorted(result.scalars())
 
-    async def remove_member(self, list_id: UUID, contact_id: UUID) -> None:
-        await self.conn.execute(
+    async def forget_contact(self, contact_id: UUID) -> None:
+        """Erasure: the contact leaves every list (no event: ``contact.erased`` says it)."""
+        await self.conn.execute(self.delete(list_members).where(m.contact_id == contact_id))
+
+    async def remove_member(self, list_id: UUID, contact_id: UUID) -> bool:
+        """Whether the contact was a member (and is no longer)."""
+        result = await self.conn.execute(
             self.delete(list_members).where(m.list_id == list_id, m.contact_id == contact_id)
         )
+        return bool(result.rowcount)

@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from roster.auth.principal import Principal
 from roster.errors import Conflict, InvalidRequest, NotFound, PreconditionFailed, ValidationFailed
+from roster.events.outbox import emit_many
 from roster.filters.listing import contact_page
 from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
@@ -97,7 +98,8 @@ async def delete(
     repo = _repo(conn, principal)
     current = await _found(repo, list_id, for_update=True)
     _check_if_match(current, if_match)
-    await repo.remove(list_id)
+    removed = await repo.remove(list_id)
+    await _emit_members(conn, principal, "list.member_removed", list_id, removed)
 
 
 async def page(
@@ -177,7 +179,12 @@ async def add_members(
     not_found = list(dict.fromkeys(t for t, u in parsed.items() if u is None or u not in live))
     wanted = sorted(live)
     added = await repo.add_members(list_id, wanted, utcnow())
-    return {"added": added, "already_members": len(wanted) - added, "not_found": not_found}
+    await _emit_members(conn, principal, "list.member_added", list_id, added)
+    return {
+        "added": len(added),
+        "already_members": len(wanted) - len(added),
+        "not_found": not_found,
+    }
 
 
 async def remove_member(
@@ -189,4 +196,18 @@ async def remove_member(
     await _found(repo, list_id, for_update=True)
     if not await repo.contact_exists(contact_id):
         raise NotFound("no such contact")
-    await repo.remove_member(list_id, contact_id)
+    if await repo.remove_member(list_id, contact_id):
+        await _emit_members(conn, principal, "list.member_removed", list_id, [contact_id])
+
+
+async def _emit_members(
+    conn: AsyncConnection, principal: Principal, type_: str, list_id: UUID, ids: list[UUID]
+) -> None:
+    """One event per contact whose membership changed, written with one insert; each is
+    about its contact (so erasing the contact forgets it). Ids only, never the list's name."""
+    await emit_many(
+        conn,
+        principal.tenant_id,
+        type_,
+        [({"list": {"id": str(list_id)}, "contact": {"id": str(cid)}}, cid) for cid in ids],
+    )

@@ -1,7 +1,8 @@
 """Notes on a contact: free text by a named author, shown on the contact's timeline.
 
 Notes are readable while the contact is archived; adding, editing and deleting need a live
-contact. Timeline events name the note, never copy its body.
+contact. Timeline events and the ``contact.note_added`` event name the note, never copy its
+body or author.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from roster.activities import own_events
 from roster.auth.principal import Principal
 from roster.contacts import service as contacts
 from roster.errors import InvalidRequest, NotFound, ValidationFailed
+from roster.events.outbox import emit
 from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
 from roster.kit.timeutil import rfc3339, utcnow
@@ -61,6 +63,12 @@ async def create(conn: AsyncConnection, principal: Principal, contact_id: UUID, 
     await own_events.record(
         conn, principal.tenant_id, contact_id, "note_added", {"note_id": str(row["id"])}
     )
+    # Like the timeline, the event names the note and never copies its body or author.
+    event = {
+        "contact": {"id": str(contact_id)},
+        "note": {"id": str(row["id"]), "created_at": rfc3339(now)},
+    }
+    await emit(conn, principal.tenant_id, "contact.note_added", event, subject_id=contact_id)
     return row
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.errors import NotFound
+from roster.events.outbox import emit
 from roster.kit.ids import uuid7
 from roster.kit.repository import TenantRepository
 from roster.kit.timeutil import utcnow
@@ -30,6 +31,33 @@ Row = dict[str, Any]
 j = jobs.c
 FINISHED = ("completed", "failed", "cancelled")
 COUNTS = ("processed", "created", "updated", "skipped", "failed")
+
+
+# Job kinds whose end is an event, and the statuses that have one (``import.completed``,
+# ``import.failed``); a cancelled job has none.
+_FINISH_EVENTS = {"import": ("completed", "failed")}
+
+
+async def _emit_finished(conn: AsyncConnection, job: Row) -> None:
+    """The job's end as an event, in the transaction that marks it finished. Counts and the
+    error only: no file name, no row content."""
+    kind, status = job["kind"], job["status"]
+    if status not in _FINISH_EVENTS.get(kind, ()):
+        return
+    data = {
+        kind: {
+            "id": str(job["id"]),
+            "status": status,
+            "total_rows": job["total"],
+            "processed_rows": job["processed"],
+            "created": job["created"],
+            "updated": job["updated"],
+            "skipped": job["skipped"],
+            "failed": job["failed"],
+            "error": job["error"],
+        }
+    }
+    await emit(conn, job["tenant_id"], f"{kind}.{status}", data)
 
 
 class LostClaim(Exception):
@@ -115,16 +143,14 @@ async def claim(
     job = dict(found._mapping)
     key = and_(j.tenant_id == job["tenant_id"], j.id == job["id"])
     if job["attempts"] >= max_attempts:
-        await conn.execute(
-            update(jobs)
-            .where(key)
-            .values(
-                status="failed",
-                error=f"gave up after {job['attempts']} attempts (the worker kept stopping)",
-                finished_at=now,
-                locked_by=None,
-            )
-        )
+        gave_up = {
+            "status": "failed",
+            "error": f"gave up after {job['attempts']} attempts (the worker kept stopping)",
+            "finished_at": now,
+            "locked_by": None,
+        }
+        await conn.execute(update(jobs).where(key).values(**gave_up))
+        await _emit_finished(conn, {**job, **gave_up})
         return None
     values = {
         "status": "running",
@@ -204,9 +230,13 @@ async def finish(
     }
     if total is not None:
         values["total"] = total
-    result = await conn.execute(update(jobs).where(_owned(job, worker_id)).values(**values))
-    if not result.rowcount:
+    result = await conn.execute(
+        update(jobs).where(_owned(job, worker_id)).values(**values).returning(*jobs.c)
+    )
+    row = result.first()
+    if row is None:
         raise LostClaim
+    await _emit_finished(conn, dict(row._mapping))
 
 
 async def cancel(conn: AsyncConnection, tenant_id: UUID, job_id: UUID, kind: str | None) -> Row:
