@@ -68,9 +68,7 @@ async def test_list_id_pages_members_only(client: httpx.AsyncClient) -> None:
 async def test_segment_id_is_the_segment_filter_now(client: httpx.AsyncClient) -> None:
     vip = await make_contact(client, tags=["vip"], name="Vee")
     await make_contact(client, tags=["other"])
-    segment_id = await _segment(
-        client, "VIPs", {"field": "tags", "op": "has", "value": "vip"}
-    )
+    segment_id = await _segment(client, "VIPs", {"field": "tags", "op": "has", "value": "vip"})
     assert await _all_ids(client, segment_id=segment_id) == [vip["id"]]
     later = await make_contact(client, tags=["vip"], name="Ann")
     assert await _all_ids(client, segment_id=segment_id, sort="name") == [later["id"], vip["id"]]

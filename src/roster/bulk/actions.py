@@ -40,13 +40,22 @@ NOT_SETTABLE = {"phone", "email", "external_id", "handles"}
 
 class BulkActionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    filter: dict[str, Any] = Field(description="Filter expression (see docs/bulk.md)")
+    filter: dict[str, Any] | None = Field(
+        default=None, description="Filter expression (docs/filters.md)"
+    )
+    segment_id: UUID | None = Field(
+        default=None,
+        description="Contacts matching this segment's filter (AND filter); its filter is read "
+        "when the job starts",
+    )
     action: Action
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-def _check(body: BulkActionBody, tenant_id: UUID) -> dict[str, Any]:
-    filters.expression(tenant_id, body.filter)  # 422 now rather than a failed job later
+def _check(body: BulkActionBody, tenant_id: UUID, region: str) -> dict[str, Any]:
+    if body.filter is None and body.segment_id is None:
+        raise ValidationFailed.one("filter", "give a filter, a segment_id, or both")
+    filters.expression(tenant_id, body.filter, region=region)  # 422 now, not a failed job
     params = body.params
     if body.action in ("add_tags", "remove_tags"):
         tags = params.get("tags")
@@ -77,19 +86,22 @@ def _check(body: BulkActionBody, tenant_id: UUID) -> dict[str, Any]:
 async def start(
     conn: AsyncConnection, principal: Principal, body: BulkActionBody, *, default_region: str
 ) -> dict[str, Any]:
-    params = _check(body, principal.tenant_id)
+    region = principal.default_region or default_region
+    params = _check(body, principal.tenant_id, region)
+    segment = None
+    if body.segment_id is not None:
+        segment = await filters.segment_filter(conn, principal.tenant_id, body.segment_id)
     job_params = {
         "filter": body.filter,
+        "segment_id": str(body.segment_id) if body.segment_id is not None else None,
+        "segment_filter": segment,
         "action": body.action,
         "params": params,
-        "region": principal.default_region or default_region,
+        "region": region,
     }
+    where = filters.expression(principal.tenant_id, body.filter, region=region, segment=segment)
     repo = ContactRepository(conn, principal.tenant_id)
-    total = (
-        await conn.execute(
-            repo.select(func.count()).where(filters.expression(principal.tenant_id, body.filter))
-        )
-    ).scalar_one()
+    total = (await conn.execute(repo.select(func.count()).where(where))).scalar_one()
     return await queue.enqueue(conn, principal.tenant_id, "bulk_action", job_params, total=total)
 
 
@@ -113,7 +125,13 @@ async def run_bulk_action(ctx: JobContext) -> int:
     while True:
         async with transaction(ctx.engine, write=True) as conn:
             repo = ContactRepository(conn, tenant_id)
-            query = repo.select().where(filters.expression(tenant_id, params["filter"]))
+            where = filters.expression(
+                tenant_id,
+                params["filter"],
+                region=params["region"],
+                segment=params.get("segment_filter"),
+            )
+            query = repo.select().where(where)
             if after is not None:
                 query = query.where(c.id > after)
             query = query.order_by(c.id).limit(BATCH)

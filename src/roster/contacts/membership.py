@@ -25,8 +25,6 @@ async def conditions(
         out.append(await lists.condition(conn, principal, flt.list_id))
     if flt.segment_id is not None:
         out.append(
-            await segments.condition(
-                conn, principal, flt.segment_id, default_region=default_region
-            )
+            await segments.condition(conn, principal, flt.segment_id, default_region=default_region)
         )
     return out
