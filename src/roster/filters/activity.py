@@ -1,9 +1,11 @@
 """``activity.last_at`` and ``activity.<type>.count``: correlated subqueries on activities.
 
-``activity.last_at`` is the time of the contact's latest activity (``max(occurred_at)``);
-a contact with no activity has none, so every comparison is false for it (two-valued, as
-for any missing value) and ``not_exists`` finds it. ``activity.<type>.count`` is how many
-activities of that exact type the contact has (0 when none). Both subqueries are scoped to
+``activity.last_at`` is the time of the contact's latest activity (``max(occurred_at)``),
+leaving out the contact's own events (types ``contact.*``: created, updated, tags, ...),
+which share the table but are changes to the record, not interactions; a contact with no
+activity has none, so every comparison is false for it (two-valued, as for any missing
+value) and ``not_exists`` finds it. ``activity.<type>.count`` is how many activities of
+that exact type the contact has (0 when none; a ``contact.*`` type counts those events). Both subqueries are scoped to
 the tenant and the contact and answered from the timeline index
 (tenant_id, contact_id, occurred_at, id): the max is its first entry, the count reads that
 one contact's rows only.
@@ -15,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import exists, false, func, select
+from sqlalchemy import and_, exists, false, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.errors import ValidationFailed
@@ -25,15 +27,22 @@ from roster.models import activities, contacts
 a = activities.c
 
 
+OWN_EVENTS = "contact."
+
+
 def _scope(tenant_id: UUID) -> list[ColumnElement[bool]]:
     return [a.tenant_id == tenant_id, a.contact_id == contacts.c.id]
+
+
+def _interactions(tenant_id: UUID) -> list[ColumnElement[bool]]:
+    return [*_scope(tenant_id), a.type.not_like(OWN_EVENTS + "%")]
 
 
 def last_at(tenant_id: UUID) -> ColumnElement[Any]:
     """The contact's latest activity time (NULL when it has none)."""
     return (
         select(func.max(a.occurred_at))
-        .where(*_scope(tenant_id))
+        .where(*_interactions(tenant_id))
         .correlate(contacts)
         .scalar_subquery()
     )
@@ -65,9 +74,14 @@ def activity_condition(
 
     if field.source == "activity_last":
         if op == "exists":
-            return exists().where(*_scope(tenant_id)).correlate(contacts)
+            return exists().where(*_interactions(tenant_id)).correlate(contacts)
+        latest = last_at(tenant_id)
+        if op == "within_last":
+            condition = and_(latest >= now - value, latest <= now)
+        else:
+            condition = compare(latest, op, value, now)
         # NULL (no activity) reads as false, so that a negation finds those contacts too.
-        return func.coalesce(compare(last_at(tenant_id), op, value, now), false())
+        return func.coalesce(condition, false())
     if field.source == "activity_count" and field.key is not None:
         return compare(type_count(tenant_id, field.key), op, value, now)
     raise ValidationFailed.one(f"{path}.field", f"{field.name} is not an activity field")
