@@ -5,10 +5,10 @@ leaving out the contact's own events (types ``contact.*``: created, updated, tag
 which share the table but are changes to the record, not interactions; a contact with no
 activity has none, so every comparison is false for it (two-valued, as for any missing
 value) and ``not_exists`` finds it. ``activity.<type>.count`` is how many activities of
-that exact type the contact has (0 when none; a ``contact.*`` type counts those events). Both subqueries are scoped to
-the tenant and the contact and answered from the timeline index
-(tenant_id, contact_id, occurred_at, id): the max is its first entry, the count reads that
-one contact's rows only.
+that exact type the contact has (0 when none; a ``contact.*`` type counts those events).
+Both subqueries are scoped to the tenant and the contact and answered from the timeline
+index (tenant_id, contact_id, occurred_at, id): the max is among its first entries, the
+count reads that one contact's rows only.
 """
 
 from __future__ import annotations

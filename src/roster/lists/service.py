@@ -180,6 +180,26 @@ async def add_members(
     return {"added": added, "already_members": len(wanted) - added, "not_found": not_found}
 
 
+async def move_memberships(
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    from_ids: list[UUID],
+    to_id: UUID,
+    *,
+    dry_run: bool = False,
+) -> list[UUID]:
+    """Move the list memberships of ``from_ids`` to ``to_id`` (merging duplicates): ``to_id``
+    joins every list one of them is in, and their own memberships go. Never two rows for one
+    membership. Returns the lists ``to_id`` joins (would join, with ``dry_run``), sorted."""
+    repo = ListRepository(conn, tenant_id)
+    joined = sorted((await repo.list_ids_of(from_ids)) - (await repo.list_ids_of([to_id])))
+    if dry_run:
+        return joined
+    await repo.join(to_id, joined, utcnow())
+    await repo.leave_all(from_ids)
+    return joined
+
+
 async def remove_member(
     conn: AsyncConnection, principal: Principal, list_id: UUID, contact_id: UUID
 ) -> None:
