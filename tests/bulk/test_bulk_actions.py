@@ -67,7 +67,8 @@ async def test_bad_bulk_actions_are_refused_before_a_job(client: httpx.AsyncClie
         ({"action": "archive"}, "filter"),
         ({"filter": VIP, "action": "add_tags", "params": {}}, "params.tags"),
         ({"filter": VIP, "action": "set_fields", "params": {"phone": "+1"}}, "params.phone"),
-        ({"filter": VIP, "action": "add_to_list", "params": {"list_id": "x"}}, "action"),
+        ({"filter": VIP, "action": "add_to_list", "params": {"list_id": "x"}}, "params.list_id"),
+        ({"filter": VIP, "action": "remove_from_list", "params": {}}, "params.list_id"),
         ({"filter": VIP, "action": "explode"}, "action"),
     ]
     for body, field in cases:

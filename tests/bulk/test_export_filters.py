@@ -166,3 +166,51 @@ async def test_bulk_action_by_segment(env: Env, client: httpx.AsyncClient) -> No
             "/v1/contacts/bulk-actions", json={"segment_id": segment_id, "action": "archive"}
         )
         assert foreign.status_code == 404
+
+
+async def test_bulk_add_to_and_remove_from_list(env: Env, client: httpx.AsyncClient) -> None:
+    vips = [await make_contact(client, tags=["vip"]) for _ in range(3)]
+    other = await make_contact(client, tags=["other"])
+    gone = await make_contact(client, tags=["vip"])
+    await client.delete(f"/v1/contacts/{gone['id']}")
+    made = await client.post("/v1/lists", json={"name": "Bulk"})
+    list_id = made.json()["id"]
+    await client.post(f"/v1/lists/{list_id}/members", json={"contact_ids": [vips[0]["id"]]})
+    vip = {"field": "tags", "op": "has", "value": "vip"}
+    response = await client.post(
+        "/v1/contacts/bulk-actions",
+        json={"filter": vip, "action": "add_to_list", "params": {"list_id": list_id}},
+    )
+    assert response.status_code == 202, response.text
+    done = await wait_job(env, client, f"/v1/jobs/{response.json()['id']}")
+    assert (done["status"], done["processed"], done["updated"]) == ("completed", 3, 2)
+    members = await client.get(f"/v1/lists/{list_id}/members", params={"limit": 100})
+    assert sorted(c["id"] for c in members.json()["data"]) == sorted(v["id"] for v in vips)
+    by_list = await _export(client, list_id=list_id)
+    assert by_list == sorted(v["id"] for v in vips)
+    in_list = {"field": "lists", "op": "has", "value": list_id}
+    response = await client.post(
+        "/v1/contacts/bulk-actions",
+        json={
+            "filter": in_list,
+            "action": "remove_from_list",
+            "params": {"list_id": list_id},
+        },
+    )
+    assert response.status_code == 202, response.text
+    done = await wait_job(env, client, f"/v1/jobs/{response.json()['id']}")
+    assert (done["status"], done["updated"]) == ("completed", 3)
+    assert (await client.get(f"/v1/lists/{list_id}")).json()["member_count"] == 0
+    assert other["id"] not in by_list
+    missing = await client.post(
+        "/v1/contacts/bulk-actions",
+        json={"filter": vip, "action": "add_to_list", "params": {"list_id": str(uuid.uuid4())}},
+    )
+    assert missing.status_code == 404
+    _, key = await env.tenant()
+    async with env.client(key) as stranger:
+        foreign = await stranger.post(
+            "/v1/contacts/bulk-actions",
+            json={"filter": vip, "action": "add_to_list", "params": {"list_id": list_id}},
+        )
+        assert foreign.status_code == 404

@@ -4,8 +4,9 @@ The job walks the matching contacts by id in batches; each batch's changes and t
 checkpoint (the last id) commit together, so a resumed job neither skips nor repeats a
 batch. Field changes go through ``fields.apply`` like any other write.
 
-``add_to_list`` / ``remove_from_list`` are accepted by the schema but refused with 422
-until lists exist (another feature); ``run_list_action`` is the seam where they plug in.
+``add_to_list`` / ``remove_from_list`` change list memberships only (the contacts
+themselves are not written): each batch inserts the missing memberships or deletes the
+existing ones, and counts in ``updated`` the memberships it changed.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from roster.bulk import filters, writer
 from roster.contacts import normalize
 from roster.contacts.repository import ContactRepository
 from roster.contacts.schemas import ContactWrite
-from roster.errors import ValidationFailed
+from roster.errors import NotFound, ValidationFailed
 from roster.kit.db import transaction
 from roster.kit.timeutil import utcnow
+from roster.lists.repository import ListRepository
 from roster.models import contacts
 from roster.worker import queue
 from roster.worker.runner import JobContext, JobFailed
@@ -33,6 +35,7 @@ Action = Literal[
     "add_tags", "remove_tags", "add_to_list", "remove_from_list", "set_fields", "archive"
 ]
 BATCH = 500
+LIST_ACTIONS = ("add_to_list", "remove_from_list")
 c = contacts.c
 # Identifiers are unique per contact: setting one on many contacts at once cannot succeed.
 NOT_SETTABLE = {"phone", "email", "external_id", "handles"}
@@ -80,7 +83,15 @@ def _check(body: BulkActionBody, tenant_id: UUID, region: str) -> dict[str, Any]
         if params:
             raise ValidationFailed.one("params", "archive takes no params")
         return {}
-    raise ValidationFailed.one("action", "lists are not available on this server yet")
+    if body.action in ("add_to_list", "remove_from_list"):
+        list_id = params.get("list_id")
+        if set(params) != {"list_id"} or not isinstance(list_id, str):
+            raise ValidationFailed.one("params.list_id", "give the id of one of your lists")
+        try:
+            return {"list_id": str(UUID(list_id))}
+        except ValueError:
+            raise ValidationFailed.one("params.list_id", "must be a list id") from None
+    raise ValidationFailed.one("action", f"unknown action {body.action}")
 
 
 async def start(
@@ -88,6 +99,11 @@ async def start(
 ) -> dict[str, Any]:
     region = principal.default_region or default_region
     params = _check(body, principal.tenant_id, region)
+    if (
+        "list_id" in params
+        and await ListRepository(conn, principal.tenant_id).get(UUID(params["list_id"])) is None
+    ):
+        raise NotFound("no such list")
     segment = None
     if body.segment_id is not None:
         segment = await filters.segment_filter(conn, principal.tenant_id, body.segment_id)
@@ -105,6 +121,20 @@ async def start(
     return await queue.enqueue(conn, principal.tenant_id, "bulk_action", job_params, total=total)
 
 
+async def _list_action(
+    conn: AsyncConnection, tenant_id: UUID, action: str, params: dict[str, Any], rows: list[Any]
+) -> int:
+    """Add the batch to the list or take it out; how many memberships changed."""
+    lists = ListRepository(conn, tenant_id)
+    list_id = UUID(params["params"]["list_id"])
+    if await lists.get(list_id, for_update=True) is None:
+        raise JobFailed("the list was deleted")
+    ids = [r["id"] for r in rows]
+    if action == "add_to_list":
+        return await lists.add_members(list_id, ids, utcnow())
+    return await lists.remove_members(list_id, ids)
+
+
 def _change(action: str, params: dict[str, Any]) -> Any:
     if action == "add_tags":
         return lambda row: {"tags": [*row["tags"], *params["tags"]]}
@@ -120,8 +150,8 @@ async def run_bulk_action(ctx: JobContext) -> int:
     after = UUID(job["checkpoint"]["after"]) if job["checkpoint"] else None
     processed = int(job["processed"])
     action = params["action"]
-    if action not in ("add_tags", "remove_tags", "set_fields", "archive"):
-        raise JobFailed(f"action {action!r} is not available on this server yet")
+    if action not in ("add_tags", "remove_tags", "set_fields", "archive", *LIST_ACTIONS):
+        raise JobFailed(f"action {action!r} is not available on this server")
     while True:
         async with transaction(ctx.engine, write=True) as conn:
             repo = ContactRepository(conn, tenant_id)
@@ -149,6 +179,8 @@ async def run_bulk_action(ctx: JobContext) -> int:
                     .values(deleted_at=now, updated_at=now, version=c.version + 1)
                 )
                 updated, failed = len(rows), 0
+            elif action in LIST_ACTIONS:
+                updated, failed = await _list_action(conn, tenant_id, action, params, rows), 0
             else:
                 updated, failed = await writer.change_rows(
                     conn,

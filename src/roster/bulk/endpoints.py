@@ -42,7 +42,8 @@ async def batch_contacts(
     "archived contacts are never touched. "
     'Actions: `add_tags` / `remove_tags` (`params: {"tags": [...]}`), '
     "`set_fields` (`params`: contact fields except identifiers), `archive`. "
-    "`add_to_list` / `remove_from_list` answer 422 until lists exist. Poll the job at "
+    '`add_to_list` / `remove_from_list` (`params: {"list_id": "…"}`; 404 when the list is '
+    "not yours; `updated` counts the memberships changed). Poll the job at "
     "`GET /v1/jobs/{id}`.",
 )
 async def bulk_action(

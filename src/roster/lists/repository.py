@@ -120,6 +120,13 @@ class ListRepository(TenantRepository):
         """Remove every membership of ``contact_ids``."""
         await self.conn.execute(self.delete(list_members).where(m.contact_id.in_(contact_ids)))
 
+    async def remove_members(self, list_id: UUID, contact_ids: list[UUID]) -> int:
+        """Delete the memberships of ``contact_ids`` in the list; how many there were."""
+        result = await self.conn.execute(
+            self.delete(list_members).where(m.list_id == list_id, m.contact_id.in_(contact_ids))
+        )
+        return int(result.rowcount)
+
     async def remove_member(self, list_id: UUID, contact_id: UUID) -> None:
         await self.conn.execute(
             self.delete(list_members).where(m.list_id == list_id, m.contact_id == contact_id)
