@@ -59,10 +59,16 @@ async def test_tags_fields_and_archive(env: Env, client: httpx.AsyncClient) -> N
 
 async def test_bad_bulk_actions_are_refused_before_a_job(client: httpx.AsyncClient) -> None:
     cases = [
-        ({"filter": {"field": "name", "op": "eq", "value": "x"}, "action": "archive"}, "filter"),
+        (
+            {"filter": {"field": "nope", "op": "eq", "value": "x"}, "action": "archive"},
+            "filter.field",
+        ),
+        ({"filter": {"field": "name", "op": "gt", "value": "x"}, "action": "archive"}, "filter.op"),
+        ({"action": "archive"}, "filter"),
         ({"filter": VIP, "action": "add_tags", "params": {}}, "params.tags"),
         ({"filter": VIP, "action": "set_fields", "params": {"phone": "+1"}}, "params.phone"),
-        ({"filter": VIP, "action": "add_to_list", "params": {"list_id": "x"}}, "action"),
+        ({"filter": VIP, "action": "add_to_list", "params": {"list_id": "x"}}, "params.list_id"),
+        ({"filter": VIP, "action": "remove_from_list", "params": {}}, "params.list_id"),
         ({"filter": VIP, "action": "explode"}, "action"),
     ]
     for body, field in cases:

@@ -90,7 +90,7 @@ async def test_csv_and_ndjson_with_filters(client: httpx.AsyncClient) -> None:
     bad = await client.post(
         "/v1/contacts/export", json={"filter": {"field": "x", "op": "eq", "value": "1"}}
     )
-    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "filter"
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "filter.field"
     assert (await client.get("/v1/contacts/export", params={"format": "xml"})).status_code == 400
 
 

@@ -41,6 +41,8 @@ SEEDS: dict[str, dict[str, Any]] = {
         "filter": {"field": "tags", "op": "has", "value": "t1-tag"},
     },
     "/v1/lists": {"name": "t1-list-{u}"},
+    # Without a segment_id (a made-up one is a 404): every contact of tenant 1.
+    "/v1/contacts/export": {"format": "ndjson"},
     "/v1/fields": {"key": "t1_field_{u}", "label": "T1", "type": "text"},
 }
 # Values for non-id path parameters, when the parent object has no field to take one from.

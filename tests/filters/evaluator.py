@@ -80,7 +80,15 @@ def _ordered(stored: Any, op: str, wanted: Any) -> bool:
 
 
 def _value(contact: dict[str, Any], field: str) -> tuple[bool, Any]:
-    """(known field kind is custom, the value)."""
+    """(known field kind is custom, the value). Activities are read from the contact's
+    ``_activities`` ([{type, occurred_at}]), which the test keeps beside the rendered
+    contact."""
+    if field == "activity.last_at":
+        times = [instant(a["occurred_at"]) for a in contact.get("_activities", [])]
+        return False, max((t for t in times if t is not None), default=None)
+    if field.startswith("activity.") and field.endswith(".count"):
+        kind = field.removeprefix("activity.").removesuffix(".count")
+        return False, sum(1 for a in contact.get("_activities", []) if a["type"] == kind)
     if field.startswith("custom_fields."):
         return True, contact["custom_fields"].get(field.split(".", 1)[1])
     if field.startswith("preferences."):
@@ -118,6 +126,10 @@ def matches(expr: dict[str, Any], contact: dict[str, Any], lists: set[str], now:
         return False
     if field in ("created_at", "updated_at"):
         stored = instant(stored)
+    if field.startswith("activity.") and isinstance(stored, int):
+        items = wanted if isinstance(wanted, list) else [wanted]
+        if op in ("eq", "in"):
+            return any(float(stored) == float(item) for item in items)
     if op in ("eq", "in"):
         items = wanted if op == "in" else [wanted]
         if custom:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -24,6 +24,9 @@ NUMBERS = [0, 1, 2.5, 10, -3, 1000]
 TEXTS = ["x", "y", "10", "X-ray", "1"]
 DATES = ["2020-05-01", "2024-02-29T12:00:00Z", "2025-06-30T23:30:00-02:00", "2026-01-01 08:00"]
 POPULATION = 36
+ACTIVITY_TYPES = ["message.sent", "call.completed"]
+# Days before the population is built: within_last spans (7d, 30d, 400d) fall between them.
+ACTIVITY_AGES = [1, 3, 12, 60, 900]
 
 _cache: dict[str, tuple[str, list[dict[str, Any]], dict[str, set[str]], list[str]]] = {}
 
@@ -80,6 +83,18 @@ async def population(
             await http.post(f"/v1/lists/{list_id}/members", json={"contact_ids": chosen})
             for cid in chosen:
                 members[cid].add(list_id)
+        activities: list[dict[str, Any]] = []
+        built = datetime.now(UTC)
+        for contact in contacts:
+            contact["_activities"] = []
+            for _ in range(rng.choice([0, 0, 1, 2, 3])):
+                kind = rng.choice(ACTIVITY_TYPES)
+                at = built - timedelta(days=rng.choice(ACTIVITY_AGES), minutes=rng.randint(0, 90))
+                stamp = at.isoformat().replace("+00:00", "Z")
+                contact["_activities"].append({"type": kind, "occurred_at": stamp})
+                activities.append({"contact_id": contact["id"], "type": kind, "occurred_at": stamp})
+        response = await http.post("/v1/activities/batch", json={"activities": activities})
+        assert response.status_code in (200, 201, 207), response.text
         for archived in rng.sample(contacts, 4):
             assert (await http.delete(f"/v1/contacts/{archived['id']}")).status_code == 204
             contacts.remove(archived)
@@ -204,6 +219,31 @@ def leaves(list_ids: list[str]) -> st.SearchStrategy[dict[str, Any]]:
             st.sampled_from(["1h", "90m"]),
         ),
         st.builds(cond, st.just("created_at"), orderings, st.just("2020-01-01T00:00:00Z")),
+        st.builds(
+            cond,
+            st.just("activity.last_at"),
+            st.sampled_from(["within_last", "not_within_last"]),
+            st.sampled_from(["7d", "30d", "400d"]),
+        ),
+        st.builds(cond, st.just("activity.last_at"), st.sampled_from(["exists", "not_exists"])),
+        st.builds(
+            cond,
+            st.just("activity.last_at"),
+            orderings,
+            st.sampled_from(["2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z"]),
+        ),
+        st.builds(
+            cond,
+            st.sampled_from([f"activity.{t}.count" for t in [*ACTIVITY_TYPES, "custom.none"]]),
+            st.sampled_from(["eq", "neq", "gt", "gte", "lt", "lte"]),
+            st.sampled_from([0, 1, 2, 1.5]),
+        ),
+        st.builds(
+            cond,
+            st.just("activity.message.sent.count"),
+            st.sampled_from(["in", "not_in", "between"]),
+            st.lists(st.sampled_from([0, 1, 2, 3]), min_size=2, max_size=2).map(sorted),
+        ),
     )
 
 

@@ -97,9 +97,14 @@ def fields(errors: list[dict[str, str]]) -> list[str]:
         ({"not": [{"field": "email", "op": "exists"}]}, "filter.not"),
         ({"all": [{"field": "phone", "op": "eq", "value": "12"}]}, "filter.all[0].value"),
         (
-            {"all": [{"field": "activity.last_at", "op": "within_last", "value": "30d"}]},
-            "filter.all[0].field",
+            {"all": [{"field": "activity.last_at", "op": "contains", "value": "30d"}]},
+            "filter.all[0].op",
         ),
+        (
+            {"all": [{"field": "activity.message.sent.count", "op": "gt", "value": "x"}]},
+            "filter.all[0].value",
+        ),
+        ({"all": [{"field": "activity.a b.count", "op": "gt", "value": 1}]}, "filter.all[0].field"),
         ("email = 'x'", "filter"),
     ],
 )

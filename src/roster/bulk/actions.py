@@ -4,8 +4,9 @@ The job walks the matching contacts by id in batches; each batch's changes and t
 checkpoint (the last id) commit together, so a resumed job neither skips nor repeats a
 batch. Field changes go through ``fields.apply`` like any other write.
 
-``add_to_list`` / ``remove_from_list`` are accepted by the schema but refused with 422
-until lists exist (another feature); ``run_list_action`` is the seam where they plug in.
+``add_to_list`` / ``remove_from_list`` change list memberships only (the contacts
+themselves are not written): each batch inserts the missing memberships or deletes the
+existing ones, and counts in ``updated`` the memberships it changed.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from roster.bulk import filters, writer
 from roster.contacts import normalize
 from roster.contacts.repository import ContactRepository
 from roster.contacts.schemas import ContactWrite
-from roster.errors import ValidationFailed
+from roster.errors import NotFound, ValidationFailed
 from roster.kit.db import transaction
 from roster.kit.timeutil import utcnow
+from roster.lists.repository import ListRepository
+from roster.lists.service import membership_events
 from roster.models import contacts
 from roster.worker import queue
 from roster.worker.runner import JobContext, JobFailed
@@ -33,6 +36,7 @@ Action = Literal[
     "add_tags", "remove_tags", "add_to_list", "remove_from_list", "set_fields", "archive"
 ]
 BATCH = 500
+LIST_ACTIONS = ("add_to_list", "remove_from_list")
 c = contacts.c
 # Identifiers are unique per contact: setting one on many contacts at once cannot succeed.
 NOT_SETTABLE = {"phone", "email", "external_id", "handles"}
@@ -40,13 +44,22 @@ NOT_SETTABLE = {"phone", "email", "external_id", "handles"}
 
 class BulkActionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    filter: dict[str, Any] = Field(description="Filter expression (see docs/bulk.md)")
+    filter: dict[str, Any] | None = Field(
+        default=None, description="Filter expression (docs/filters.md)"
+    )
+    segment_id: UUID | None = Field(
+        default=None,
+        description="Contacts matching this segment's filter (AND filter); its filter is read "
+        "when the job starts",
+    )
     action: Action
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-def _check(body: BulkActionBody, tenant_id: UUID) -> dict[str, Any]:
-    filters.expression(tenant_id, body.filter)  # 422 now rather than a failed job later
+def _check(body: BulkActionBody, tenant_id: UUID, region: str) -> dict[str, Any]:
+    if body.filter is None and body.segment_id is None:
+        raise ValidationFailed.one("filter", "give a filter, a segment_id, or both")
+    filters.expression(tenant_id, body.filter, region=region)  # 422 now, not a failed job
     params = body.params
     if body.action in ("add_tags", "remove_tags"):
         tags = params.get("tags")
@@ -71,26 +84,61 @@ def _check(body: BulkActionBody, tenant_id: UUID) -> dict[str, Any]:
         if params:
             raise ValidationFailed.one("params", "archive takes no params")
         return {}
-    raise ValidationFailed.one("action", "lists are not available on this server yet")
+    if body.action in ("add_to_list", "remove_from_list"):
+        list_id = params.get("list_id")
+        if set(params) != {"list_id"} or not isinstance(list_id, str):
+            raise ValidationFailed.one("params.list_id", "give the id of one of your lists")
+        try:
+            return {"list_id": str(UUID(list_id))}
+        except ValueError:
+            raise ValidationFailed.one("params.list_id", "must be a list id") from None
+    raise ValidationFailed.one("action", f"unknown action {body.action}")
 
 
 async def start(
     conn: AsyncConnection, principal: Principal, body: BulkActionBody, *, default_region: str
 ) -> dict[str, Any]:
-    params = _check(body, principal.tenant_id)
+    region = principal.default_region or default_region
+    params = _check(body, principal.tenant_id, region)
+    if (
+        "list_id" in params
+        and await ListRepository(conn, principal.tenant_id).get(UUID(params["list_id"])) is None
+    ):
+        raise NotFound("no such list")
+    segment = None
+    if body.segment_id is not None:
+        segment = await filters.segment_filter(conn, principal.tenant_id, body.segment_id)
     job_params = {
         "filter": body.filter,
+        "segment_id": str(body.segment_id) if body.segment_id is not None else None,
+        "segment_filter": segment,
         "action": body.action,
         "params": params,
-        "region": principal.default_region or default_region,
+        "region": region,
     }
+    where = filters.expression(principal.tenant_id, body.filter, region=region, segment=segment)
     repo = ContactRepository(conn, principal.tenant_id)
-    total = (
-        await conn.execute(
-            repo.select(func.count()).where(filters.expression(principal.tenant_id, body.filter))
-        )
-    ).scalar_one()
+    total = (await conn.execute(repo.select(func.count()).where(where))).scalar_one()
     return await queue.enqueue(conn, principal.tenant_id, "bulk_action", job_params, total=total)
+
+
+async def _list_action(
+    conn: AsyncConnection, tenant_id: UUID, action: str, params: dict[str, Any], rows: list[Any]
+) -> int:
+    """Add the batch to the list or take it out; how many memberships changed."""
+    lists = ListRepository(conn, tenant_id)
+    list_id = UUID(params["params"]["list_id"])
+    if await lists.get(list_id, for_update=True) is None:
+        raise JobFailed("the list was deleted")
+    ids = [r["id"] for r in rows]
+    if action == "add_to_list":
+        changed = await lists.add_members(list_id, ids, utcnow())
+        kind = "list.member_added"
+    else:
+        changed = await lists.remove_members(list_id, ids)
+        kind = "list.member_removed"
+    await membership_events(conn, tenant_id, kind, [(list_id, cid) for cid in changed])
+    return len(changed)
 
 
 def _change(action: str, params: dict[str, Any]) -> Any:
@@ -108,12 +156,18 @@ async def run_bulk_action(ctx: JobContext) -> int:
     after = UUID(job["checkpoint"]["after"]) if job["checkpoint"] else None
     processed = int(job["processed"])
     action = params["action"]
-    if action not in ("add_tags", "remove_tags", "set_fields", "archive"):
-        raise JobFailed(f"action {action!r} is not available on this server yet")
+    if action not in ("add_tags", "remove_tags", "set_fields", "archive", *LIST_ACTIONS):
+        raise JobFailed(f"action {action!r} is not available on this server")
     while True:
         async with transaction(ctx.engine, write=True) as conn:
             repo = ContactRepository(conn, tenant_id)
-            query = repo.select().where(filters.expression(tenant_id, params["filter"]))
+            where = filters.expression(
+                tenant_id,
+                params["filter"],
+                region=params["region"],
+                segment=params.get("segment_filter"),
+            )
+            query = repo.select().where(where)
             if after is not None:
                 query = query.where(c.id > after)
             query = query.order_by(c.id).limit(BATCH)
@@ -131,6 +185,8 @@ async def run_bulk_action(ctx: JobContext) -> int:
                     .values(deleted_at=now, updated_at=now, version=c.version + 1)
                 )
                 updated, failed = len(rows), 0
+            elif action in LIST_ACTIONS:
+                updated, failed = await _list_action(conn, tenant_id, action, params, rows), 0
             else:
                 updated, failed = await writer.change_rows(
                     conn,

@@ -166,7 +166,7 @@ async def export_local(settings: Settings, fmt: str, out: IO[bytes], tenant: str
     engine = create_engine(settings.url, pool_size=2)
     try:
         principal = await _tenant(engine, tenant)
-        where = filters.list_filter(principal.tenant_id, filters.ListFilter())
+        where = filters.expression(principal.tenant_id, None, region=None)
         async with transaction(engine, write=False) as conn:
             from roster.contacts.repository import ContactRepository
 

@@ -35,11 +35,15 @@ async def batch_contacts(
 @router.post(
     "/contacts/bulk-actions",
     status_code=202,
-    responses=problems(413, 422),
+    responses=problems(404, 413, 422),
     summary="Apply an action to every contact a filter matches, as a background job",
-    description='Actions: `add_tags` / `remove_tags` (`params: {"tags": [...]}`), '
+    description="Which contacts: `filter` (docs/filters.md), `segment_id` (the segment's "
+    "filter as it is when the job starts; 404 when it is not yours), or both (AND); "
+    "archived contacts are never touched. "
+    'Actions: `add_tags` / `remove_tags` (`params: {"tags": [...]}`), '
     "`set_fields` (`params`: contact fields except identifiers), `archive`. "
-    "`add_to_list` / `remove_from_list` answer 422 until lists exist. Poll the job at "
+    '`add_to_list` / `remove_from_list` (`params: {"list_id": "…"}`; 404 when the list is '
+    "not yours; `updated` counts the memberships changed). Poll the job at "
     "`GET /v1/jobs/{id}`.",
 )
 async def bulk_action(

@@ -66,15 +66,17 @@ name, email or company, or of the phone's digits (`555-1234` finds `+14155551234
 `tag` (repeatable) must all be present; `any_tag` (repeatable) at least one.
 `custom_fields.<key>=<value>` matches a JSON string equal to the value or the number,
 boolean or null whose JSON text it is (`custom_fields.is_vip=true` finds `true` and `"true"`).
-Timestamps are RFC 3339. A cursor only works with the sort and filters it was made for.
-Unknown query parameters are refused with 400. `list_id`/`segment_id` are refused with 400
-until lists and segments exist."""
+`list_id`: members of that list; `segment_id`: contacts matching that segment's filter now.
+An id that is not one of your lists or segments answers 404 (never an empty page).
+Archived contacts are left out unless `include_deleted=true` (which also applies to list
+and segment members). Timestamps are RFC 3339. A cursor only works with the sort and
+filters it was made for. Unknown query parameters are refused with 400."""
 
 
 @router.get(
     "/contacts",
     response_model=ContactPage,
-    responses=problems(400),
+    responses=problems(400, 404),
     summary="List and search contacts",
     description=LIST_DESCRIPTION,
 )
@@ -99,6 +101,10 @@ async def list_contacts(
     created_before: Annotated[str | None, Query(description="RFC 3339")] = None,
     updated_after: Annotated[str | None, Query(description="RFC 3339")] = None,
     opted_out: Annotated[str | None, Query(description="Channel opted out of, e.g. sms")] = None,
+    list_id: Annotated[UUID | None, Query(description="Members of this list")] = None,
+    segment_id: Annotated[
+        UUID | None, Query(description="Contacts matching this segment's filter")
+    ] = None,
 ) -> Response:
     # The declared parameters document and type-check the query string; the filter itself is
     # read whole from it, because custom_fields.<key> names are open-ended.
@@ -116,6 +122,7 @@ async def list_contacts(
             paging=paging,
             cursors=cursors(request),
             include_total=include_total,
+            default_region=settings(request).default_region,
         )
     return _page(result, render.contact)
 

@@ -8,7 +8,9 @@ handles are taken per channel; for consent the most restrictive state wins per c
 
 All in one transaction: the duplicates are archived with ``merged_into`` *first*, which
 frees their identifiers under the live-only unique indexes; then the survivor is written
-(through the same consent hooks as every write); then activities and notes move over.
+(through the same consent hooks as every write); then activities, notes and list
+memberships move over (the survivor joins each list a duplicate was in; the duplicates'
+own memberships go, so a list never holds the person twice).
 Each duplicate keeps its own consent history and own timeline events, readable under its
 id; the survivor's history records the changes the merge made to it.
 """
@@ -29,6 +31,7 @@ from roster.contacts.repository import ContactRepository, live
 from roster.errors import NotFound, PreconditionFailed, ValidationFailed
 from roster.events.outbox import emit
 from roster.kit.timeutil import utcnow
+from roster.lists import service as lists
 from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contacts
 from roster.notes import service as notes
 
@@ -143,9 +146,10 @@ async def merge(
     duplicate_ids: list[UUID],
     *,
     dry_run: bool,
-) -> Row:
+) -> tuple[Row, Row]:
     """Merge ``duplicate_ids`` into ``survivor_id``; with ``dry_run`` nothing is written and
-    the survivor is returned as it would be."""
+    the survivor is returned as it would be. Also returns what moved (would move):
+    ``{"list_ids": [lists the survivor joins]}``."""
     if not duplicate_ids or len(duplicate_ids) > MAX_DUPLICATES:
         raise ValidationFailed.one("duplicate_ids", f"give 1 to {MAX_DUPLICATES} contact ids")
     if len(set(duplicate_ids)) != len(duplicate_ids):
@@ -164,7 +168,10 @@ async def merge(
         duplicates.append(row)
     new = combine(survivor, duplicates)
     if dry_run:
-        return {**survivor, **new}
+        joined = await lists.move_memberships(
+            conn, principal.tenant_id, duplicate_ids, survivor_id, dry_run=True
+        )
+        return {**survivor, **new}, {"list_ids": joined}
     for duplicate in duplicates:
         if not await repo.archive_into(duplicate, survivor_id):
             raise PreconditionFailed("a duplicate was changed concurrently; retry")
@@ -178,6 +185,7 @@ async def merge(
     stored = await service._write(repo, principal, survivor, new, source="contact.merge")
     await activities.move(conn, principal.tenant_id, duplicate_ids, survivor_id)
     await notes.move(conn, principal.tenant_id, duplicate_ids, survivor_id)
+    joined = await lists.move_memberships(conn, principal.tenant_id, duplicate_ids, survivor_id)
     await own_events.record(
         conn,
         principal.tenant_id,
@@ -192,7 +200,7 @@ async def merge(
         {"contact": {"id": str(survivor_id)}, "duplicate_ids": [str(d) for d in duplicate_ids]},
         subject_id=survivor_id,
     )
-    return stored
+    return stored, {"list_ids": joined}
 
 
 async def duplicates(conn: AsyncConnection, principal: Principal, contact_id: UUID) -> list[Row]:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import orjson
 from sqlalchemy import (
@@ -113,8 +114,11 @@ class ContactFilter:
     opted_out: str | None = None
     custom_fields: tuple[tuple[str, str], ...] = ()
     include_deleted: bool = False
-    # Seam for lists and segments (API.md §2): refused with 400 until they exist.
-    extra: dict[str, str] = field(default_factory=dict)
+    # Members of a list / of a segment: resolved to a condition by the service (which
+    # answers 404 for an id that is not the tenant's) and passed to ``conditions`` as
+    # ``scope``.
+    list_id: UUID | None = None
+    segment_id: UUID | None = None
 
     def fingerprint(self) -> str:
         """A short digest of the filter, bound into cursors so that a cursor made for one
@@ -143,9 +147,12 @@ SINGLE = {
     "cursor",
     "offset",
     "page",
+    "list_id",
+    "segment_id",
 }
 REPEATABLE = {"tag", "any_tag"}
-NOT_YET = {"list_id", "segment_id"}
+# Parameters that shape a page rather than choose contacts (an export takes none of them).
+PAGING = {"include_total", "sort", "limit", "cursor", "offset", "page"}
 
 
 def _bool(name: str, raw: str) -> bool:
@@ -174,8 +181,21 @@ def _text(name: str, raw: str, limit: int = 255) -> str:
     return value
 
 
-def parse(params: Mapping[str, list[str]]) -> ContactFilter:
-    """The filter of a query string given as ``{name: [values]}``; 400 naming what is bad."""
+def _uuid(name: str, raw: str) -> UUID:
+    try:
+        return UUID(raw.strip())
+    except ValueError:
+        raise BadParameter(name, "must be a UUID") from None
+
+
+def parse(
+    params: Mapping[str, list[str]], *, also: frozenset[str] = frozenset(), paging: bool = True
+) -> ContactFilter:
+    """The filter of a query string given as ``{name: [values]}``; 400 naming what is bad.
+
+    ``also`` names parameters the caller reads itself (skipped here); ``paging=False``
+    refuses the paging parameters (for a caller that does not page).
+    """
     found: dict[str, Any] = {}
     custom: list[tuple[str, str]] = []
     for name, values in params.items():
@@ -187,14 +207,14 @@ def parse(params: Mapping[str, list[str]]) -> ContactFilter:
                 raise BadParameter(name, "give it once")
             custom.append((key, values[0]))
             continue
-        if name in NOT_YET:
-            raise BadParameter(name, "lists and segments are not available yet")
+        if name in also:
+            continue
         if name in REPEATABLE:
             if len(values) > MAX_FILTER_VALUES:
                 raise BadParameter(name, f"at most {MAX_FILTER_VALUES} values")
             found[name] = tuple(sorted({_text(name, v, 64) for v in values}))
             continue
-        if name not in SINGLE:
+        if name not in SINGLE or (not paging and name in PAGING):
             raise BadParameter(name, "unknown query parameter")
         if len(values) != 1:
             raise BadParameter(name, "give it once")
@@ -233,6 +253,8 @@ def parse(params: Mapping[str, list[str]]) -> ContactFilter:
         include_deleted=_bool("include_deleted", found["include_deleted"])
         if "include_deleted" in found
         else False,
+        list_id=_uuid("list_id", found["list_id"]) if "list_id" in found else None,
+        segment_id=_uuid("segment_id", found["segment_id"]) if "segment_id" in found else None,
     )
 
 
@@ -419,10 +441,12 @@ def conditions(
     *,
     use_fts: bool = False,
     with_q: bool = True,
+    scope: Sequence[ColumnElement[bool]] = (),
 ) -> list[ColumnElement[bool]]:
     """Every condition of ``flt`` (tenant scoping is the repository's, not added here);
-    ``with_q=False`` leaves ``q`` out, for a caller that applies it itself."""
-    out: list[ColumnElement[bool]] = []
+    ``with_q=False`` leaves ``q`` out, for a caller that applies it itself. ``scope`` holds
+    the list and segment membership conditions the service resolved for ``flt``."""
+    out: list[ColumnElement[bool]] = list(scope)
     if not flt.include_deleted:
         out.append(c.deleted_at.is_(None))
     if flt.q is not None and with_q:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -25,6 +25,8 @@ IDENTIFIERS: dict[str, str] = {
 
 c = contacts.c
 live = c.deleted_at.is_(None)
+# Extra conditions over contacts (list and segment membership) added to a listing.
+Scope = Sequence[ColumnElement[bool]]
 
 SORTS: dict[str, tuple[ColumnElement[Any], bool]] = {
     # sort name → (key expression, descending); each has a (tenant_id, key, id) index.
@@ -125,21 +127,30 @@ class ContactRepository(TenantRepository):
         probe = (await self.conn.execute(filters.fts_probe(found))).scalar_one()
         return int(probe) < filters.SQLITE_FTS_CAP
 
-    async def _filtered(self, flt: filters.ContactFilter, *columns: Any) -> Select[Any]:
+    async def _filtered(
+        self, flt: filters.ContactFilter, *columns: Any, scope: Scope = ()
+    ) -> Select[Any]:
         """The tenant's contacts matching ``flt`` (SQLite: a rare ``q`` through FTS5)."""
         dialect = self.conn.dialect.name
         use_fts = False
         if dialect == "sqlite" and flt.q is not None:
             found = filters.needles(flt.q)
             use_fts = found.indexable and await self._fts_rare(found)
-        return self._matching(flt, use_fts, *columns)
+        return self._matching(flt, use_fts, *columns, scope=scope)
 
     def _matching(
-        self, flt: filters.ContactFilter, use_fts: bool, *columns: Any, with_q: bool = True
+        self,
+        flt: filters.ContactFilter,
+        use_fts: bool,
+        *columns: Any,
+        with_q: bool = True,
+        scope: Scope = (),
     ) -> Select[Any]:
         dialect = self.conn.dialect.name
         statement = self.select(*columns).where(
-            *filters.conditions(flt, self.tenant_id, dialect, use_fts=use_fts, with_q=with_q)
+            *filters.conditions(
+                flt, self.tenant_id, dialect, use_fts=use_fts, with_q=with_q, scope=scope
+            )
         )
         if use_fts and with_q:
             statement = statement.select_from(filters.fts_join())
@@ -154,9 +165,11 @@ class ContactRepository(TenantRepository):
         as_of: datetime | None,
         offset: int | None,
         limit: int,
+        scope: Scope = (),
     ) -> list[dict[str, Any]]:
         """One page of the filtered listing in ``sort`` order, after the keyset ``after``
-        (sort key, id); ``as_of`` leaves out rows changed since the first page.
+        (sort key, id); ``as_of`` leaves out rows changed since the first page; ``scope``
+        adds the list and segment membership conditions of ``flt``.
 
         A ``q`` of 3+ characters is planned here rather than left to the database, whose
         estimate of a substring's frequency is poor (PostgreSQL walked 60 ms along the date
@@ -191,10 +204,10 @@ class ContactRepository(TenantRepository):
 
         found = filters.needles(flt.q) if flt.q is not None else None
         if found is None or not found.indexable or offset:
-            statement = bounded(await self._filtered(flt)).limit(limit)
+            statement = bounded(await self._filtered(flt, scope=scope)).limit(limit)
             return await fetch(statement.offset(offset) if offset else statement)
         if dialect == "sqlite" and await self._fts_rare(found):
-            return await fetch(bounded(self._matching(flt, True)).limit(limit))
+            return await fetch(bounded(self._matching(flt, True, scope=scope)).limit(limit))
         # The next WALK_CAP rows along the sort index, q checked on them inside the bounded
         # subquery (so no planner can answer it from the trigram index over the whole tenant
         # instead), then the other filters on the few rows left, looked up by primary key.
@@ -216,7 +229,7 @@ class ContactRepository(TenantRepository):
             else (walk.c.walk_key.asc(), walk.c.walk_id.asc())
         )
         rows = await fetch(
-            self._matching(flt, False, with_q=False)
+            self._matching(flt, False, with_q=False, scope=scope)
             .select_from(joined)
             .where(filters.q_like(found, walk.c.walk_text))
             .order_by(*walk_order)
@@ -228,16 +241,16 @@ class ContactRepository(TenantRepository):
             # A common q made sparse by the other filters: a tag is the likely narrow one.
             join, condition = filters.tag_join(flt.tags[0])
             indexed = (
-                self._matching(flt, False)
+                self._matching(flt, False, scope=scope)
                 .select_from(join)
                 .where(self.scope(contact_tags), condition)
             )
         else:
-            indexed = self._matching(flt, dialect == "sqlite")
+            indexed = self._matching(flt, dialect == "sqlite", scope=scope)
         return await fetch(bounded(indexed, indexed_order=False).limit(limit))
 
-    async def count(self, flt: filters.ContactFilter) -> int:
-        statement = await self._filtered(flt, func.count())
+    async def count(self, flt: filters.ContactFilter, scope: Scope = ()) -> int:
+        statement = await self._filtered(flt, func.count(), scope=scope)
         return int((await self.conn.execute(statement)).scalar_one())
 
     async def tag_counts(self, after: str | None, limit: int) -> list[tuple[str, int]]:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roster.activities import own_events
 from roster.auth.principal import Principal
 from roster.consent import hooks
-from roster.contacts import fields, normalize, render
+from roster.contacts import fields, membership, normalize, render
 from roster.contacts import query as filters
 from roster.contacts.repository import IDENTIFIERS, ContactRepository
 from roster.errors import (
@@ -388,9 +388,12 @@ async def list_page(
     paging: PageRequest,
     cursors: Cursors,
     include_total: bool = False,
+    default_region: str,
 ) -> Page:
-    """One page of the tenant's contacts matching ``flt`` (see docs/contacts.md)."""
+    """One page of the tenant's contacts matching ``flt`` (see docs/contacts.md); 404 when
+    its ``list_id`` or ``segment_id`` is not one of the tenant's."""
     repo = _repo(conn, principal)
+    scope = await membership.conditions(conn, principal, flt, default_region=default_region)
     after, as_of = None, None
     if paging.cursor is not None:
         after, as_of = _decode_key(sort, paging.cursor)
@@ -404,9 +407,10 @@ async def list_page(
         as_of=as_of,
         offset=paging.offset,
         limit=paging.limit + 1,
+        scope=scope,
     )
     stamp = stamp_at.isoformat() if stamp_at is not None else None
-    total = await repo.count(flt) if include_total else None
+    total = await repo.count(flt, scope) if include_total else None
     return keyset_page(
         rows,
         paging.limit,

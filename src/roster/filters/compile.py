@@ -117,7 +117,7 @@ class _Compiler:
             assert field.key is not None
             return self.custom(field.key, op, value)
         if field.source in ("activity_last", "activity_count"):
-            return activity_condition(field, op, value, self.tenant_id, path)
+            return activity_condition(field, op, value, self.tenant_id, path, now=self.now)
         assert field.column is not None
         return self.column(field, op, value)
 

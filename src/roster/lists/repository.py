@@ -109,6 +109,42 @@ class ListRepository(TenantRepository):
         """Erasure: the contact leaves every list (no event: ``contact.erased`` says it)."""
         await self.conn.execute(self.delete(list_members).where(m.contact_id == contact_id))
 
+    async def list_ids_of(self, contact_ids: list[UUID]) -> set[UUID]:
+        """The lists any of ``contact_ids`` belongs to."""
+        query = self.select(m.list_id, table=list_members).where(m.contact_id.in_(contact_ids))
+        return set((await self.conn.execute(query.distinct())).scalars())
+
+    async def join(self, contact_id: UUID, list_ids: Iterable[UUID], now: datetime) -> int:
+        """Make ``contact_id`` a member of ``list_ids`` (existing memberships are kept);
+        returns how many memberships are new."""
+        rows = [
+            {"tenant_id": self.tenant_id, "list_id": lid, "contact_id": contact_id, "added_at": now}
+            for lid in sorted(list_ids)
+        ]
+        if not rows:
+            return 0
+        build = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        result = await self.conn.execute(build(list_members).values(rows).on_conflict_do_nothing())
+        return int(result.rowcount)
+
+    async def leave_all(self, contact_ids: list[UUID]) -> list[tuple[UUID, UUID]]:
+        """Remove every membership of ``contact_ids``; the (list, contact) pairs removed."""
+        result = await self.conn.execute(
+            self.delete(list_members)
+            .where(m.contact_id.in_(contact_ids))
+            .returning(m.list_id, m.contact_id)
+        )
+        return sorted((row[0], row[1]) for row in result)
+
+    async def remove_members(self, list_id: UUID, contact_ids: list[UUID]) -> list[UUID]:
+        """Delete the memberships of ``contact_ids`` in the list; the contacts that were in."""
+        result = await self.conn.execute(
+            self.delete(list_members)
+            .where(m.list_id == list_id, m.contact_id.in_(contact_ids))
+            .returning(m.contact_id)
+        )
+        return sorted(result.scalars())
+
     async def remove_member(self, list_id: UUID, contact_id: UUID) -> bool:
         """Whether the contact was a member (and is no longer)."""
         result = await self.conn.execute(

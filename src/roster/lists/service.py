@@ -187,6 +187,28 @@ async def add_members(
     }
 
 
+async def move_memberships(
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    from_ids: list[UUID],
+    to_id: UUID,
+    *,
+    dry_run: bool = False,
+) -> list[UUID]:
+    """Move the list memberships of ``from_ids`` to ``to_id`` (merging duplicates): ``to_id``
+    joins every list one of them is in, and their own memberships go. Never two rows for one
+    membership. Returns the lists ``to_id`` joins (would join, with ``dry_run``), sorted."""
+    repo = ListRepository(conn, tenant_id)
+    joined = sorted((await repo.list_ids_of(from_ids)) - (await repo.list_ids_of([to_id])))
+    if dry_run:
+        return joined
+    await repo.join(to_id, joined, utcnow())
+    left = await repo.leave_all(from_ids)
+    await membership_events(conn, tenant_id, "list.member_added", [(lid, to_id) for lid in joined])
+    await membership_events(conn, tenant_id, "list.member_removed", left)
+    return joined
+
+
 async def remove_member(
     conn: AsyncConnection, principal: Principal, list_id: UUID, contact_id: UUID
 ) -> None:
@@ -203,11 +225,18 @@ async def remove_member(
 async def _emit_members(
     conn: AsyncConnection, principal: Principal, type_: str, list_id: UUID, ids: list[UUID]
 ) -> None:
-    """One event per contact whose membership changed, written with one insert; each is
-    about its contact (so erasing the contact forgets it). Ids only, never the list's name."""
+    await membership_events(conn, principal.tenant_id, type_, [(list_id, cid) for cid in ids])
+
+
+async def membership_events(
+    conn: AsyncConnection, tenant_id: UUID, type_: str, changes: list[tuple[UUID, UUID]]
+) -> None:
+    """One event per (list, contact) membership that changed, written with one insert; each
+    is about its contact (so erasing the contact forgets it). Ids only, never the list's
+    name."""
     await emit_many(
         conn,
-        principal.tenant_id,
+        tenant_id,
         type_,
-        [({"list": {"id": str(list_id)}, "contact": {"id": str(cid)}}, cid) for cid in ids],
+        [({"list": {"id": str(lid)}, "contact": {"id": str(cid)}}, cid) for lid, cid in changes],
     )

@@ -26,6 +26,18 @@ class MergeBody(BaseModel):
     dry_run: bool = Field(default=False, description="Return the result, change nothing")
 
 
+class MergeSummary(BaseModel):
+    list_memberships_moved: int = Field(
+        description="Lists the survivor joined (would join, with dry_run) because a duplicate "
+        "was a member; the duplicates' own memberships are removed"
+    )
+    list_ids: list[str] = Field(description="Those lists")
+
+
+class MergeResult(Contact):
+    merge: MergeSummary
+
+
 class Duplicate(BaseModel):
     contact: Contact
     reasons: list[str] = Field(description="phone | email | name_and_company")
@@ -37,12 +49,14 @@ class DuplicateList(BaseModel):
 
 @router.post(
     "/contacts/{contact_id}/merge",
-    response_model=Contact,
+    response_model=MergeResult,
     responses=problems(404, 412, 422),
     summary="Merge duplicates into this contact (or preview with dry_run)",
     description="The survivor keeps its non-null fields and takes the duplicates' where its "
     "own are null (in the order given); tags, custom fields (survivor wins per key), handles, "
-    "activities and notes are combined; per channel the most restrictive consent wins "
+    "activities, notes and list memberships are combined (a list never holds the survivor "
+    "twice; `merge.list_memberships_moved` counts the lists it joined); per channel the "
+    "most restrictive consent wins "
     "(opted_out, then unknown, then opted_in). Duplicates are archived with `merged_into`. "
     "One transaction. `dry_run: true` returns the survivor as it would be.",
 )
@@ -50,11 +64,15 @@ async def merge_contacts(
     request: Request, principal: ContactsWrite, contact_id: UUID, body: MergeBody
 ) -> Response:
     async with uow(request, write=not body.dry_run) as conn:
-        row = await merge.merge(
+        row, moved = await merge.merge(
             conn, principal, contact_id, body.duplicate_ids, dry_run=body.dry_run
         )
     headers = {} if body.dry_run else {"ETag": contacts.etag(row)}
-    return JSONBody(render.contact(row), headers=headers)
+    summary = {
+        "list_memberships_moved": len(moved["list_ids"]),
+        "list_ids": [str(x) for x in moved["list_ids"]],
+    }
+    return JSONBody({**render.contact(row), "merge": summary}, headers=headers)
 
 
 @router.get(
