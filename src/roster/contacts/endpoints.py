@@ -12,6 +12,7 @@ from starlette.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from roster.auth.deps import ContactsRead, ContactsWrite
 from roster.contacts import erasure, render, service
 from roster.contacts import query as filters
+from roster.contacts.parameters import ListFilterParameters
 from roster.contacts.schemas import (
     Contact,
     ContactPage,
@@ -88,26 +89,9 @@ async def list_contacts(
     cursor: str | None = None,
     offset: Annotated[int | None, Query(description="Instead of cursor (compatibility)")] = None,
     page: Annotated[int | None, Query(description="1-based; instead of cursor")] = None,
-    include_deleted: bool = False,
     include_total: Annotated[bool, Query(description="Add the exact count as `total`")] = False,
-    q: Annotated[str | None, Query(description="Substring search (see description)")] = None,
-    tag: Annotated[list[str] | None, Query(description="Must have all (repeatable)")] = None,
-    any_tag: Annotated[list[str] | None, Query(description="At least one (repeatable)")] = None,
-    status: str | None = None,
-    country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2")] = None,
-    source: str | None = None,
-    suppressed: bool | None = None,
-    created_after: Annotated[str | None, Query(description="RFC 3339")] = None,
-    created_before: Annotated[str | None, Query(description="RFC 3339")] = None,
-    updated_after: Annotated[str | None, Query(description="RFC 3339")] = None,
-    opted_out: Annotated[str | None, Query(description="Channel opted out of, e.g. sms")] = None,
-    list_id: Annotated[UUID | None, Query(description="Members of this list")] = None,
-    segment_id: Annotated[
-        UUID | None, Query(description="Contacts matching this segment's filter")
-    ] = None,
+    _filters: ListFilterParameters = None,
 ) -> Response:
-    # The declared parameters document and type-check the query string; the filter itself is
-    # read whole from it, because custom_fields.<key> names are open-ended.
     params = request.query_params
     flt = filters.parse({name: params.getlist(name) for name in params})
     paging = page_request(

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, and_, true
@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, true
 from roster.auth.deps import ContactsRead
 from roster.bulk import filters
 from roster.contacts import membership, query
+from roster.contacts.parameters import ListFilterParameters
 from roster.exports import stream
 from roster.kit.web import problems, settings, uow
 
@@ -75,25 +76,8 @@ async def export_contacts(
     request: Request,
     principal: ContactsRead,
     format: Format = "csv",
-    include_deleted: bool = False,
-    q: Annotated[str | None, Query(description="Substring search, as for GET /v1/contacts")] = None,
-    tag: Annotated[list[str] | None, Query(description="Must have all (repeatable)")] = None,
-    any_tag: Annotated[list[str] | None, Query(description="At least one (repeatable)")] = None,
-    status: str | None = None,
-    country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2")] = None,
-    source: str | None = None,
-    suppressed: bool | None = None,
-    created_after: Annotated[str | None, Query(description="RFC 3339")] = None,
-    created_before: Annotated[str | None, Query(description="RFC 3339")] = None,
-    updated_after: Annotated[str | None, Query(description="RFC 3339")] = None,
-    opted_out: Annotated[str | None, Query(description="Channel opted out of, e.g. sms")] = None,
-    list_id: Annotated[UUID | None, Query(description="Members of this list")] = None,
-    segment_id: Annotated[
-        UUID | None, Query(description="Contacts matching this segment's filter")
-    ] = None,
+    _filters: ListFilterParameters = None,
 ) -> Response:
-    # As for GET /v1/contacts: the declared parameters document the query string, which is
-    # read whole by the listing's own parser (custom_fields.<key> names are open-ended).
     params = request.query_params
     flt = query.parse(
         {name: params.getlist(name) for name in params}, also=frozenset({"format"}), paging=False

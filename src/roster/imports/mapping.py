@@ -18,24 +18,11 @@ import pycountry
 
 from roster.contacts.normalize import CUSTOM_FIELD_KEY
 from roster.errors import FieldProblem, ValidationFailed
+from roster.exports.stream import TEXT_COLUMNS
 from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS
 
-TEXT_TARGETS = (
-    "first_name",
-    "last_name",
-    "name",
-    "phone",
-    "email",
-    "external_id",
-    "company",
-    "job_title",
-    "status",
-    "country",
-    "language",
-    "avatar_url",
-    "source",
-    "suppressed_reason",
-)
+# The contact's plain text columns, as exports write them, plus the suppression reason.
+TEXT_TARGETS = (*TEXT_COLUMNS, "suppressed_reason")
 IDENTIFIER_TARGETS = ("phone", "email", "external_id", *(f"handles.{c}" for c in HANDLE_CHANNELS))
 PREFERENCE_VALUES = ("opted_in", "opted_out", "unknown")
 

@@ -1,0 +1,34 @@
+"""Query parameters shared by the routes that take the contact list filters."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Query
+
+
+async def list_filter_parameters(
+    include_deleted: bool = False,
+    q: Annotated[str | None, Query(description="Substring search (see description)")] = None,
+    tag: Annotated[list[str] | None, Query(description="Must have all (repeatable)")] = None,
+    any_tag: Annotated[list[str] | None, Query(description="At least one (repeatable)")] = None,
+    status: str | None = None,
+    country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2")] = None,
+    source: str | None = None,
+    suppressed: bool | None = None,
+    created_after: Annotated[str | None, Query(description="RFC 3339")] = None,
+    created_before: Annotated[str | None, Query(description="RFC 3339")] = None,
+    updated_after: Annotated[str | None, Query(description="RFC 3339")] = None,
+    opted_out: Annotated[str | None, Query(description="Channel opted out of, e.g. sms")] = None,
+    list_id: Annotated[UUID | None, Query(description="Members of this list")] = None,
+    segment_id: Annotated[
+        UUID | None, Query(description="Contacts matching this segment's filter")
+    ] = None,
+) -> None:
+    """The list filters, declared once for every route that takes them: they document and
+    type-check the query string, while the filter itself is read whole from it (by
+    ``query.parse``), because ``custom_fields.<key>`` names are open-ended."""
+
+
+ListFilterParameters = Annotated[None, Depends(list_filter_parameters)]
