@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(
             settings.url,
             pool_size=settings.db_pool_size,
-            statement_timeout_ms=settings.db_statement_timeout_ms,
+            **settings.engine_options(),
         )
         app.state.engine = engine
         async with transaction(engine, write=True) as conn:

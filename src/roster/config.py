@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     rate_limit: str = "600/minute"
     db_pool_size: int = 10
     db_statement_timeout_ms: int = 10_000
+    # Bounds on waiting for a database that is down or hung (see docs/operations.md).
+    db_connect_timeout: float = Field(default=2.0, gt=0, description="Seconds to open one")
+    db_pool_timeout: float = Field(default=2.0, gt=0, description="Seconds to wait for a free one")
+    db_ping_timeout: float = Field(
+        default=1.0, gt=0, description="Seconds a pooled connection has to answer its check"
+    )
 
     # Edge: JWT, rate limits, idempotency, metrics (see docs/configuration.md, "Edge").
     jwt_secret: str | None = Field(default=None, description="HS256 shared secret")
@@ -133,6 +139,15 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return driver + url[len(prefix) :]
         return url
+
+    def engine_options(self) -> dict[str, Any]:
+        """The keyword arguments of ``roster.kit.db.create_engine`` taken from settings."""
+        return {
+            "statement_timeout_ms": self.db_statement_timeout_ms,
+            "connect_timeout": self.db_connect_timeout,
+            "pool_timeout": self.db_pool_timeout,
+            "ping_timeout": self.db_ping_timeout,
+        }
 
     @property
     def is_sqlite(self) -> bool:

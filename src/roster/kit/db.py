@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util import await_
 
 from roster.errors import Unavailable
 
@@ -34,23 +35,40 @@ SQLITE_PRAGMAS = (
 
 
 def create_engine(
-    url: str, *, pool_size: int = 10, statement_timeout_ms: int = 10_000
+    url: str,
+    *,
+    pool_size: int = 10,
+    statement_timeout_ms: int = 10_000,
+    connect_timeout: float = 2.0,
+    pool_timeout: float = 2.0,
+    ping_timeout: float = 1.0,
 ) -> AsyncEngine:
+    """An engine whose waits on the database are all bounded.
+
+    PostgreSQL that is down or hung costs a request at most ``pool_timeout`` (waiting for a
+    free connection) plus ``ping_timeout`` (the liveness check of a pooled connection) plus
+    ``connect_timeout`` (opening a replacement), then it is answered 503: 2 + 1 + 2 s by
+    default. A query that has already started waits at most ``statement_timeout_ms`` (the
+    server cancels it) plus one second (the client gives up on a server that cannot answer).
+    """
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        engine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=pool_timeout
+        )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_timeout=5,
-        # A connection dropped by a database restart is noticed and replaced, so the pool
-        # recovers by itself when the database returns.
-        pool_pre_ping=True,
+        pool_timeout=pool_timeout,
         connect_args={
-            "timeout": 5,
-            "command_timeout": max(5, statement_timeout_ms // 1000 + 5),
+            # Covers the TCP connect and the startup handshake: a hung server that accepts
+            # connections but never answers fails here.
+            "timeout": connect_timeout,
+            # The server cancels a statement at statement_timeout; this client-side bound
+            # only fires when the server cannot answer at all.
+            "command_timeout": statement_timeout_ms / 1000 + 1,
             "server_settings": {
                 "statement_timeout": str(statement_timeout_ms),
                 "application_name": "roster",
@@ -62,6 +80,35 @@ def create_engine(
             },
         },
     )
+    _ping_on_checkout(engine, ping_timeout)
+    return engine
+
+
+def _ping_on_checkout(engine: AsyncEngine, timeout: float) -> None:
+    """Check a pooled connection before handing it out, within ``timeout`` seconds.
+
+    This replaces SQLAlchemy's ``pool_pre_ping``, whose ping waits for the command timeout
+    and whose clean-up of a dead connection waits two more seconds for a polite goodbye. A
+    connection that fails the ping is dropped at once and the pool opens a new one (bounded
+    by the connect timeout): connections dropped by a restart are replaced, and the pool
+    recovers by itself when the database returns.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _fresh(_dbapi_connection: Any, record: Any) -> None:
+        record.info["roster_fresh"] = True
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(_dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if record.info.pop("roster_fresh", False):
+            return  # just opened: the handshake has proved it alive
+        driver = proxy.driver_connection
+        try:
+            await_(driver.execute("SELECT 1", timeout=timeout))
+        except Exception as exc:
+            # Closed without waiting for an answer that may never come.
+            driver.terminate()
+            raise DisconnectionError(f"ping failed: {type(exc).__name__}") from exc
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
