@@ -77,6 +77,10 @@ class Settings(BaseSettings):
         default=5 * 86400, description="Seconds of unbroken failure before an endpoint is disabled"
     )
     relay_interval: float = Field(default=0.05, gt=0, description="Seconds between relay polls")
+    embedded_relay: bool | None = Field(
+        default=None,
+        description="Deliver webhooks inside `roster serve`; default: on for SQLite only",
+    )
     # Background jobs (imports, bulk actions); see docs/bulk.md.
     embedded_worker: bool | None = Field(
         default=None,
@@ -157,6 +161,11 @@ class Settings(BaseSettings):
     def runs_embedded_worker(self) -> bool:
         """Whether ``roster serve`` runs jobs in-process (the one-process embedded default)."""
         return self.is_sqlite if self.embedded_worker is None else self.embedded_worker
+
+    @property
+    def runs_embedded_relay(self) -> bool:
+        """Whether ``roster serve`` delivers webhooks in-process (no ``roster relay`` needed)."""
+        return self.is_sqlite if self.embedded_relay is None else self.embedded_relay
 
     @property
     def imports_dir(self) -> Path:

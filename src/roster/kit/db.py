@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -163,19 +164,59 @@ def is_unavailable(exc: BaseException) -> bool:
     return False
 
 
+_NOTIFY = "roster_notify_on_commit"
+_commit_hooks: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def on_commit(engine: AsyncEngine, callback: Callable[[], None]) -> Callable[[], None]:
+    """Call ``callback`` after each unit of work on ``engine`` that asked for it
+    (``notify_on_commit``) has committed. Returns the function that removes the hook."""
+    hooks = _commit_hooks.setdefault(engine.sync_engine, [])
+    hooks.append(callback)
+
+    def remove() -> None:
+        if callback in hooks:
+            hooks.remove(callback)
+
+    return remove
+
+
+def notify_on_commit(conn: AsyncConnection) -> None:
+    """Ask for the ``on_commit`` hooks to run once this unit of work has committed."""
+    conn.info[_NOTIFY] = True
+
+
+def _take_notify(conn: AsyncConnection) -> bool:
+    try:
+        return bool(conn.info.pop(_NOTIFY, False))
+    except Exception:  # an invalidated connection has no info left: nothing to announce
+        return False
+
+
 @asynccontextmanager
 async def transaction(engine: AsyncEngine, *, write: bool) -> AsyncIterator[AsyncConnection]:
     """One unit of work: commits when the block ends, rolls back when it raises.
 
     Database outages surface as ``Unavailable`` (503 with Retry-After) instead of a 500.
     """
+    committed = False
     try:
         async with engine.connect() as conn:
             if write:
                 await conn.execution_options(roster_write=True)
-            async with conn.begin():
-                yield conn
+            try:
+                async with conn.begin():
+                    yield conn
+                committed = _take_notify(conn)
+            finally:
+                if not committed:
+                    _take_notify(conn)
     except (TimeoutError, DBAPIError, PoolTimeout, OSError) as exc:
         if is_unavailable(exc):
             raise Unavailable("the database is not reachable; retry shortly") from exc
         raise
+    if committed:
+        for hook in list(_commit_hooks.get(engine.sync_engine, ())):
+            hook()

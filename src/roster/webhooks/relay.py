@@ -22,13 +22,13 @@ from uuid import UUID
 
 import aiohttp
 import orjson
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
 from roster.config import Settings
 from roster.events.outbox import emit, render_id, sequence_pending, sweep
-from roster.kit.db import transaction
+from roster.kit.db import on_commit, transaction
 from roster.kit.timeutil import rfc3339, utcnow
 from roster.models import events, webhook_deliveries, webhook_endpoints
 from roster.webhooks import sender
@@ -67,6 +67,11 @@ class Relay:
         # Finished sends whose outcome the next pass records (in its one transaction).
         self.done: list[tuple[dict[str, Any], sender.Outcome]] = []
         self.session: aiohttp.ClientSession | None = None
+        # Set when there is work: an event committed in this process, or enough sends
+        # finished (``_batch`` of them) that recording them is worth a pass.
+        self.wake = asyncio.Event()
+        self._batch = 1
+        self._unhook: Any = None
 
     async def __aenter__(self) -> Relay:
         s = self.settings
@@ -76,9 +81,14 @@ class Relay:
             connect_timeout=s.webhook_connect_timeout,
             timeout=s.webhook_timeout,
         )
+        # Events committed by this process (the API when the relay runs inside `roster
+        # serve`) wake the relay at once; other processes' events are found by polling.
+        self._unhook = on_commit(self.engine, self.wake.set)
         return self
 
     async def __aexit__(self, *_: object) -> None:
+        if self._unhook is not None:
+            self._unhook()
         if self.inflight:
             await asyncio.gather(*self.inflight, return_exceptions=True)
         if self.session is not None:
@@ -87,24 +97,37 @@ class Relay:
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; database outages are waited out, not fatal."""
         next_sweep = 0.0
-        while not stop.is_set():
-            try:
-                if time.monotonic() >= next_sweep:
-                    async with transaction(self.engine, write=True) as conn:
-                        await sweep(conn, self.settings.events_retention_days)
-                    next_sweep = time.monotonic() + SWEEP_EVERY
-                busy = await self.tick()
-            except Exception:  # keep relaying through outages; the cause is logged
-                log.exception("relay pass failed")
-                busy = 0
-            if not busy:
-                waiters = [*self.inflight, asyncio.ensure_future(stop.wait())]
+        stopping = asyncio.ensure_future(stop.wait())
+        concurrency = self.settings.webhook_concurrency
+        try:
+            while not stop.is_set():
+                self.wake.clear()
+                try:
+                    if time.monotonic() >= next_sweep:
+                        async with transaction(self.engine, write=True) as conn:
+                            await sweep(conn, self.settings.events_retention_days)
+                        next_sweep = time.monotonic() + SWEEP_EVERY
+                    busy = await self.tick()
+                except Exception:  # keep relaying through outages; the cause is logged
+                    log.exception("relay pass failed")
+                    busy = 0
+                if busy and len(self.inflight) < concurrency // 2:
+                    continue  # room for more: claim again at once
+                # Wait for new events, or for finished sends to record: any one when the
+                # pass found nothing, else half of those in flight, so that a busy relay
+                # records and claims in batches rather than a pass per send.
+                self._batch = max(1, len(self.inflight) // 2) if busy else 1
+                if len(self.done) >= self._batch:
+                    continue
+                waking = asyncio.ensure_future(self.wake.wait())
                 await asyncio.wait(
-                    waiters,
+                    [waking, stopping],
                     timeout=self.settings.relay_interval,
                     return_when=asyncio.FIRST_COMPLETED,
                 )
-                waiters[-1].cancel()
+                waking.cancel()
+        finally:
+            stopping.cancel()
 
     async def tick(self) -> int:
         """One pass in one write transaction: record finished sends, sequence new events,
@@ -112,8 +135,7 @@ class Relay:
         done, self.done = self.done, []
         capacity = self.settings.webhook_concurrency - len(self.inflight)
         async with transaction(self.engine, write=True) as conn:
-            for row, outcome in done:
-                await self.record(conn, row, outcome)
+            await self.record_all(conn, done)
             sequenced = await sequence_pending(conn)
             claimed = await self.claim(conn, capacity) if capacity > 0 else []
         for row in claimed:
@@ -129,6 +151,8 @@ class Relay:
             self.per_endpoint[endpoint_id] -= 1
             if not task.cancelled() and task.exception() is not None:
                 log.error("delivery task failed", exc_info=task.exception())
+            if len(self.done) >= self._batch or not self.inflight:
+                self.wake.set()
 
         return done
 
@@ -139,8 +163,7 @@ class Relay:
         if self.done:
             done, self.done = self.done, []
             async with transaction(self.engine, write=True) as conn:
-                for row, outcome in done:
-                    await self.record(conn, row, outcome)
+                await self.record_all(conn, done)
 
     async def claim(self, conn: AsyncConnection, capacity: int) -> list[dict[str, Any]]:
         """Lease up to ``capacity`` due deliveries, with what sending them needs."""
@@ -231,6 +254,36 @@ class Relay:
         )
         self.done.append((row, outcome))
 
+    async def record_all(
+        self, conn: AsyncConnection, done: list[tuple[dict[str, Any], sender.Outcome]]
+    ) -> None:
+        """Record finished sends: the common case (delivered, endpoint not failing) in one
+        statement for the batch; the others one by one, in the order they finished."""
+        plain = [
+            (row, outcome)
+            for row, outcome in done
+            if outcome.delivered and row["failing_since"] is None
+        ]
+        if plain:
+            now = utcnow()
+            await conn.execute(
+                _DELIVERED,
+                [
+                    {
+                        "owner": row["tenant_id"],
+                        "delivery": row["id"],
+                        "tries": row["attempts"] + 1,
+                        "code": outcome.status_code,
+                        "latency": outcome.latency_ms,
+                        "finished": now,
+                    }
+                    for row, outcome in plain
+                ],
+            )
+        for row, outcome in done:
+            if not (outcome.delivered and row["failing_since"] is None):
+                await self.record(conn, row, outcome)
+
     async def record(
         self, conn: AsyncConnection, row: dict[str, Any], outcome: sender.Outcome
     ) -> None:
@@ -311,3 +364,18 @@ class Relay:
                 "webhook.disabled",
                 {"webhook": {"id": str(row["endpoint_id"]), "url": row["url"]}, "reason": reason},
             )
+
+
+_DELIVERED = (
+    update(webhook_deliveries)
+    .where(d.tenant_id == bindparam("owner"), d.id == bindparam("delivery"))
+    .values(
+        status="delivered",
+        finished_at=bindparam("finished"),
+        attempts=bindparam("tries"),
+        lease_until=None,
+        last_status_code=bindparam("code"),
+        last_error=None,
+        last_latency_ms=bindparam("latency"),
+    )
+)
