@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
+import pstats
 import socket
 import statistics
 import subprocess
@@ -136,6 +138,9 @@ async def main() -> None:
     parser.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--latency-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the delivery-rate phase (to stderr)"
+    )
     args = parser.parse_args()
     data_dir = Path("bench/data")
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -193,11 +198,17 @@ async def main() -> None:
                     ],
                 )
         stop = asyncio.Event()
+        profiler = cProfile.Profile() if args.profile else None
         async with Relay(engine, settings) as relay:
             started = time.perf_counter()
+            if profiler:
+                profiler.enable()
             runner = asyncio.create_task(relay.run(stop))
             await wait_count(base, "/fast", n)
             ours_seconds = time.perf_counter() - started
+            if profiler:
+                profiler.disable()
+                pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
             stop.set()
             await runner
         ours_rate = n / ours_seconds
