@@ -22,7 +22,7 @@ from uuid import UUID
 
 import aiohttp
 import orjson
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
@@ -71,6 +71,10 @@ class Relay:
         # finished (``_batch`` of them) that recording them is worth a pass.
         self.wake = asyncio.Event()
         self._batch = 1
+        # Up to twice ``webhook_concurrency`` deliveries are claimed, and at most
+        # ``webhook_concurrency`` are being sent: the claimed rest waits here, so sending goes
+        # on while the next pass runs instead of stopping for it.
+        self.sending = asyncio.Semaphore(settings.webhook_concurrency)
         self._unhook: Any = None
 
     async def __aenter__(self) -> Relay:
@@ -111,12 +115,12 @@ class Relay:
                 except Exception:  # keep relaying through outages; the cause is logged
                     log.exception("relay pass failed")
                     busy = 0
-                if busy and len(self.inflight) < concurrency // 2:
+                if busy and len(self.inflight) < concurrency:
                     continue  # room for more: claim again at once
                 # Wait for new events, or for finished sends to record: any one when the
-                # pass found nothing, else half of those in flight, so that a busy relay
-                # records and claims in batches rather than a pass per send.
-                self._batch = max(1, len(self.inflight) // 2) if busy else 1
+                # pass found nothing, else half as many as may be sent at once, so that a
+                # busy relay records and claims in batches rather than a pass per send.
+                self._batch = max(1, min(len(self.inflight), concurrency) // 2) if busy else 1
                 if len(self.done) >= self._batch:
                     continue
                 waking = asyncio.ensure_future(self.wake.wait())
@@ -133,7 +137,7 @@ class Relay:
         """One pass in one write transaction: record finished sends, sequence new events,
         claim due deliveries; then start the sends. Returns how much work it found."""
         done, self.done = self.done, []
-        capacity = self.settings.webhook_concurrency - len(self.inflight)
+        capacity = 2 * self.settings.webhook_concurrency - len(self.inflight)
         async with transaction(self.engine, write=True) as conn:
             await self.record_all(conn, done)
             sequenced = await sequence_pending(conn)
@@ -166,7 +170,11 @@ class Relay:
                 await self.record_all(conn, done)
 
     async def claim(self, conn: AsyncConnection, capacity: int) -> list[dict[str, Any]]:
-        """Lease up to ``capacity`` due deliveries, with what sending them needs."""
+        """Lease up to ``capacity`` due deliveries, with what sending them needs.
+
+        Candidates are read without their payloads (a few more than ``capacity``, since an
+        endpoint at its concurrency cap is skipped); payloads and endpoint details are read
+        for the leased ones only."""
         now = utcnow()
         earlier = aliased(webhook_deliveries)
         blocked = exists().where(
@@ -176,7 +184,48 @@ class Relay:
             earlier.c.status == "pending",
             earlier.c.event_seq < d.event_seq,
         )
+        # Ordered as the due index is (status, next_attempt_at), so the database walks it
+        # and stops at the limit instead of sorting every due delivery.
         due = (
+            select(d.tenant_id, d.id, d.endpoint_id)
+            .where(
+                d.status == "pending",
+                d.next_attempt_at <= now,
+                or_(d.lease_until.is_(None), d.lease_until < now),
+                ~blocked,
+            )
+            .order_by(d.next_attempt_at)
+            .limit(capacity * 4)
+        )
+        cap = self.settings.webhook_endpoint_concurrency
+        load = Counter(self.per_endpoint)
+        chosen: list[tuple[UUID, UUID]] = []
+        for tenant_id, delivery_id, endpoint_id in (await conn.execute(due)).all():
+            if len(chosen) >= capacity:
+                break
+            if load[endpoint_id] >= cap:
+                continue
+            load[endpoint_id] += 1
+            chosen.append((tenant_id, delivery_id))
+        if not chosen:
+            return []
+        # A lease that another relay took meanwhile is not taken twice: only rows whose
+        # lease is still free are updated, and only those come back.
+        taken = await conn.execute(
+            update(webhook_deliveries)
+            .where(
+                # With the tenant, so that the primary key (tenant_id, id) finds the rows.
+                tuple_(d.tenant_id, d.id).in_(chosen),
+                d.status == "pending",
+                or_(d.lease_until.is_(None), d.lease_until < now),
+            )
+            .values(lease_until=now + timedelta(seconds=self.settings.webhook_lease))
+            .returning(d.tenant_id, d.id)
+        )
+        keys = [tuple(row) for row in taken.all()]
+        if not keys:
+            return []
+        details = (
             select(
                 d.tenant_id,
                 d.id,
@@ -195,40 +244,12 @@ class Relay:
             )
             .join(webhook_endpoints, and_(w.tenant_id == d.tenant_id, w.id == d.endpoint_id))
             .join(events, and_(events.c.tenant_id == d.tenant_id, events.c.id == d.event_id))
-            .where(
-                d.status == "pending",
-                d.next_attempt_at <= now,
-                or_(d.lease_until.is_(None), d.lease_until < now),
-                ~blocked,
-            )
-            .order_by(d.next_attempt_at, d.event_seq)
-            .limit(capacity * 4)
+            .where(tuple_(d.tenant_id, d.id).in_(keys))
         )
-        cap = self.settings.webhook_endpoint_concurrency
-        load = Counter(self.per_endpoint)
-        chosen: list[dict[str, Any]] = []
-        for found in (await conn.execute(due)).all():
-            row = dict(found._mapping)
-            if len(chosen) >= capacity or load[row["endpoint_id"]] >= cap:
-                continue
-            load[row["endpoint_id"]] += 1
-            chosen.append(row)
-        if not chosen:
-            return []
-        # A lease that another relay took meanwhile is not taken twice: only rows whose
-        # lease is still free are updated, and only those come back.
-        taken = await conn.execute(
-            update(webhook_deliveries)
-            .where(
-                d.id.in_([row["id"] for row in chosen]),
-                d.status == "pending",
-                or_(d.lease_until.is_(None), d.lease_until < now),
-            )
-            .values(lease_until=now + timedelta(seconds=self.settings.webhook_lease))
-            .returning(d.id)
-        )
-        ids = set(taken.scalars())
-        return [row for row in chosen if row["id"] in ids]
+        rows = [dict(found._mapping) for found in (await conn.execute(details)).all()]
+        order = {delivery_id: n for n, (_, delivery_id) in enumerate(chosen)}
+        rows.sort(key=lambda row: order[row["id"]])
+        return rows
 
     async def deliver(self, row: dict[str, Any]) -> None:
         """Send one claimed delivery; its outcome is recorded by the next pass."""
@@ -244,14 +265,15 @@ class Relay:
                 "data": row["data"],
             }
         )
-        outcome = await sender.send(
-            self.session,
-            row["url"],
-            active_secrets(row),
-            render_id(row["event_id"]),
-            body,
-            allow_private=self.settings.webhooks_allow_private,
-        )
+        async with self.sending:
+            outcome = await sender.send(
+                self.session,
+                row["url"],
+                active_secrets(row),
+                render_id(row["event_id"]),
+                body,
+                allow_private=self.settings.webhooks_allow_private,
+            )
         self.done.append((row, outcome))
 
     async def record_all(
