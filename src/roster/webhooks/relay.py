@@ -1,7 +1,10 @@
 """The relay: numbers committed events, fans them out, and delivers them, at least once.
 
-One loop per worker process. Each pass it sequences pending events (which creates their
-deliveries), then claims due deliveries with a lease and sends them concurrently. A claim
+One loop per relay process (or inside ``roster serve``). Each pass, in one write
+transaction, it records the outcomes of finished sends, sequences pending events (which
+creates their deliveries), and claims due deliveries with a lease; then it sends them
+concurrently. A pass runs when events are committed in this process (``on_commit``), when
+enough sends have finished, or every ``relay_interval`` seconds for other processes' events. A claim
 takes a delivery only when no earlier delivery about the same contact is still pending for
 that endpoint, so per endpoint the events about one contact arrive in order. Each endpoint
 has at most ``webhook_endpoint_concurrency`` sends in flight, so a slow or dead endpoint
