@@ -189,6 +189,12 @@ class Relay:
         )
         # Ordered as the due index is (status, next_attempt_at), so the database walks it
         # and stops at the limit instead of sorting every due delivery.
+        cap = self.settings.webhook_endpoint_concurrency
+        load = Counter(self.per_endpoint)
+        # Endpoints this relay already sends to at their cap are left out in SQL: otherwise
+        # the due deliveries of one hanging endpoint pile up at the head of the walk and fill
+        # the window, and the other endpoints' deliveries behind them are never reached.
+        saturated = [endpoint for endpoint, count in load.items() if count >= cap]
         due = (
             select(d.tenant_id, d.id, d.endpoint_id)
             .where(
@@ -196,12 +202,11 @@ class Relay:
                 d.next_attempt_at <= now,
                 or_(d.lease_until.is_(None), d.lease_until < now),
                 ~blocked,
+                *([d.endpoint_id.not_in(saturated)] if saturated else []),
             )
             .order_by(d.next_attempt_at)
             .limit(capacity * 4)
         )
-        cap = self.settings.webhook_endpoint_concurrency
-        load = Counter(self.per_endpoint)
         chosen: list[tuple[UUID, UUID]] = []
         for tenant_id, delivery_id, endpoint_id in (await conn.execute(due)).all():
             if len(chosen) >= capacity:
