@@ -264,26 +264,8 @@ async def main() -> None:
         if args.skip_hang:
             return
         # A hanging endpoint beside the fast one: the fast one's rate should barely move.
-        await receiver_reset(base)
-        async with transaction(engine, write=True) as conn:
-            await create_webhook(
-                conn, principal, {"url": f"{base}/hang", "events": ["*"]}, allow_private=True
-            )
-            now = utcnow()
-            await conn.execute(
-                insert(events),
-                [
-                    {
-                        "tenant_id": tenant["id"],
-                        "id": uuid7(),
-                        "type": "contact.updated",
-                        "subject_id": uuid7(),
-                        "created_at": now,
-                        "data": {"contact": {"id": "x"}},
-                    }
-                    for _ in range(n)
-                ],
-            )
+        # Both rates are measured with the same settings (8 sends per endpoint), the fast
+        # endpoint alone first, then beside the hanging one.
         hang_settings = settings.model_copy(
             update={
                 "webhook_endpoint_concurrency": 8,
@@ -291,22 +273,52 @@ async def main() -> None:
                 "webhook_lease": 60.0,
             }
         )
-        stop = asyncio.Event()
-        async with Relay(engine, hang_settings) as relay:
-            started = time.perf_counter()
-            runner = asyncio.create_task(relay.run(stop))
-            await wait_count(base, "/fast", n)
-            hang_seconds = time.perf_counter() - started
-            stop.set()
-            for task in list(relay.inflight):
-                task.cancel()
-            await runner
-        hang_rate = n / hang_seconds
+
+        async def add_events() -> None:
+            async with transaction(engine, write=True) as conn:
+                now = utcnow()
+                await conn.execute(
+                    insert(events),
+                    [
+                        {
+                            "tenant_id": tenant["id"],
+                            "id": uuid7(),
+                            "type": "contact.updated",
+                            "subject_id": uuid7(),
+                            "created_at": now,
+                            "data": {"contact": {"id": "x"}},
+                        }
+                        for _ in range(n)
+                    ],
+                )
+
+        async def fast_rate() -> float:
+            await receiver_reset(base)
+            stop = asyncio.Event()
+            async with Relay(engine, hang_settings) as relay:
+                started = time.perf_counter()
+                runner = asyncio.create_task(relay.run(stop))
+                await wait_count(base, "/fast", n)
+                seconds = time.perf_counter() - started
+                stop.set()
+                for task in list(relay.inflight):
+                    task.cancel()
+                await runner
+            return n / seconds
+
+        await add_events()
+        alone_rate = await fast_rate()
+        async with transaction(engine, write=True) as conn:
+            await create_webhook(
+                conn, principal, {"url": f"{base}/hang", "events": ["*"]}, allow_private=True
+            )
+        await add_events()
+        hang_rate = await fast_rate()
         emit_line(
-            figure="fast endpoint rate beside a hanging one (events/s)",
+            figure="fast endpoint rate beside a hanging one (events/s, 8 per endpoint)",
             ours=round(hang_rate),
-            baseline=round(ours_rate),
-            cut=round(1 - hang_rate / ours_rate, 3),
+            baseline=round(alone_rate),
+            cut=round(1 - hang_rate / alone_rate, 3),
             target="cut < 0.10",
             **common,
         )
