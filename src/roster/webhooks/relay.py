@@ -39,9 +39,9 @@ from roster.webhooks import sender
 log = logging.getLogger("roster.webhooks")
 SWEEP_EVERY = 600.0  # seconds between retention sweeps
 # PostgreSQL: refresh the planner's statistics of the deliveries table once this relay has
-# sequenced this many events (each creates its deliveries), at most once a minute. With statistics from when the table
-# was small the planner checked per-contact order through the wrong index (17 s a claim
-# instead of under 1 ms), before autovacuum came round to it.
+# sequenced this many events (each creates its deliveries), at most once a minute. With
+# statistics from when the table was small the planner checked per-contact order through
+# the wrong index (17 s a claim instead of under 1 ms), before autovacuum came round to it.
 ANALYZE_AFTER_ROWS = 1000
 ANALYZE_EVERY = 60.0
 d = webhook_deliveries.c
