@@ -77,12 +77,21 @@ def ratio_figure(
 def b1(db: BenchDB, ids: list[str], seconds: int) -> None:
     paths = [f"/v1/contacts/{i}" for i in ids]
     results = {}
-    for kind in ("raw", "roster"):
+    for kind in ("raw", "roster", "edge-off"):
         with servers.server(kind, db.url) as base:
             servers.wrk(base, db.key, "GET", paths, 3, 64)  # warm-up
             results[kind] = servers.wrk(base, db.key, "GET", paths, seconds, 64)
     ratio_figure(
         "B1", db, "GET /v1/contacts/{id}, 64 connections", results["raw"], results["roster"]
+    )
+    # The cost of the edge: the same Roster with auth and rate limits on (ours) and off
+    # (baseline: bench.edge_off, each key authenticated once, no rate-limit count).
+    ratio_figure(
+        "B1-edge",
+        db,
+        "GET /v1/contacts/{id}, 64 connections, edge on vs off",
+        results["edge-off"],
+        results["roster"],
     )
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
+import pstats
 import socket
 import statistics
 import subprocess
@@ -136,6 +138,10 @@ async def main() -> None:
     parser.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--latency-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the delivery-rate phase (to stderr)"
+    )
+    parser.add_argument("--skip-hang", action="store_true", help="stop before the hang figure")
     args = parser.parse_args()
     data_dir = Path("bench/data")
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -145,7 +151,9 @@ async def main() -> None:
         data_dir=data_dir,
         webhooks_allow_private=True,
         webhook_concurrency=CONCURRENCY,
-        webhook_endpoint_concurrency=CONCURRENCY,
+        # No per-endpoint limit below the relay's own: it claims up to twice
+        # webhook_concurrency and sends at most webhook_concurrency at once.
+        webhook_endpoint_concurrency=2 * CONCURRENCY,
         _env_file=None,
     )  # type: ignore[call-arg]
     port = free_port()
@@ -193,11 +201,19 @@ async def main() -> None:
                     ],
                 )
         stop = asyncio.Event()
+        profiler = cProfile.Profile() if args.profile else None
         async with Relay(engine, settings) as relay:
             started = time.perf_counter()
+            if profiler:
+                profiler.enable()
             runner = asyncio.create_task(relay.run(stop))
             await wait_count(base, "/fast", n)
             ours_seconds = time.perf_counter() - started
+            if profiler:
+                profiler.disable()
+                stats = pstats.Stats(profiler, stream=sys.stderr)
+                stats.sort_stats("tottime").print_stats(25)
+                stats.sort_stats("cumulative").print_stats("roster|asyncio/tasks", 30)
             stop.set()
             await runner
         ours_rate = n / ours_seconds
@@ -245,27 +261,11 @@ async def main() -> None:
             engine=args.engine,
         )
 
+        if args.skip_hang:
+            return
         # A hanging endpoint beside the fast one: the fast one's rate should barely move.
-        await receiver_reset(base)
-        async with transaction(engine, write=True) as conn:
-            await create_webhook(
-                conn, principal, {"url": f"{base}/hang", "events": ["*"]}, allow_private=True
-            )
-            now = utcnow()
-            await conn.execute(
-                insert(events),
-                [
-                    {
-                        "tenant_id": tenant["id"],
-                        "id": uuid7(),
-                        "type": "contact.updated",
-                        "subject_id": uuid7(),
-                        "created_at": now,
-                        "data": {"contact": {"id": "x"}},
-                    }
-                    for _ in range(n)
-                ],
-            )
+        # Both rates are measured with the same settings (8 sends per endpoint), the fast
+        # endpoint alone first, then beside the hanging one.
         hang_settings = settings.model_copy(
             update={
                 "webhook_endpoint_concurrency": 8,
@@ -273,22 +273,52 @@ async def main() -> None:
                 "webhook_lease": 60.0,
             }
         )
-        stop = asyncio.Event()
-        async with Relay(engine, hang_settings) as relay:
-            started = time.perf_counter()
-            runner = asyncio.create_task(relay.run(stop))
-            await wait_count(base, "/fast", n)
-            hang_seconds = time.perf_counter() - started
-            stop.set()
-            for task in list(relay.inflight):
-                task.cancel()
-            await runner
-        hang_rate = n / hang_seconds
+
+        async def add_events() -> None:
+            async with transaction(engine, write=True) as conn:
+                now = utcnow()
+                await conn.execute(
+                    insert(events),
+                    [
+                        {
+                            "tenant_id": tenant["id"],
+                            "id": uuid7(),
+                            "type": "contact.updated",
+                            "subject_id": uuid7(),
+                            "created_at": now,
+                            "data": {"contact": {"id": "x"}},
+                        }
+                        for _ in range(n)
+                    ],
+                )
+
+        async def fast_rate() -> float:
+            await receiver_reset(base)
+            stop = asyncio.Event()
+            async with Relay(engine, hang_settings) as relay:
+                started = time.perf_counter()
+                runner = asyncio.create_task(relay.run(stop))
+                await wait_count(base, "/fast", n)
+                seconds = time.perf_counter() - started
+                stop.set()
+                for task in list(relay.inflight):
+                    task.cancel()
+                await runner
+            return n / seconds
+
+        await add_events()
+        alone_rate = await fast_rate()
+        async with transaction(engine, write=True) as conn:
+            await create_webhook(
+                conn, principal, {"url": f"{base}/hang", "events": ["*"]}, allow_private=True
+            )
+        await add_events()
+        hang_rate = await fast_rate()
         emit_line(
-            figure="fast endpoint rate beside a hanging one (events/s)",
+            figure="fast endpoint rate beside a hanging one (events/s, 8 per endpoint)",
             ours=round(hang_rate),
-            baseline=round(ours_rate),
-            cut=round(1 - hang_rate / ours_rate, 3),
+            baseline=round(alone_rate),
+            cut=round(1 - hang_rate / alone_rate, 3),
             target="cut < 0.10",
             **common,
         )

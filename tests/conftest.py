@@ -105,7 +105,10 @@ async def env(
             await conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
             await conn.close()
 
-    settings = Settings(database_url=url, data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
+    # Tests drive their own relays (tests/webhooks); the server's embedded one stays off.
+    settings = Settings(  # type: ignore[call-arg]
+        database_url=url, data_dir=data_dir, embedded_relay=False, _env_file=None
+    )
     engine = create_engine(settings.url)
     await upgrade(engine)
     await engine.dispose()

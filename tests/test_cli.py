@@ -47,7 +47,8 @@ def start_serve(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], list[
         if not line:
             break
         lines.append(line.rstrip("\n"))
-        if "Application startup complete" in line:
+        # Uvicorn reports the application started before it binds the port: wait for both.
+        if "Uvicorn running on" in line:
             return proc, lines
     proc.kill()
     raise AssertionError("roster serve did not start:\n" + "\n".join(lines))

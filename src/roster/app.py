@@ -40,6 +40,7 @@ from roster.segments.endpoints import router as segments_router
 from roster.system.endpoints import router as system_router
 from roster.tenants.service import instance_secret
 from roster.webhooks.endpoints import router as webhooks_router
+from roster.webhooks.relay import Relay
 from roster.worker.endpoints import router as jobs_router
 from roster.worker.runner import Worker
 
@@ -47,6 +48,10 @@ DESCRIPTION = """Roster: a self-hosted contacts service for messaging platforms.
 
 Authenticate with `Authorization: Bearer <API key or JWT>`. Every non-2xx response is
 `application/problem+json` (RFC 9457); `type` links to a page explaining the `code`."""
+
+
+# Names of the in-process background loops (they work across tenants, by design).
+BACKGROUND_PREFIX = "roster-background-"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(
             settings.url,
             pool_size=settings.db_pool_size,
-            statement_timeout_ms=settings.db_statement_timeout_ms,
+            **settings.engine_options(),
         )
         app.state.engine = engine
         async with transaction(engine, write=True) as conn:
@@ -68,7 +73,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.runs_embedded_worker:
             # The embedded default stays one process: jobs run inside the server.
             app.state.worker = Worker(engine, settings)
-            runner = asyncio.create_task(app.state.worker.run_forever(stop))
+            runner = asyncio.create_task(
+                app.state.worker.run_forever(stop), name=BACKGROUND_PREFIX + "worker"
+            )
+        relay = relaying = None
+        if settings.runs_embedded_relay:
+            # Likewise webhooks: delivered by the server, woken by each commit that emits.
+            relay = await Relay(engine, settings).__aenter__()
+            relaying = asyncio.create_task(relay.run(stop), name=BACKGROUND_PREFIX + "relay")
         try:
             yield
         finally:
@@ -77,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 runner.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await runner
+            if relay is not None and relaying is not None:
+                await _stop_relay(relay, relaying)
             await app.state.limiter.close()
             await engine.dispose()
 
@@ -129,6 +143,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Observability, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+async def _stop_relay(relay: Relay, relaying: asyncio.Task[None], grace: float = 5.0) -> None:
+    """Let sends in flight finish for a few seconds and record them; sends still running
+    then are cancelled, and their leases run out so that they are sent again later."""
+    with contextlib.suppress(Exception):
+        await relaying
+    if relay.inflight:
+        _, pending = await asyncio.wait(set(relay.inflight), timeout=grace)
+        for task in pending:
+            task.cancel()
+    with contextlib.suppress(Exception):
+        await relay.drain()
+    await relay.__aexit__(None, None, None)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

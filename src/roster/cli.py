@@ -186,7 +186,9 @@ def relay() -> None:
     settings = Settings()
 
     async def run() -> None:
-        engine = create_engine(settings.url, pool_size=settings.db_pool_size)
+        engine = create_engine(
+            settings.url, pool_size=settings.db_pool_size, **settings.engine_options()
+        )
         await upgrade(engine)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     rate_limit: str = "600/minute"
     db_pool_size: int = 10
     db_statement_timeout_ms: int = 10_000
+    # Bounds on waiting for a database that is down or hung (see docs/operations.md).
+    db_connect_timeout: float = Field(default=2.0, gt=0, description="Seconds to open one")
+    db_pool_timeout: float = Field(default=2.0, gt=0, description="Seconds to wait for a free one")
+    db_ping_timeout: float = Field(
+        default=1.0, gt=0, description="Seconds a pooled connection has to answer its check"
+    )
 
     # Edge: JWT, rate limits, idempotency, metrics (see docs/configuration.md, "Edge").
     jwt_secret: str | None = Field(default=None, description="HS256 shared secret")
@@ -71,6 +77,10 @@ class Settings(BaseSettings):
         default=5 * 86400, description="Seconds of unbroken failure before an endpoint is disabled"
     )
     relay_interval: float = Field(default=0.05, gt=0, description="Seconds between relay polls")
+    embedded_relay: bool | None = Field(
+        default=None,
+        description="Deliver webhooks inside `roster serve`; default: on for SQLite only",
+    )
     # Background jobs (imports, bulk actions); see docs/bulk.md.
     embedded_worker: bool | None = Field(
         default=None,
@@ -134,6 +144,15 @@ class Settings(BaseSettings):
                 return driver + url[len(prefix) :]
         return url
 
+    def engine_options(self) -> dict[str, Any]:
+        """The keyword arguments of ``roster.kit.db.create_engine`` taken from settings."""
+        return {
+            "statement_timeout_ms": self.db_statement_timeout_ms,
+            "connect_timeout": self.db_connect_timeout,
+            "pool_timeout": self.db_pool_timeout,
+            "ping_timeout": self.db_ping_timeout,
+        }
+
     @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
@@ -142,6 +161,11 @@ class Settings(BaseSettings):
     def runs_embedded_worker(self) -> bool:
         """Whether ``roster serve`` runs jobs in-process (the one-process embedded default)."""
         return self.is_sqlite if self.embedded_worker is None else self.embedded_worker
+
+    @property
+    def runs_embedded_relay(self) -> bool:
+        """Whether ``roster serve`` delivers webhooks in-process (no ``roster relay`` needed)."""
+        return self.is_sqlite if self.embedded_relay is None else self.embedded_relay
 
     @property
     def imports_dir(self) -> Path:

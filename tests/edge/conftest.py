@@ -17,12 +17,13 @@ from tests.conftest import Env
 @asynccontextmanager
 async def app_with(env: Env, **overrides: Any) -> AsyncIterator[FastAPI]:
     """An app on ``env``'s database with some settings changed, started and stopped."""
-    settings = Settings(
-        database_url=env.settings.database_url,
-        data_dir=env.settings.data_dir,
-        _env_file=None,  # type: ignore[call-arg]
+    values: dict[str, Any] = {
+        "database_url": env.settings.database_url,
+        "data_dir": env.settings.data_dir,
+        "embedded_relay": False,
         **overrides,
-    )
+    }
+    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +16,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
 )
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import await_
@@ -50,24 +51,41 @@ _JSON = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
 
 
 def create_engine(
-    url: str, *, pool_size: int = 10, statement_timeout_ms: int = 10_000
+    url: str,
+    *,
+    pool_size: int = 10,
+    statement_timeout_ms: int = 10_000,
+    connect_timeout: float = 2.0,
+    pool_timeout: float = 2.0,
+    ping_timeout: float = 1.0,
 ) -> AsyncEngine:
+    """An engine whose waits on the database are all bounded.
+
+    PostgreSQL that is down or hung costs a request at most ``pool_timeout`` (waiting for a
+    free connection) plus ``ping_timeout`` (the liveness check of a pooled connection) plus
+    ``connect_timeout`` (opening a replacement), then it is answered 503: 2 + 1 + 2 s by
+    default. A query that has already started waits at most ``statement_timeout_ms`` (the
+    server cancels it) plus one second (the client gives up on a server that cannot answer).
+    """
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, **_JSON)
+        engine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=pool_timeout, **_JSON
+        )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         **_JSON,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_timeout=5,
-        # A connection dropped by a database restart is noticed and replaced, so the pool
-        # recovers by itself when the database returns.
-        pool_pre_ping=True,
+        pool_timeout=pool_timeout,
         connect_args={
-            "timeout": 5,
-            "command_timeout": max(5, statement_timeout_ms // 1000 + 5),
+            # Covers the TCP connect and the startup handshake: a hung server that accepts
+            # connections but never answers fails here.
+            "timeout": connect_timeout,
+            # The server cancels a statement at statement_timeout; this client-side bound
+            # only fires when the server cannot answer at all.
+            "command_timeout": statement_timeout_ms / 1000 + 1,
             "server_settings": {
                 "statement_timeout": str(statement_timeout_ms),
                 "application_name": "roster",
@@ -79,6 +97,35 @@ def create_engine(
             },
         },
     )
+    _ping_on_checkout(engine, ping_timeout)
+    return engine
+
+
+def _ping_on_checkout(engine: AsyncEngine, timeout: float) -> None:
+    """Check a pooled connection before handing it out, within ``timeout`` seconds.
+
+    This replaces SQLAlchemy's ``pool_pre_ping``, whose ping waits for the command timeout
+    and whose clean-up of a dead connection waits two more seconds for a polite goodbye. A
+    connection that fails the ping is dropped at once and the pool opens a new one (bounded
+    by the connect timeout): connections dropped by a restart are replaced, and the pool
+    recovers by itself when the database returns.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _fresh(_dbapi_connection: Any, record: Any) -> None:
+        record.info["roster_fresh"] = True
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(_dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if record.info.pop("roster_fresh", False):
+            return  # just opened: the handshake has proved it alive
+        driver = proxy.driver_connection
+        try:
+            await_(driver.execute("SELECT 1", timeout=timeout))
+        except Exception as exc:
+            # Closed without waiting for an answer that may never come.
+            driver.terminate()
+            raise DisconnectionError(f"ping failed: {type(exc).__name__}") from exc
 
 
 def _run_statement(
@@ -229,22 +276,62 @@ def is_unavailable(exc: BaseException) -> bool:
     return False
 
 
+_NOTIFY = "roster_notify_on_commit"
+_commit_hooks: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def on_commit(engine: AsyncEngine, callback: Callable[[], None]) -> Callable[[], None]:
+    """Call ``callback`` after each unit of work on ``engine`` that asked for it
+    (``notify_on_commit``) has committed. Returns the function that removes the hook."""
+    hooks = _commit_hooks.setdefault(engine.sync_engine, [])
+    hooks.append(callback)
+
+    def remove() -> None:
+        if callback in hooks:
+            hooks.remove(callback)
+
+    return remove
+
+
+def notify_on_commit(conn: AsyncConnection) -> None:
+    """Ask for the ``on_commit`` hooks to run once this unit of work has committed."""
+    conn.info[_NOTIFY] = True
+
+
+def _take_notify(conn: AsyncConnection) -> bool:
+    try:
+        return bool(conn.info.pop(_NOTIFY, False))
+    except Exception:  # an invalidated connection has no info left: nothing to announce
+        return False
+
+
 @asynccontextmanager
 async def transaction(engine: AsyncEngine, *, write: bool) -> AsyncIterator[AsyncConnection]:
     """One unit of work: commits when the block ends, rolls back when it raises.
 
     Database outages surface as ``Unavailable`` (503 with Retry-After) instead of a 500.
     """
+    committed = False
     try:
         async with engine.connect() as conn:
             if write:
                 await conn.execution_options(roster_write=True)
-            async with conn.begin():
-                yield conn
+            try:
+                async with conn.begin():
+                    yield conn
+                committed = _take_notify(conn)
+            finally:
+                if not committed:
+                    _take_notify(conn)
     except (TimeoutError, DBAPIError, PoolTimeout, OSError) as exc:
         if is_unavailable(exc):
             raise Unavailable("the database is not reachable; retry shortly") from exc
         raise
+    if committed:
+        for hook in list(_commit_hooks.get(engine.sync_engine, ())):
+            hook()
 
 
 @dataclass(slots=True)
