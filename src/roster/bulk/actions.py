@@ -17,15 +17,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.activities import own_events
 from roster.auth.principal import Principal
 from roster.bulk import filters, writer
-from roster.contacts import normalize
+from roster.contacts import normalize, render
 from roster.contacts.repository import ContactRepository
 from roster.contacts.schemas import ContactWrite
 from roster.errors import ValidationFailed
+from roster.events.outbox import emit_many
 from roster.kit.db import transaction
 from roster.kit.timeutil import utcnow
-from roster.models import contacts
+from roster.models import activities, contacts
 from roster.worker import queue
 from roster.worker.runner import JobContext, JobFailed
 
@@ -83,6 +85,7 @@ async def start(
         "action": body.action,
         "params": params,
         "region": principal.default_region or default_region,
+        "actor": str(principal.credential_id),
     }
     repo = ContactRepository(conn, principal.tenant_id)
     total = (
@@ -108,6 +111,7 @@ async def run_bulk_action(ctx: JobContext) -> int:
     after = UUID(job["checkpoint"]["after"]) if job["checkpoint"] else None
     processed = int(job["processed"])
     action = params["action"]
+    actor = UUID(params["actor"]) if params.get("actor") else None
     if action not in ("add_tags", "remove_tags", "set_fields", "archive"):
         raise JobFailed(f"action {action!r} is not available on this server yet")
     while True:
@@ -124,11 +128,24 @@ async def run_bulk_action(ctx: JobContext) -> int:
                 break
             if action == "archive":
                 now = utcnow()
-                ids = [r["id"] for r in rows]
+                live = [r for r in rows if r["deleted_at"] is None]
                 await conn.execute(
                     repo.update()
-                    .where(c.id.in_(ids), c.deleted_at.is_(None))
+                    .where(c.id.in_([r["id"] for r in live]), c.deleted_at.is_(None))
                     .values(deleted_at=now, updated_at=now, version=c.version + 1)
+                )
+                gone = [
+                    {**r, "deleted_at": now, "updated_at": now, "version": r["version"] + 1}
+                    for r in live
+                ]
+                await repo.insert(
+                    [own_events.event_row(r["id"], "archived", None, now) for r in gone],
+                    table=activities,
+                )
+                await emit_many(
+                    conn,
+                    tenant_id,
+                    [("contact.deleted", {"contact": render.contact(r)}, r["id"]) for r in gone],
                 )
                 updated, failed = len(rows), 0
             else:
@@ -138,6 +155,7 @@ async def run_bulk_action(ctx: JobContext) -> int:
                     rows,
                     _change(action, params["params"]),
                     region=params["region"],
+                    cause=writer.Cause("contact.bulk_action", actor),
                 )
             after = rows[-1]["id"]
             counts = {"processed": len(rows), "updated": updated, "failed": failed}

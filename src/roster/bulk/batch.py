@@ -68,10 +68,18 @@ def prepare_item(index: int, raw: Any, match_on: str | None, region: str) -> wri
 
 
 async def run(
-    conn: AsyncConnection, tenant_id: UUID, body: BatchBody, *, region: str
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    body: BatchBody,
+    *,
+    region: str,
+    actor: UUID | None = None,
 ) -> dict[str, Any]:
     items = [prepare_item(i, raw, body.match_on, region) for i, raw in enumerate(body.contacts)]
-    outcomes = await writer.write(conn, tenant_id, items, mode=body.mode, region=region)
+    cause = writer.Cause("contact.batch", actor)
+    outcomes = await writer.write(
+        conn, tenant_id, items, mode=body.mode, region=region, cause=cause
+    )
     results: list[dict[str, Any]] = []
     counts = {"created": 0, "updated": 0, "failed": 0}
     for outcome in outcomes:

@@ -22,15 +22,18 @@ from sqlalchemy import bindparam
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.activities import own_events
 from roster.consent import history
-from roster.contacts import fields
+from roster.contacts import fields, render
 from roster.contacts.query import derived
 from roster.contacts.repository import IDENTIFIERS, ContactRepository, live
 from roster.contacts.service import MATCH_COLUMNS
 from roster.errors import Conflict, RosterError, ValidationFailed
+from roster.events.outbox import emit_many
+from roster.gdpr import identifiers
 from roster.kit.ids import uuid7
 from roster.kit.timeutil import utcnow
-from roster.models import contact_tags, contacts
+from roster.models import activities, consent_events, contact_tags, contacts
 
 Row = dict[str, Any]
 Mode = Literal["create", "upsert", "update_only"]
@@ -179,44 +182,75 @@ async def _load(repo: ContactRepository, items: list[Item]) -> list[Row]:
     return [found[key] for key in sorted(found)]
 
 
-async def _store(repo: ContactRepository, chunk: _Chunk) -> None:
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """Who writes and why, as the consent history and the timeline record it."""
+
+    source: str
+    actor: UUID | None = None
+
+
+async def _store(repo: ContactRepository, chunk: _Chunk, cause: Cause) -> None:
+    """Write the chunk's new and changed contacts with everything a single write does in
+    its transaction (see ``contacts.service``): the consent guard, the opt-outs remembered
+    from erased contacts, consent history, timeline rows, tag rows and outbox events."""
     now = utcnow()
-    inserts: list[Row] = []
-    updates: list[Row] = []
-    tags_added: list[Row] = []
-    tags_removed: list[Row] = []
-    for entry in chunk.entries:
+    written = [e for e in chunk.entries if e.stored is None or e.values is not e.stored]
+    for entry in written:
         if entry.stored is not None:
             # The consent rule holds here too: a batch or import row never relaxes an
             # opt-out or a suppression (only PUT .../preferences with a source can).
             entry.values = history.guard(entry.stored, entry.values)
+    erased = await identifiers.opted_out_many(
+        repo.conn, repo.tenant_id, [(e.stored, e.values) for e in written]
+    )
+    inserts: list[Row] = []
+    updates: list[Row] = []
+    tags_added: list[Row] = []
+    tags_removed: list[Row] = []
+    consent_rows: list[Row] = []
+    timeline: list[Row] = []
+    outbox: list[tuple[str, Row, UUID | None]] = []
+    for entry, channels in zip(written, erased, strict=True):
+        if channels:
+            entry.values = {**entry.values, **{f"pref_{ch}": history.OPTED_OUT for ch in channels}}
         if entry.stored is None:
-            inserts.append(
-                {
-                    **{k: entry.values[k] for k in fields.WRITABLE_COLUMNS},
-                    **derived(entry.values),
-                    "id": entry.id,
-                    "created_at": now,
-                    "updated_at": now,
-                    "version": 1,
-                    "deleted_at": None,
-                }
-            )
+            row = {
+                **{k: entry.values[k] for k in fields.WRITABLE_COLUMNS},
+                **derived(entry.values),
+                "id": entry.id,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+                "deleted_at": None,
+            }
+            inserts.append(row)
             tags_added += [{"contact_id": entry.id, "tag": t} for t in entry.values["tags"]]
-        elif fields.changed(entry.stored, entry.values):
-            updates.append(
-                {
-                    **{k: entry.values[k] for k in fields.WRITABLE_COLUMNS},
-                    **derived(entry.values),
-                    "b_id": entry.id,
-                    "b_version": entry.stored["version"],
-                    "version": entry.stored["version"] + 1,
-                    "updated_at": now,
-                }
-            )
+            changed: list[str] = []
+            outbox.append(("contact.created", {"contact": render.contact(row)}, entry.id))
+        else:
+            changed = fields.changed(entry.stored, entry.values)
+            if not changed:
+                continue
+            values = {
+                **{k: entry.values[k] for k in fields.WRITABLE_COLUMNS},
+                **derived(entry.values),
+                "version": entry.stored["version"] + 1,
+                "updated_at": now,
+            }
+            updates.append({**values, "b_id": entry.id, "b_version": entry.stored["version"]})
             old, new = set(entry.stored["tags"]), set(entry.values["tags"])
             tags_added += [{"contact_id": entry.id, "tag": t} for t in sorted(new - old)]
             tags_removed += [{"b_id": entry.id, "b_tag": t} for t in sorted(old - new)]
+            row = {**entry.stored, **values}
+            data = {"contact": render.contact(row), "changed_fields": fields.api_names(changed)}
+            outbox.append(("contact.updated", data, entry.id))
+        consent = history.changes(entry.stored, row)
+        if consent:
+            consent_rows += history.rows(
+                entry.id, cause.actor, consent, row, source=cause.source, note=None, at=now
+            )
+        timeline += own_events.write_rows(entry.id, changed, entry.stored, row, consent, now)
     # One order for every writer, so concurrent chunks that share identifiers queue up on
     # the unique indexes instead of deadlocking.
     inserts.sort(key=lambda r: (r["phone"] or "", r["email_key"] or "", r["external_id"] or ""))
@@ -236,6 +270,9 @@ async def _store(repo: ContactRepository, chunk: _Chunk) -> None:
         )
     await repo.insert(inserts)
     await repo.insert(tags_added, table=contact_tags)
+    await repo.insert(consent_rows, table=consent_events)
+    await repo.insert(timeline, table=activities)
+    await emit_many(repo.conn, repo.tenant_id, outbox)
 
 
 async def write(
@@ -245,6 +282,7 @@ async def write(
     *,
     mode: Mode,
     region: str,
+    cause: Cause,
     add_tags: list[str] | None = None,
 ) -> list[Outcome]:
     """Write prepared items in order in the caller's transaction; one outcome per item."""
@@ -254,7 +292,7 @@ async def write(
         async with conn.begin_nested():
             chunk = _Chunk(await _load(repo, items))
             outcomes = _decide(chunk, items, mode, region, extra)
-            await _store(repo, chunk)
+            await _store(repo, chunk, cause)
         return outcomes
     except DBAPIError as exc:
         if not isinstance(exc, IntegrityError) and "deadlock detected" not in str(exc):
@@ -265,7 +303,9 @@ async def write(
     # one was broken): item by item, each under its own savepoint.
     outcomes = []
     for item in items:
-        outcomes += await write(conn, tenant_id, [item], mode=mode, region=region, add_tags=extra)
+        outcomes += await write(
+            conn, tenant_id, [item], mode=mode, region=region, cause=cause, add_tags=extra
+        )
     return outcomes
 
 
@@ -281,6 +321,7 @@ async def change_rows(
     change: Any,
     *,
     region: str,
+    cause: Cause,
 ) -> tuple[int, int]:
     """Apply ``change(row) -> patch`` to loaded live rows through ``fields.apply`` and store
     the results set-based; returns (updated, failed). Used by bulk actions."""
@@ -298,5 +339,5 @@ async def change_rows(
             continue
         chunk.change(entry, values)
         updated += 1
-    await _store(repo, chunk)
+    await _store(repo, chunk, cause)
     return updated, failed

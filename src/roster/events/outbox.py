@@ -66,6 +66,31 @@ async def emit(
     return event_id
 
 
+async def emit_many(
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    items: list[tuple[str, dict[str, Any], UUID | None]],
+) -> list[UUID]:
+    """Record events ``(type, data, subject_id)`` in the caller's transaction, in order,
+    with one multi-row insert."""
+    now = utcnow()
+    ids = [uuid7() for _ in items]
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "id": event_id,
+            "type": type_,
+            "subject_id": subject_id,
+            "data": data,
+            "created_at": now,
+        }
+        for event_id, (type_, data, subject_id) in zip(ids, items, strict=True)
+    ]
+    if rows:
+        await conn.execute(insert(events), rows)
+    return ids
+
+
 def matches(patterns: list[str], type_: str) -> bool:
     """``*`` matches every type, ``contact.*`` every type under ``contact.``."""
     for pattern in patterns:

@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
+from uuid import UUID
 
 from roster.bulk import writer
 from roster.errors import RosterError
@@ -127,6 +128,8 @@ async def run_import(ctx: JobContext) -> int:
         region=params["region"],
     )
     columns_of = _columns_of(params)
+    actor = params.get("actor")
+    cause = writer.Cause("contact.import", UUID(actor) if actor else None)
     checkpoint = job["checkpoint"] or {"offset": params["data_offset"], "row": 1}
     try:
         file = await asyncio.to_thread(open, params["path"], "rb")
@@ -161,6 +164,7 @@ async def run_import(ctx: JobContext) -> int:
                     items,
                     mode=params["mode"],
                     region=plan.region,
+                    cause=cause,
                     add_tags=params["tags"],
                 )
                 counts = {"processed": len(chunk) + len(unreadable)}
