@@ -379,7 +379,7 @@ async def b8(dsn: str, key: str, n: int) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bulk")
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--processes", type=int, default=0, help="ROSTER_IMPORT_PROCESSES")
+    parser.add_argument("--processes", type=int, default=-1, help="ROSTER_IMPORT_PROCESSES")
     parser.add_argument("--only", choices=["B4", "B5", "B8"], action="append")
     args = parser.parse_args()
     only = set(args.only or ["B4", "B5", "B8"])

@@ -135,3 +135,30 @@ async def test_erased_opted_out_number_reimported_stays_opted_out(
     assert out["results"][0]["status"] == "created"
     made = (await client.get(f"/v1/contacts/{out['results'][0]['id']}")).json()
     assert made["preferences"]["sms"] == "opted_out"
+
+
+async def test_large_batch_writes_rows_events_and_tags(client: httpx.AsyncClient) -> None:
+    """Enough rows for the bulk insert path of each table."""
+    before = len(await _feed(client))
+    items = [
+        {
+            "phone": f"+1415555{1000 + i:04d}",
+            "first_name": f"P{i}",
+            "tags": ["big", f"t{i % 3}"],
+            "custom_fields": {"n": i},
+            "preferences": {"sms": "opted_in"},
+        }
+        for i in range(150)
+    ]
+    out = (await client.post("/v1/contacts/batch", json={"contacts": items})).json()
+    assert out["created"] == 150, out["results"][:3]
+    events = (await _feed(client))[before:]
+    assert [e["type"] for e in events] == ["contact.created"] * 150
+    first = (await client.get(f"/v1/contacts/{out['results'][0]['id']}")).json()
+    assert first["tags"] == ["big", "t0"] and first["custom_fields"] == {"n": 0}
+    assert any(e["data"]["contact"]["custom_fields"] == {"n": 0} for e in events)
+    assert await _history(client, first["id"]) == [("sms", "unknown", "opted_in", "contact.batch")]
+    counts = {t["tag"]: t["count"] for t in (await client.get("/v1/tags")).json()["data"]}
+    assert (counts["big"], counts["t0"]) == (150, 50)
+    timeline = (await client.get(f"/v1/contacts/{first['id']}/activities")).json()["data"]
+    assert "contact.created" in {a["type"] for a in timeline}

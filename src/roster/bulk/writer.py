@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import UUID
 
-from sqlalchemy import bindparam
+import asyncpg  # type: ignore[import-untyped]
+import orjson
+from sqlalchemy import JSON, Table, bindparam
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -33,7 +35,7 @@ from roster.events.outbox import emit_many
 from roster.gdpr import identifiers
 from roster.kit.ids import uuid7
 from roster.kit.timeutil import utcnow
-from roster.models import activities, consent_events, contact_tags, contacts
+from roster.models import activities, consent_events, contact_tags, contacts, events
 
 Row = dict[str, Any]
 Mode = Literal["create", "upsert", "update_only"]
@@ -268,11 +270,56 @@ async def _store(repo: ContactRepository, chunk: _Chunk, cause: Cause) -> None:
             ),
             tags_removed,
         )
-    await repo.insert(inserts)
-    await repo.insert(tags_added, table=contact_tags)
-    await repo.insert(consent_rows, table=consent_events)
-    await repo.insert(timeline, table=activities)
-    await emit_many(repo.conn, repo.tenant_id, outbox)
+    await _insert(repo, contacts, inserts)
+    await _insert(repo, contact_tags, tags_added)
+    await _insert(repo, consent_events, consent_rows)
+    await _insert(repo, activities, timeline)
+    if len(outbox) < COPY_MIN_ROWS or repo.conn.dialect.name != "postgresql":
+        await emit_many(repo.conn, repo.tenant_id, outbox)
+    else:
+        now = utcnow()
+        await _insert(
+            repo,
+            events,
+            [
+                {"id": uuid7(), "type": t, "subject_id": s, "data": d, "created_at": now}
+                for t, d, s in outbox
+            ],
+        )
+
+
+# From this many rows, PostgreSQL inserts go through COPY: no statement to plan, no
+# per-parameter binding, several times faster than a multi-row INSERT.
+COPY_MIN_ROWS = 100
+
+
+class _CopyFailed(Exception):
+    """A COPY hit a unique index or a deadlock (handled like an IntegrityError)."""
+
+
+async def _insert(repo: ContactRepository, table: Table, rows: list[Row]) -> None:
+    if len(rows) < COPY_MIN_ROWS or repo.conn.dialect.name != "postgresql":
+        await repo.insert(rows, table=table)
+        return
+    columns = ["tenant_id", *rows[0]]
+    as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    tenant = repo.tenant_id
+    records = [
+        (
+            tenant,
+            *(
+                orjson.dumps(row[name]).decode() if name in as_json else row[name]
+                for name in columns[1:]
+            ),
+        )
+        for row in rows
+    ]
+    raw = await repo.conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    try:
+        await driver.copy_records_to_table(table.name, records=records, columns=columns)
+    except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
+        raise _CopyFailed(str(exc)) from exc
 
 
 async def write(
@@ -294,8 +341,9 @@ async def write(
             outcomes = _decide(chunk, items, mode, region, extra)
             await _store(repo, chunk, cause)
         return outcomes
-    except DBAPIError as exc:
-        if not isinstance(exc, IntegrityError) and "deadlock detected" not in str(exc):
+    except (DBAPIError, _CopyFailed) as exc:
+        clash = isinstance(exc, IntegrityError | _CopyFailed)
+        if not clash and "deadlock detected" not in str(exc):
             raise
         if len(items) == 1:
             return [_raced(items[0])]
