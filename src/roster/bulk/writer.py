@@ -20,7 +20,7 @@ from uuid import UUID
 
 import asyncpg  # type: ignore[import-untyped]
 import orjson
-from sqlalchemy import JSON, Table, bindparam
+from sqlalchemy import JSON, Table, bindparam, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -335,6 +335,12 @@ async def write(
     """Write prepared items in order in the caller's transaction; one outcome per item."""
     repo = ContactRepository(conn, tenant_id)
     extra = sorted(set(add_tags or []))
+    if conn.dialect.name == "postgresql":
+        # Bulk writers of one tenant take turns (until commit): two chunks that share
+        # identifiers would otherwise wait on each other's uncommitted rows, in cycles
+        # that can outlast the statement timeout.
+        key = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
+        await conn.execute(key, {"k": f"roster.bulk:{tenant_id}"})
     try:
         async with conn.begin_nested():
             chunk = _Chunk(await _load(repo, items))

@@ -15,6 +15,8 @@ import asyncio
 import itertools
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -77,6 +79,18 @@ def pool_size(setting: int, total_rows: int | None) -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def _watch_parent(parent: int) -> None:
+    """In a validation process: exit when the worker that started it is gone (a worker
+    killed with SIGKILL cannot shut its pool down, and its processes would live on)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 class _Validator:
     def __init__(self, processes: int):
         self.processes = processes
@@ -84,7 +98,12 @@ class _Validator:
         if processes > 0:
             # Spawned, not forked: the worker holds threads (the loop's executor, drivers).
             context = multiprocessing.get_context("spawn")
-            self.pool = ProcessPoolExecutor(processes, mp_context=context)
+            self.pool = ProcessPoolExecutor(
+                processes,
+                mp_context=context,
+                initializer=_watch_parent,
+                initargs=(os.getpid(),),
+            )
 
     async def run(
         self, records: list[tuple[int, list[str]]], plan: mapping.Plan
