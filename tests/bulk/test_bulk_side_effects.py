@@ -162,3 +162,22 @@ async def test_large_batch_writes_rows_events_and_tags(client: httpx.AsyncClient
     assert (counts["big"], counts["t0"]) == (150, 50)
     timeline = (await client.get(f"/v1/contacts/{first['id']}/activities")).json()["data"]
     assert "contact.created" in {a["type"] for a in timeline}
+
+
+async def test_batch_checks_custom_field_definitions(client: httpx.AsyncClient) -> None:
+    field = {"key": "score", "label": "Score", "type": "number"}
+    assert (await client.post("/v1/fields", json=field)).status_code == 201
+    existing = await make_contact(client, phone="+14155550341", custom_fields={"score": 1})
+    body = {
+        "contacts": [
+            {"phone": "+14155550342", "custom_fields": {"score": "high"}},
+            {"phone": "+14155550343", "custom_fields": {"score": 7}},
+            {"phone": "+14155550341", "custom_fields": {"score": "low"}},
+        ]
+    }
+    out = (await client.post("/v1/contacts/batch", json=body)).json()
+    assert [r["status"] for r in out["results"]] == ["failed", "created", "failed"]
+    assert out["results"][0]["error"]["errors"][0]["field"] == "custom_fields.score"
+    assert out["results"][2]["error"]["errors"][0]["field"] == "custom_fields.score"
+    got = (await client.get(f"/v1/contacts/{existing['id']}")).json()
+    assert got["custom_fields"] == {"score": 1}

@@ -14,6 +14,7 @@ item never takes the others with it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import UUID
@@ -69,8 +70,16 @@ class _Entry:
     keys: set[tuple[str, Any]] = field(default_factory=set)
 
 
-def prepare(index: int, patch: Row, *, match_on: str | None, region: str) -> Item:
-    """Validate ``patch`` as a new contact and find the identifier to match on.
+def prepare(
+    index: int,
+    patch: Row,
+    *,
+    match_on: str | None,
+    region: str,
+    checks: Mapping[str, fields.FieldCheck] | None = None,
+) -> Item:
+    """Validate ``patch`` as a new contact and find the identifier to match on (``checks``:
+    the tenant's custom field definitions).
 
     Pure (no I/O): imports run it in worker threads or processes.
     """
@@ -79,7 +88,7 @@ def prepare(index: int, patch: Row, *, match_on: str | None, region: str) -> Ite
     try:
         if match_on is not None and patch.get(match_on) is None:
             raise ValidationFailed.one(match_on, f"required to match on {match_on}")
-        item.candidate = fields.apply(fields.blank(), patch, region)
+        item.candidate = fields.apply(fields.blank(), patch, region, checks)
     except RosterError as exc:
         item.error = exc.body()
         return item
@@ -136,7 +145,12 @@ def _with_tags(values: Row, add_tags: list[str]) -> Row:
 
 
 def _decide(
-    chunk: _Chunk, items: list[Item], mode: Mode, region: str, add_tags: list[str]
+    chunk: _Chunk,
+    items: list[Item],
+    mode: Mode,
+    region: str,
+    add_tags: list[str],
+    checks: Mapping[str, fields.FieldCheck] | None,
 ) -> list[Outcome]:
     outcomes: list[Outcome] = []
     for item in items:
@@ -148,7 +162,8 @@ def _decide(
             found = chunk.index.get((item.match_column, item.candidate[item.match_column]))
         try:
             if found is not None and mode != "create":
-                values = _with_tags(fields.apply(found.values, item.patch, region), add_tags)
+                values = fields.apply(found.values, item.patch, region, checks)
+                values = _with_tags(values, add_tags)
                 conflict = chunk.holder(values, found)
                 if conflict:
                     raise conflict
@@ -331,6 +346,7 @@ async def write(
     region: str,
     cause: Cause,
     add_tags: list[str] | None = None,
+    checks: Mapping[str, fields.FieldCheck] | None = None,
 ) -> list[Outcome]:
     """Write prepared items in order in the caller's transaction; one outcome per item."""
     repo = ContactRepository(conn, tenant_id)
@@ -344,7 +360,7 @@ async def write(
     try:
         async with conn.begin_nested():
             chunk = _Chunk(await _load(repo, items))
-            outcomes = _decide(chunk, items, mode, region, extra)
+            outcomes = _decide(chunk, items, mode, region, extra, checks)
             await _store(repo, chunk, cause)
         return outcomes
     except (DBAPIError, _CopyFailed) as exc:
@@ -358,7 +374,14 @@ async def write(
     outcomes = []
     for item in items:
         outcomes += await write(
-            conn, tenant_id, [item], mode=mode, region=region, cause=cause, add_tags=extra
+            conn,
+            tenant_id,
+            [item],
+            mode=mode,
+            region=region,
+            cause=cause,
+            add_tags=extra,
+            checks=checks,
         )
     return outcomes
 
