@@ -32,6 +32,20 @@ def _field(column: str) -> str | None:
     return column
 
 
+def event_row(contact_id: UUID, kind: str, data: Row | None, at: Any) -> Row:
+    return {
+        "id": uuid7(),
+        "contact_id": contact_id,
+        "type": f"contact.{kind}",
+        "channel": None,
+        "occurred_at": at,
+        "summary": None,
+        "data": data or {},
+        "external_id": None,
+        "created_at": at,
+    }
+
+
 async def record(
     conn: AsyncConnection,
     tenant_id: UUID,
@@ -40,20 +54,37 @@ async def record(
     data: Row | None = None,
     summary: str | None = None,
 ) -> None:
-    now = utcnow()
-    await ActivityRepository(conn, tenant_id).insert(
-        {
-            "id": uuid7(),
-            "contact_id": contact_id,
-            "type": f"contact.{kind}",
-            "channel": None,
-            "occurred_at": now,
-            "summary": summary,
-            "data": data or {},
-            "external_id": None,
-            "created_at": now,
-        }
-    )
+    row = event_row(contact_id, kind, data, utcnow())
+    await ActivityRepository(conn, tenant_id).insert({**row, "summary": summary})
+
+
+def write_rows(
+    contact_id: UUID,
+    changed: list[str],
+    old: Row | None,
+    new: Row,
+    consent: list[tuple[str, str, str]],
+    at: Any,
+) -> list[Row]:
+    """The timeline rows of one contact write: created or updated (with the changed field
+    names), tags changed, consent changed."""
+    found: list[Row] = []
+    if old is None:
+        found.append(event_row(contact_id, "created", None, at))
+    else:
+        names = sorted({n for n in (_field(c) for c in changed) if n})
+        if names:
+            found.append(event_row(contact_id, "updated", {"changed_fields": names}, at))
+    old_tags = set(old["tags"]) if old else set()
+    new_tags = set(new["tags"])
+    if old is not None and old_tags != new_tags:
+        added, removed = sorted(new_tags - old_tags), sorted(old_tags - new_tags)
+        tags = {"added": added, "removed": removed}
+        found.append(event_row(contact_id, "tags_changed", tags, at))
+    if consent:
+        data = {"changes": [{"channel": c, "from": f, "to": t} for c, f, t in consent]}
+        found.append(event_row(contact_id, "consent_changed", data, at))
+    return found
 
 
 async def record_write(
@@ -65,20 +96,7 @@ async def record_write(
     new: Row,
     consent: list[tuple[str, str, str]],
 ) -> None:
-    """Events for one contact write: created or updated (with the changed field names),
-    tags changed, consent changed."""
-    if old is None:
-        await record(conn, tenant_id, contact_id, "created")
-    else:
-        names = sorted({n for n in (_field(c) for c in changed) if n})
-        if names:
-            await record(conn, tenant_id, contact_id, "updated", {"changed_fields": names})
-    old_tags = set(old["tags"]) if old else set()
-    new_tags = set(new["tags"])
-    if old is not None and old_tags != new_tags:
-        added, removed = sorted(new_tags - old_tags), sorted(old_tags - new_tags)
-        tags = {"added": added, "removed": removed}
-        await record(conn, tenant_id, contact_id, "tags_changed", tags)
-    if consent:
-        data = {"changes": [{"channel": c, "from": f, "to": t} for c, f, t in consent]}
-        await record(conn, tenant_id, contact_id, "consent_changed", data)
+    """Events for one contact write (see ``write_rows``)."""
+    found = write_rows(contact_id, changed, old, new, consent, utcnow())
+    if found:
+        await ActivityRepository(conn, tenant_id).insert(found)

@@ -186,7 +186,7 @@ async def batch(
     # One event per activity stored (failed items rolled back to their savepoint), in one
     # insert after the batch.
     await emit_many(
-        conn, principal.tenant_id, ADDED, [(event_data(row), row["contact_id"]) for row in stored]
+        conn, principal.tenant_id, [(ADDED, event_data(row), row["contact_id"]) for row in stored]
     )
     return {
         "total": len(items),

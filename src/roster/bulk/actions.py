@@ -18,17 +18,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.activities import own_events
 from roster.auth.principal import Principal
 from roster.bulk import filters, writer
-from roster.contacts import normalize
+from roster.contacts import normalize, render
 from roster.contacts.repository import ContactRepository
 from roster.contacts.schemas import ContactWrite
 from roster.errors import NotFound, ValidationFailed
+from roster.events.outbox import emit_many
 from roster.kit.db import transaction
 from roster.kit.timeutil import utcnow
 from roster.lists.repository import ListRepository
 from roster.lists.service import membership_events
-from roster.models import contacts
+from roster.models import activities, contacts
 from roster.worker import queue
 from roster.worker.runner import JobContext, JobFailed
 
@@ -115,6 +117,7 @@ async def start(
         "action": body.action,
         "params": params,
         "region": region,
+        "actor": str(principal.credential_id),
     }
     where = filters.expression(principal.tenant_id, body.filter, region=region, segment=segment)
     repo = ContactRepository(conn, principal.tenant_id)
@@ -156,6 +159,7 @@ async def run_bulk_action(ctx: JobContext) -> int:
     after = UUID(job["checkpoint"]["after"]) if job["checkpoint"] else None
     processed = int(job["processed"])
     action = params["action"]
+    actor = UUID(params["actor"]) if params.get("actor") else None
     if action not in ("add_tags", "remove_tags", "set_fields", "archive", *LIST_ACTIONS):
         raise JobFailed(f"action {action!r} is not available on this server")
     while True:
@@ -178,11 +182,24 @@ async def run_bulk_action(ctx: JobContext) -> int:
                 break
             if action == "archive":
                 now = utcnow()
-                ids = [r["id"] for r in rows]
+                live = [r for r in rows if r["deleted_at"] is None]
                 await conn.execute(
                     repo.update()
-                    .where(c.id.in_(ids), c.deleted_at.is_(None))
+                    .where(c.id.in_([r["id"] for r in live]), c.deleted_at.is_(None))
                     .values(deleted_at=now, updated_at=now, version=c.version + 1)
+                )
+                gone = [
+                    {**r, "deleted_at": now, "updated_at": now, "version": r["version"] + 1}
+                    for r in live
+                ]
+                await repo.insert(
+                    [own_events.event_row(r["id"], "archived", None, now) for r in gone],
+                    table=activities,
+                )
+                await emit_many(
+                    conn,
+                    tenant_id,
+                    [("contact.deleted", {"contact": render.contact(r)}, r["id"]) for r in gone],
                 )
                 updated, failed = len(rows), 0
             elif action in LIST_ACTIONS:
@@ -194,6 +211,7 @@ async def run_bulk_action(ctx: JobContext) -> int:
                     rows,
                     _change(action, params["params"]),
                     region=params["region"],
+                    cause=writer.Cause("contact.bulk_action", actor),
                 )
             after = rows[-1]["id"]
             counts = {"processed": len(rows), "updated": updated, "failed": failed}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 from uuid import UUID
 
@@ -10,8 +11,10 @@ from pydantic import ValidationError as PydanticError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.bulk import writer
+from roster.contacts.fields import FieldCheck
 from roster.contacts.schemas import READ_ONLY_FIELDS, ContactWrite, MatchOn
 from roster.errors import FieldProblem, ValidationFailed
+from roster.fielddefs.service import validators as field_checks
 
 MAX_BATCH = 1000
 
@@ -58,20 +61,37 @@ def _shape_error(exc: PydanticError) -> ValidationFailed:
     return ValidationFailed(problems)
 
 
-def prepare_item(index: int, raw: Any, match_on: str | None, region: str) -> writer.Item:
+def prepare_item(
+    index: int,
+    raw: Any,
+    match_on: str | None,
+    region: str,
+    checks: Mapping[str, FieldCheck] | None = None,
+) -> writer.Item:
     """Shape-check one item with the contact write schema, then the field rules."""
     try:
         patch = ContactWrite.model_validate(raw).model_dump(exclude_unset=True)
     except PydanticError as exc:
         return writer.Item(index, {}, error=_shape_error(exc).body())
-    return writer.prepare(index, patch, match_on=match_on, region=region)
+    return writer.prepare(index, patch, match_on=match_on, region=region, checks=checks)
 
 
 async def run(
-    conn: AsyncConnection, tenant_id: UUID, body: BatchBody, *, region: str
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    body: BatchBody,
+    *,
+    region: str,
+    actor: UUID | None = None,
 ) -> dict[str, Any]:
-    items = [prepare_item(i, raw, body.match_on, region) for i, raw in enumerate(body.contacts)]
-    outcomes = await writer.write(conn, tenant_id, items, mode=body.mode, region=region)
+    checks = await field_checks(conn, tenant_id)
+    items = [
+        prepare_item(i, raw, body.match_on, region, checks) for i, raw in enumerate(body.contacts)
+    ]
+    cause = writer.Cause("contact.batch", actor)
+    outcomes = await writer.write(
+        conn, tenant_id, items, mode=body.mode, region=region, cause=cause, checks=checks
+    )
     results: list[dict[str, Any]] = []
     counts = {"created": 0, "updated": 0, "failed": 0}
     for outcome in outcomes:

@@ -28,7 +28,9 @@ async def batch_contacts(
 ) -> Response:
     region = principal.default_region or settings(request).default_region
     async with uow(request, write=True) as conn:
-        result = await batch.run(conn, principal.tenant_id, body, region=region)
+        result = await batch.run(
+            conn, principal.tenant_id, body, region=region, actor=principal.credential_id
+        )
     return JSONBody(result)
 
 

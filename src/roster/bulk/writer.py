@@ -14,23 +14,30 @@ item never takes the others with it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import UUID
 
-from sqlalchemy import bindparam
+import asyncpg  # type: ignore[import-untyped]
+import orjson
+from sqlalchemy import JSON, Table, bindparam, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.activities import own_events
 from roster.consent import history
-from roster.contacts import fields
+from roster.contacts import fields, render
 from roster.contacts.query import derived
 from roster.contacts.repository import IDENTIFIERS, ContactRepository, live
 from roster.contacts.service import MATCH_COLUMNS
 from roster.errors import Conflict, RosterError, ValidationFailed
+from roster.events.outbox import emit_many
+from roster.gdpr import identifiers
+from roster.kit.db import notify_on_commit
 from roster.kit.ids import uuid7
 from roster.kit.timeutil import utcnow
-from roster.models import contact_tags, contacts
+from roster.models import activities, consent_events, contact_tags, contacts, events
 
 Row = dict[str, Any]
 Mode = Literal["create", "upsert", "update_only"]
@@ -64,8 +71,16 @@ class _Entry:
     keys: set[tuple[str, Any]] = field(default_factory=set)
 
 
-def prepare(index: int, patch: Row, *, match_on: str | None, region: str) -> Item:
-    """Validate ``patch`` as a new contact and find the identifier to match on.
+def prepare(
+    index: int,
+    patch: Row,
+    *,
+    match_on: str | None,
+    region: str,
+    checks: Mapping[str, fields.FieldCheck] | None = None,
+) -> Item:
+    """Validate ``patch`` as a new contact and find the identifier to match on (``checks``:
+    the tenant's custom field definitions).
 
     Pure (no I/O): imports run it in worker threads or processes.
     """
@@ -74,7 +89,7 @@ def prepare(index: int, patch: Row, *, match_on: str | None, region: str) -> Ite
     try:
         if match_on is not None and patch.get(match_on) is None:
             raise ValidationFailed.one(match_on, f"required to match on {match_on}")
-        item.candidate = fields.apply(fields.blank(), patch, region)
+        item.candidate = fields.apply(fields.blank(), patch, region, checks)
     except RosterError as exc:
         item.error = exc.body()
         return item
@@ -131,7 +146,12 @@ def _with_tags(values: Row, add_tags: list[str]) -> Row:
 
 
 def _decide(
-    chunk: _Chunk, items: list[Item], mode: Mode, region: str, add_tags: list[str]
+    chunk: _Chunk,
+    items: list[Item],
+    mode: Mode,
+    region: str,
+    add_tags: list[str],
+    checks: Mapping[str, fields.FieldCheck] | None,
 ) -> list[Outcome]:
     outcomes: list[Outcome] = []
     for item in items:
@@ -143,7 +163,8 @@ def _decide(
             found = chunk.index.get((item.match_column, item.candidate[item.match_column]))
         try:
             if found is not None and mode != "create":
-                values = _with_tags(fields.apply(found.values, item.patch, region), add_tags)
+                values = fields.apply(found.values, item.patch, region, checks)
+                values = _with_tags(values, add_tags)
                 conflict = chunk.holder(values, found)
                 if conflict:
                     raise conflict
@@ -179,44 +200,81 @@ async def _load(repo: ContactRepository, items: list[Item]) -> list[Row]:
     return [found[key] for key in sorted(found)]
 
 
-async def _store(repo: ContactRepository, chunk: _Chunk) -> None:
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """Who writes and why, as the consent history and the timeline record it."""
+
+    source: str
+    actor: UUID | None = None
+
+
+async def _store(repo: ContactRepository, chunk: _Chunk, cause: Cause) -> None:
+    """Write the chunk's new and changed contacts with everything a single write does in
+    its transaction (see ``contacts.service``): the consent guard, the opt-outs remembered
+    from erased contacts, consent history, timeline rows, tag rows and outbox events."""
     now = utcnow()
-    inserts: list[Row] = []
-    updates: list[Row] = []
-    tags_added: list[Row] = []
-    tags_removed: list[Row] = []
-    for entry in chunk.entries:
+    written = [e for e in chunk.entries if e.stored is None or e.values is not e.stored]
+    for entry in written:
         if entry.stored is not None:
             # The consent rule holds here too: a batch or import row never relaxes an
             # opt-out or a suppression (only PUT .../preferences with a source can).
             entry.values = history.guard(entry.stored, entry.values)
+    erased = await identifiers.opted_out_many(
+        repo.conn, repo.tenant_id, [(e.stored, e.values) for e in written]
+    )
+    inserts: list[Row] = []
+    updates: list[Row] = []
+    tags_added: list[Row] = []
+    tags_removed: list[Row] = []
+    consent_rows: list[Row] = []
+    timeline: list[Row] = []
+    outbox: list[tuple[str, Row, UUID | None]] = []
+    for entry, channels in zip(written, erased, strict=True):
+        if channels:
+            entry.values = {**entry.values, **{f"pref_{ch}": history.OPTED_OUT for ch in channels}}
         if entry.stored is None:
-            inserts.append(
-                {
-                    **{k: entry.values[k] for k in fields.WRITABLE_COLUMNS},
-                    **derived(entry.values),
-                    "id": entry.id,
-                    "created_at": now,
-                    "updated_at": now,
-                    "version": 1,
-                    "deleted_at": None,
-                }
-            )
+            row = {
+                **{k: entry.values[k] for k in fields.WRITABLE_COLUMNS},
+                **derived(entry.values),
+                "id": entry.id,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+                "deleted_at": None,
+            }
+            inserts.append(row)
             tags_added += [{"contact_id": entry.id, "tag": t} for t in entry.values["tags"]]
-        elif fields.changed(entry.stored, entry.values):
-            updates.append(
-                {
-                    **{k: entry.values[k] for k in fields.WRITABLE_COLUMNS},
-                    **derived(entry.values),
-                    "b_id": entry.id,
-                    "b_version": entry.stored["version"],
-                    "version": entry.stored["version"] + 1,
-                    "updated_at": now,
-                }
-            )
+            changed: list[str] = []
+            outbox.append(("contact.created", {"contact": render.contact(row)}, entry.id))
+        else:
+            changed = fields.changed(entry.stored, entry.values)
+            if not changed:
+                continue
+            values = {
+                **{k: entry.values[k] for k in fields.WRITABLE_COLUMNS},
+                **derived(entry.values),
+                "version": entry.stored["version"] + 1,
+                "updated_at": now,
+            }
+            updates.append({**values, "b_id": entry.id, "b_version": entry.stored["version"]})
             old, new = set(entry.stored["tags"]), set(entry.values["tags"])
             tags_added += [{"contact_id": entry.id, "tag": t} for t in sorted(new - old)]
             tags_removed += [{"b_id": entry.id, "b_tag": t} for t in sorted(old - new)]
+            row = {**entry.stored, **values}
+            data = {"contact": render.contact(row), "changed_fields": fields.api_names(changed)}
+            outbox.append(("contact.updated", data, entry.id))
+        consent = history.changes(entry.stored, row)
+        if consent:
+            changes = history.rows(
+                entry.id, cause.actor, consent, row, source=cause.source, note=None, at=now
+            )
+            consent_rows += changes
+            reason = row.get("suppressed_reason")
+            outbox += [
+                ("contact.consent_changed", history.event_data(change, reason), entry.id)
+                for change in changes
+            ]
+        timeline += own_events.write_rows(entry.id, changed, entry.stored, row, consent, now)
     # One order for every writer, so concurrent chunks that share identifiers queue up on
     # the unique indexes instead of deadlocking.
     inserts.sort(key=lambda r: (r["phone"] or "", r["email_key"] or "", r["external_id"] or ""))
@@ -234,8 +292,57 @@ async def _store(repo: ContactRepository, chunk: _Chunk) -> None:
             ),
             tags_removed,
         )
-    await repo.insert(inserts)
-    await repo.insert(tags_added, table=contact_tags)
+    await _insert(repo, contacts, inserts)
+    await _insert(repo, contact_tags, tags_added)
+    await _insert(repo, consent_events, consent_rows)
+    await _insert(repo, activities, timeline)
+    if len(outbox) < COPY_MIN_ROWS or repo.conn.dialect.name != "postgresql":
+        await emit_many(repo.conn, repo.tenant_id, outbox)
+    else:
+        now = utcnow()
+        await _insert(
+            repo,
+            events,
+            [
+                {"id": uuid7(), "type": t, "subject_id": s, "data": d, "created_at": now}
+                for t, d, s in outbox
+            ],
+        )
+        notify_on_commit(repo.conn)
+
+
+# From this many rows, PostgreSQL inserts go through COPY: no statement to plan, no
+# per-parameter binding, several times faster than a multi-row INSERT.
+COPY_MIN_ROWS = 100
+
+
+class _CopyFailed(Exception):
+    """A COPY hit a unique index or a deadlock (handled like an IntegrityError)."""
+
+
+async def _insert(repo: ContactRepository, table: Table, rows: list[Row]) -> None:
+    if len(rows) < COPY_MIN_ROWS or repo.conn.dialect.name != "postgresql":
+        await repo.insert(rows, table=table)
+        return
+    columns = ["tenant_id", *rows[0]]
+    as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    tenant = repo.tenant_id
+    records = [
+        (
+            tenant,
+            *(
+                orjson.dumps(row[name]).decode() if name in as_json else row[name]
+                for name in columns[1:]
+            ),
+        )
+        for row in rows
+    ]
+    raw = await repo.conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    try:
+        await driver.copy_records_to_table(table.name, records=records, columns=columns)
+    except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
+        raise _CopyFailed(str(exc)) from exc
 
 
 async def write(
@@ -245,19 +352,28 @@ async def write(
     *,
     mode: Mode,
     region: str,
+    cause: Cause,
     add_tags: list[str] | None = None,
+    checks: Mapping[str, fields.FieldCheck] | None = None,
 ) -> list[Outcome]:
     """Write prepared items in order in the caller's transaction; one outcome per item."""
     repo = ContactRepository(conn, tenant_id)
     extra = sorted(set(add_tags or []))
+    if conn.dialect.name == "postgresql":
+        # Bulk writers of one tenant take turns (until commit): two chunks that share
+        # identifiers would otherwise wait on each other's uncommitted rows, in cycles
+        # that can outlast the statement timeout.
+        key = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
+        await conn.execute(key, {"k": f"roster.bulk:{tenant_id}"})
     try:
         async with conn.begin_nested():
             chunk = _Chunk(await _load(repo, items))
-            outcomes = _decide(chunk, items, mode, region, extra)
-            await _store(repo, chunk)
+            outcomes = _decide(chunk, items, mode, region, extra, checks)
+            await _store(repo, chunk, cause)
         return outcomes
-    except DBAPIError as exc:
-        if not isinstance(exc, IntegrityError) and "deadlock detected" not in str(exc):
+    except (DBAPIError, _CopyFailed) as exc:
+        clash = isinstance(exc, IntegrityError | _CopyFailed)
+        if not clash and "deadlock detected" not in str(exc):
             raise
         if len(items) == 1:
             return [_raced(items[0])]
@@ -265,7 +381,16 @@ async def write(
     # one was broken): item by item, each under its own savepoint.
     outcomes = []
     for item in items:
-        outcomes += await write(conn, tenant_id, [item], mode=mode, region=region, add_tags=extra)
+        outcomes += await write(
+            conn,
+            tenant_id,
+            [item],
+            mode=mode,
+            region=region,
+            cause=cause,
+            add_tags=extra,
+            checks=checks,
+        )
     return outcomes
 
 
@@ -281,6 +406,7 @@ async def change_rows(
     change: Any,
     *,
     region: str,
+    cause: Cause,
 ) -> tuple[int, int]:
     """Apply ``change(row) -> patch`` to loaded live rows through ``fields.apply`` and store
     the results set-based; returns (updated, failed). Used by bulk actions."""
@@ -298,5 +424,5 @@ async def change_rows(
             continue
         chunk.change(entry, values)
         updated += 1
-    await _store(repo, chunk)
+    await _store(repo, chunk, cause)
     return updated, failed

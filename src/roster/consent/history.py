@@ -86,6 +86,35 @@ class ConsentRepository(TenantRepository):
         await self.conn.execute(self.delete().where(consent_events.c.contact_id == contact_id))
 
 
+def rows(
+    contact_id: UUID,
+    actor: UUID | None,
+    found: list[tuple[str, str, str]],
+    new: Row,
+    *,
+    source: str,
+    note: str | None,
+    at: Any,
+) -> list[Row]:
+    """The history rows of the consent changes ``found`` (from ``changes``)."""
+    reason = new.get("suppressed_reason")
+    return [
+        {
+            "id": uuid7(),
+            "contact_id": contact_id,
+            "channel": channel,
+            "from_state": before,
+            "to_state": after,
+            "source": source[:255],
+            "actor": actor,
+            # A suppression without a note of its own records its reason.
+            "note": note if note or channel != SUPPRESSION else reason,
+            "at": at,
+        }
+        for channel, before, after in found
+    ]
+
+
 async def record(
     conn: AsyncConnection,
     tenant_id: UUID,
@@ -101,29 +130,13 @@ async def record(
     found = changes(old, new)
     if not found:
         return found
-    now = utcnow()
     reason = new.get("suppressed_reason")
-    rows = [
-        {
-            "id": uuid7(),
-            "contact_id": contact_id,
-            "channel": channel,
-            "from_state": before,
-            "to_state": after,
-            "source": source[:255],
-            "actor": actor,
-            # A suppression without a note of its own records its reason.
-            "note": note if note or channel != SUPPRESSION else reason,
-            "at": now,
-        }
-        for channel, before, after in found
-    ]
-    await ConsentRepository(conn, tenant_id).insert(rows)
+    history = rows(contact_id, actor, found, new, source=source, note=note, at=utcnow())
+    await ConsentRepository(conn, tenant_id).insert(history)
     await outbox.emit_many(
         conn,
         tenant_id,
-        "contact.consent_changed",
-        [(event_data(row, reason), contact_id) for row in rows],
+        [("contact.consent_changed", event_data(row, reason), contact_id) for row in history],
     )
     return found
 

@@ -72,13 +72,10 @@ async def emit(
 async def emit_many(
     conn: AsyncConnection,
     tenant_id: UUID,
-    type_: str,
-    items: list[tuple[dict[str, Any], UUID | None]],
+    items: list[tuple[str, dict[str, Any], UUID | None]],
 ) -> list[UUID]:
-    """Record one event per ``(data, subject_id)`` of ``items`` in the caller's transaction,
-    with one multi-row insert (a bulk change emits in one round trip, not one per event)."""
-    if not items:
-        return []
+    """Record events ``(type, data, subject_id)`` in the caller's transaction, in order,
+    with one multi-row insert."""
     now = utcnow()
     ids = [uuid7() for _ in items]
     rows = [
@@ -90,9 +87,11 @@ async def emit_many(
             "data": data,
             "created_at": now,
         }
-        for event_id, (data, subject_id) in zip(ids, items, strict=True)
+        for event_id, (type_, data, subject_id) in zip(ids, items, strict=True)
     ]
-    await conn.execute(insert(events), rows)
+    if rows:
+        await conn.execute(insert(events), rows)
+        notify_on_commit(conn)
     return ids
 
 

@@ -25,6 +25,7 @@ from roster.kit.timeutil import rfc3339
 from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contacts
 
 BATCH = 2000
+CSV_BATCH = 5000
 MAX_CUSTOM_KEYS = 2000
 c = contacts.c
 
@@ -104,21 +105,44 @@ def _csv_row(row: Any, keys: list[str]) -> list[Any]:
     ]
 
 
+# The columns a CSV line is made of (the search and sort columns are never read).
+CSV_COLUMNS = (
+    c.id,
+    *(c[name] for name in TEXT_COLUMNS),
+    c.tags,
+    *(c[f"handle_{ch}"] for ch in HANDLE_CHANNELS),
+    *(c[f"pref_{ch}"] for ch in PREFERENCE_CHANNELS),
+    c.suppressed,
+    c.suppressed_reason,
+    c.created_at,
+    c.updated_at,
+    c.deleted_at,
+    c.custom_fields,
+)
+
+
 async def rows(
-    engine: AsyncEngine, tenant_id: UUID, where: ColumnElement[bool]
+    engine: AsyncEngine,
+    tenant_id: UUID,
+    where: ColumnElement[bool],
+    columns: tuple[Any, ...] = (),
+    batch_size: int = BATCH,
+    first_batch: int | None = None,
 ) -> AsyncIterator[list[Any]]:
     after: UUID | None = None
+    limit = first_batch or batch_size
     while True:
         async with transaction(engine, write=False) as conn:
             repo = ContactRepository(conn, tenant_id)
-            query = repo.select().where(where)
+            query = repo.select(*columns).where(where)
             if after is not None:
                 query = query.where(c.id > after)
-            batch = (await conn.execute(query.order_by(c.id).limit(BATCH))).all()
+            batch = (await conn.execute(query.order_by(c.id).limit(limit))).all()
         if not batch:
             return
         yield list(batch)
         after = batch[-1].id
+        limit = batch_size
 
 
 async def csv_stream(
@@ -129,7 +153,8 @@ async def csv_stream(
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*CSV_HEADER, *(f"custom_fields.{k}" for k in keys)])
     yield out.getvalue().encode()
-    async for batch in rows(engine, tenant_id, where):
+    # The first batch is small so that the first rows leave at once.
+    async for batch in rows(engine, tenant_id, where, CSV_COLUMNS, CSV_BATCH, first_batch=200):
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerows(_csv_row(row, keys) for row in batch)

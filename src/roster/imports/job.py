@@ -3,18 +3,25 @@ chunk's rows, its error rows and the new checkpoint in one transaction.
 
 So a worker killed at any instant loses nothing and applies nothing twice: a chunk is
 either committed with its checkpoint or not at all, and the next attempt starts at the
-committed checkpoint. Validation (the costly part: phone and email parsing) runs in a
-thread, or in worker processes when ``ROSTER_IMPORT_PROCESSES`` > 0, so the event loop
-(the API, in the embedded server) stays responsive.
+committed checkpoint. Validation (the costly part: phone and email parsing) of the next
+chunk runs while the current one is written, in worker processes for a large file (see
+``pool_size`` and ``ROSTER_IMPORT_PROCESSES``) or else in a thread, so the event loop (the
+API, in the embedded server) stays responsive.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from roster.bulk import writer
 from roster.errors import RosterError
@@ -58,14 +65,51 @@ def _take(
     return chunk, offset
 
 
+# Below this many rows a job validates in a thread: starting worker processes costs more.
+POOL_MIN_ROWS = 20_000
+
+
+def pool_size(setting: int, total_rows: int | None) -> int:
+    """Validation processes for a job: the setting when given (0: none), else (-1, auto)
+    one per core when the file is large enough to repay starting them."""
+    if setting >= 0:
+        return setting
+    if (total_rows or 0) < POOL_MIN_ROWS:
+        return 0
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _watch_parent(parent: int) -> None:
+    """In a validation process: exit when the worker that started it is gone (a worker
+    killed with SIGKILL cannot shut its pool down, and its processes would live on)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 class _Validator:
     def __init__(self, processes: int):
         self.processes = processes
-        self.pool: Executor | None = ProcessPoolExecutor(processes) if processes > 0 else None
+        self.pool: Executor | None = None
+        if processes > 0:
+            # Spawned, not forked: the worker holds threads (the loop's executor, drivers).
+            context = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(
+                processes,
+                mp_context=context,
+                initializer=_watch_parent,
+                initargs=(os.getpid(),),
+            )
 
     async def run(
         self, records: list[tuple[int, list[str]]], plan: mapping.Plan
     ) -> list[writer.Item]:
+        if not records:
+            return []
         if self.pool is None:
             return await asyncio.to_thread(prepare_rows, records, plan)
         loop = asyncio.get_running_loop()
@@ -79,6 +123,16 @@ class _Validator:
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
+
+
+@dataclass
+class _Batch:
+    """A chunk read from the file, its validation under way."""
+
+    records: list[tuple[int, list[str]]]
+    unreadable: list[tuple[int, str]]
+    checkpoint: Row
+    items: asyncio.Future[list[writer.Item]]
 
 
 def _error_lines(
@@ -127,12 +181,14 @@ async def run_import(ctx: JobContext) -> int:
         region=params["region"],
     )
     columns_of = _columns_of(params)
+    actor = params.get("actor")
+    cause = writer.Cause("contact.import", UUID(actor) if actor else None)
     checkpoint = job["checkpoint"] or {"offset": params["data_offset"], "row": 1}
     try:
         file = await asyncio.to_thread(open, params["path"], "rb")
     except OSError:
         raise JobFailed("the uploaded file is no longer on the server") from None
-    validator = _Validator(ctx.settings.import_processes)
+    validator = _Validator(pool_size(ctx.settings.import_processes, job.get("total")))
     source = Source(
         file,
         params["encoding"].replace("-sig", ""),
@@ -143,17 +199,23 @@ async def run_import(ctx: JobContext) -> int:
     records = source.records()
     chunk_rows = max(1, ctx.settings.import_chunk_rows)
     processed = int(job["processed"])
+
+    async def read(after: Row) -> _Batch:
+        # Reading runs in a thread too: the event loop never waits on the disk.
+        chunk, offset = await asyncio.to_thread(_take, records, chunk_rows, after)
+        unreadable, source.problems = source.problems, []
+        if not chunk:
+            offset = source.file.tell()
+        items = asyncio.ensure_future(validator.run(chunk, plan))
+        return _Batch(chunk, unreadable, {"offset": offset, "row": source.next_row - 1}, items)
+
+    batch = await read(checkpoint)
     try:
-        while True:
-            # Reading runs in a thread too: the event loop never waits on the disk.
-            chunk, offset = await asyncio.to_thread(_take, records, chunk_rows, checkpoint)
-            unreadable, source.problems = source.problems, []
-            if not chunk and not unreadable:
-                break
-            if not chunk:
-                offset = source.file.tell()
-            items = await validator.run(chunk, plan)
-            cells_of = dict(chunk)
+        while batch.records or batch.unreadable:
+            items = await batch.items
+            # The next chunk is read and validated while this one is written.
+            current, batch = batch, await read(batch.checkpoint)
+            cells_of = dict(current.records)
             async with transaction(ctx.engine, write=True) as conn:
                 outcomes = await writer.write(
                     conn,
@@ -161,9 +223,10 @@ async def run_import(ctx: JobContext) -> int:
                     items,
                     mode=params["mode"],
                     region=plan.region,
+                    cause=cause,
                     add_tags=params["tags"],
                 )
-                counts = {"processed": len(chunk) + len(unreadable)}
+                counts = {"processed": len(current.records) + len(current.unreadable)}
                 lines: list[Row] = []
                 for outcome in outcomes:
                     counts[outcome.status] = counts.get(outcome.status, 0) + 1
@@ -171,19 +234,18 @@ async def run_import(ctx: JobContext) -> int:
                         lines += _error_lines(
                             outcome.index, outcome.error, cells_of[outcome.index], columns_of
                         )
-                for row, message in unreadable:
+                for row, message in current.unreadable:
                     counts["failed"] = counts.get("failed", 0) + 1
                     lines.append(
                         {"row": row, "position": 0, "column": None, "error": message, "cells": []}
                     )
                 repo = TenantRepository(conn, job["tenant_id"])
                 await repo.insert([{**line, "job_id": job["id"]} for line in lines], import_errors)
-                last_row = source.next_row - 1
-                checkpoint = {"offset": offset, "row": last_row}
-                await ctx.checkpoint(conn, checkpoint, counts)
+                await ctx.checkpoint(conn, current.checkpoint, counts)
             processed += counts["processed"]
             ctx.check_cancel()
     finally:
+        batch.items.cancel()
         validator.close()
         file.close()
     return processed

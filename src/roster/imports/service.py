@@ -128,6 +128,7 @@ async def start(
         "columns": sorted(plan.items()),
         "unmapped": [h for i, h in enumerate(header) if i not in plan],
         "region": options["default_country"] or principal.default_region or default_region,
+        "actor": str(principal.credential_id),
         **{k: v for k, v in options.items() if k != "explicit"},
     }
     return await queue.enqueue(

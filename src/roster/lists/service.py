@@ -237,6 +237,8 @@ async def membership_events(
     await emit_many(
         conn,
         tenant_id,
-        type_,
-        [({"list": {"id": str(lid)}, "contact": {"id": str(cid)}}, cid) for lid, cid in changes],
+        [
+            (type_, {"list": {"id": str(lid)}, "contact": {"id": str(cid)}}, cid)
+            for lid, cid in changes
+        ],
     )
