@@ -92,3 +92,25 @@ async def test_metrics_token(env: Env) -> None:
         async with client_for(app, "m-token-123") as scraper:
             r = await scraper.get("/metrics")
             assert r.status_code == 200 and "roster_http_requests_total" in r.text
+
+
+async def test_metrics_report_the_job_queue_and_webhook_backlog(env: Env) -> None:
+    _, key = await env.tenant()
+
+    def gauge(text: str, name: str) -> float:
+        values = [ln.rsplit(" ", 1)[1] for ln in text.splitlines() if ln.startswith(name + " ")]
+        return float(values[0]) if values else 0.0
+
+    queued = 'roster_jobs{kind="import",status="queued"}'
+    # No worker in this process: the import stays queued, as behind a busy or absent worker.
+    async with app_with(env, embedded_worker=False) as app:
+        async with client_for(app) as anon:
+            before = (await anon.get("/metrics")).text
+        async with client_for(app, key) as http:
+            upload = {"file": ("people.csv", "phone,name\n+14155550199,Queued\n", "text/csv")}
+            assert (await http.post("/v1/imports", files=upload)).status_code == 202
+        async with client_for(app) as anon:
+            after = (await anon.get("/metrics")).text
+    # The database is shared with other tests: compare with the scrape before.
+    assert gauge(after, queued) == gauge(before, queued) + 1
+    assert "roster_webhook_deliveries_pending " in after

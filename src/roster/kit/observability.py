@@ -28,15 +28,19 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from roster.errors import Unauthorized
+from roster.errors import Unauthorized, Unavailable
+from roster.kit.db import transaction
+from roster.models import jobs, webhook_deliveries
 
 access_log = logging.getLogger("roster.access")
 
@@ -85,6 +89,17 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_PoolCollector(app_state))
+        self.jobs = Gauge(
+            "roster_jobs",
+            "Background jobs waiting or running, by kind and status (all tenants)",
+            ["kind", "status"],
+            registry=self.registry,
+        )
+        self.deliveries = Gauge(
+            "roster_webhook_deliveries_pending",
+            "Webhook deliveries not yet delivered, given up or disabled (all tenants)",
+            registry=self.registry,
+        )
         self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -167,8 +182,33 @@ async def metrics(request: Request) -> Response:
         scheme, _, value = given.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip(), token):
             raise Unauthorized("a valid metrics token is required")
-    registry: CollectorRegistry = request.app.state.metrics.registry
+    state = request.app.state
+    try:
+        await _queue_depths(state.engine, state.metrics)
+    except Unavailable:  # the HTTP and pool figures matter most during an outage
+        state.metrics.jobs.clear()
+    registry: CollectorRegistry = state.metrics.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _queue_depths(engine: AsyncEngine, metrics: Metrics) -> None:
+    """Read the job queue and the webhook backlog at scrape time (both on indexed columns)."""
+    jobs_c, deliveries_c = jobs.c, webhook_deliveries.c
+    async with transaction(engine, write=False) as conn:
+        counted = (
+            await conn.execute(
+                select(jobs_c.kind, jobs_c.status, func.count())
+                .where(jobs_c.status.in_(("queued", "running")))
+                .group_by(jobs_c.kind, jobs_c.status)
+            )
+        ).all()
+        pending = (
+            await conn.execute(select(func.count()).where(deliveries_c.status == "pending"))
+        ).scalar_one()
+    metrics.jobs.clear()
+    for kind, status, count in counted:
+        metrics.jobs.labels(kind, status).set(count)
+    metrics.deliveries.set(pending)
 
 
 def log_config(level: str) -> dict[str, Any]:
