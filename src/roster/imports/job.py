@@ -23,12 +23,17 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from roster.bulk import writer
 from roster.errors import RosterError
 from roster.imports import mapping
 from roster.imports.reader import Source
 from roster.kit.db import transaction
 from roster.kit.repository import TenantRepository
+from roster.kit.timeutil import utcnow
+from roster.lists.repository import ListRepository
+from roster.lists.service import membership_events
 from roster.models import import_errors
 from roster.worker.runner import JobContext, JobFailed
 
@@ -171,6 +176,19 @@ def _columns_of(params: Row) -> dict[str, str]:
     return found
 
 
+async def _join_list(
+    conn: AsyncConnection, tenant_id: UUID, list_id: UUID, outcomes: list[writer.Outcome]
+) -> None:
+    """Every contact the chunk names (created, updated or unchanged) joins the import's list,
+    in the chunk's transaction, with an event per membership that is new."""
+    lists = ListRepository(conn, tenant_id)
+    if await lists.get(list_id, for_update=True) is None:
+        raise JobFailed("the import's list was deleted")
+    ids = sorted({o.id for o in outcomes if o.id is not None and o.status != "failed"})
+    added = await lists.add_members(list_id, ids, utcnow())
+    await membership_events(conn, tenant_id, "list.member_added", [(list_id, c) for c in added])
+
+
 async def run_import(ctx: JobContext) -> int:
     job, params = ctx.job, ctx.job["params"]
     plan = mapping.Plan(
@@ -226,6 +244,8 @@ async def run_import(ctx: JobContext) -> int:
                     cause=cause,
                     add_tags=params["tags"],
                 )
+                if params.get("list_id"):
+                    await _join_list(conn, job["tenant_id"], UUID(params["list_id"]), outcomes)
                 counts = {"processed": len(current.records) + len(current.unreadable)}
                 lines: list[Row] = []
                 for outcome in outcomes:

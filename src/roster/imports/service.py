@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.auth.principal import Principal
 from roster.contacts import normalize
-from roster.errors import FieldProblem, ValidationFailed
+from roster.errors import FieldProblem, NotFound, ValidationFailed
 from roster.imports import mapping, reader
 from roster.imports.upload import Upload
 from roster.kit.timeutil import rfc3339
+from roster.lists.repository import ListRepository
 from roster.worker import queue
 
 MODES = ("create", "upsert", "update_only")
@@ -67,9 +68,12 @@ def _options(form: dict[str, str]) -> dict[str, Any]:
             tags = normalize.normalize_tags([t for t in form["tags"].split(",") if t.strip()])
         except ValueError as exc:
             problems.append(FieldProblem("tags", str(exc)))
+    list_id: str | None = None
     if form.get("list_id"):
-        # Lists arrive with the lists feature; until then an import cannot join one.
-        problems.append(FieldProblem("list_id", "lists are not available on this server yet"))
+        try:
+            list_id = str(UUID(form["list_id"]))
+        except ValueError:
+            problems.append(FieldProblem("list_id", "must be a list id"))
     if problems:
         raise ValidationFailed(problems)
     return {
@@ -79,6 +83,7 @@ def _options(form: dict[str, str]) -> dict[str, Any]:
         "default_country": country,
         "tags_separator": separator,
         "tags": tags,
+        "list_id": list_id,
     }
 
 
@@ -104,6 +109,10 @@ async def start(
     conn: AsyncConnection, principal: Principal, upload: Upload, *, default_region: str
 ) -> dict[str, Any]:
     options = _options(upload.fields)
+    if options["list_id"] is not None and (
+        await ListRepository(conn, principal.tenant_id).get(UUID(options["list_id"])) is None
+    ):
+        raise NotFound("no such list")
     encoding, header, delimiter, offset = _check_file(upload)
     plan = mapping.resolve(header, options["explicit"])
     targets = set(plan.values())
