@@ -78,7 +78,7 @@ async def drop_database(engine_name: str, size: int) -> None:
         await admin.close()
 
 
-async def _secondary(conn: Any, engine_name: str) -> list[tuple[str, str]]:
+async def secondary_indexes(conn: Any, engine_name: str) -> list[tuple[str, str]]:
     """(name, DDL) of every secondary index and trigger on contacts and contact_tags."""
     if engine_name == "sqlite":
         sql = (
@@ -156,7 +156,7 @@ async def prepare(engine_name: str, size: int, *, reload: bool = False) -> Bench
         write_key = await tenants.create_api_key(
             conn, writes["id"], name="bench-writes", scopes=["admin"]
         )
-        saved = await _secondary(conn, engine_name)
+        saved = await secondary_indexes(conn, engine_name)
         for name, _ in saved:
             kind, _, ident = name.partition(":")
             await conn.execute(text(f"DROP {kind.upper()} {ident}"))
