@@ -1,7 +1,7 @@
-"""The consent rule as a state machine: no create, upsert, PATCH, archive, erase or merge
-turns ``opted_out`` into ``opted_in`` or lifts a suppression; only PUT .../preferences with a
-source does. Random sequences of operations run against the real app (both engines) and an
-in-memory model of what every live contact's consent must be.
+"""The consent rule as a state machine: no create, upsert, batch, import, PATCH, archive,
+erase or merge turns ``opted_out`` into ``opted_in`` or lifts a suppression; only
+PUT .../preferences with a source does. Random sequences of operations run against the
+real app (both engines) and an in-memory model of what every live contact's consent must be.
 
 Hypothesis drives synchronous rules from a worker thread; each rule submits its HTTP calls
 to the test's event loop, which is free while the test awaits the thread.
@@ -22,6 +22,8 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+
+from tests.bulk.helpers import wait_job
 
 CHANNELS = ("sms", "whatsapp", "email")  # a subset keeps examples small; all share one rule
 STATES = ("opted_in", "opted_out", "unknown")
@@ -105,6 +107,50 @@ class ConsentMachine(RuleBasedStateMachine):
                 "prefs": self._new_prefs(phone, given),
                 "suppressed": suppressed,
             }
+
+    def _bulk_upserted(self, phone: str, given: dict[str, str], suppressed: bool) -> None:
+        """The model of a batch or import row for ``phone`` that was written."""
+        if phone in self.live:
+            model = self.live[phone]
+            model["prefs"] = guarded(model["prefs"], given)
+            model["suppressed"] = model["suppressed"] or suppressed
+            return
+        found = self.call("GET", "/v1/contacts/lookup", params={"phone": phone})
+        assert found.status_code == 200, found.text
+        self.live[phone] = {
+            "id": found.json()["id"],
+            "prefs": self._new_prefs(phone, given),
+            "suppressed": suppressed,
+        }
+
+    @rule(phone=phones, given=prefs, suppressed=st.booleans(), formatted=st.booleans())
+    def batch(self, phone: str, given: dict[str, str], suppressed: bool, formatted: bool) -> None:
+        item = {
+            "phone": self._phone_text(phone, formatted),
+            "preferences": given,
+            "suppressed": suppressed,
+        }
+        body = {"mode": "upsert", "match_on": "phone", "contacts": [item]}
+        response = self.call("POST", "/v1/contacts/batch", json=body)
+        assert response.status_code == 200, response.text
+        assert response.json()["failed"] == 0, response.text
+        self._bulk_upserted(phone, given, suppressed)
+
+    @rule(phone=phones, given=prefs, suppressed=st.booleans(), formatted=st.booleans())
+    def import_row(
+        self, phone: str, given: dict[str, str], suppressed: bool, formatted: bool
+    ) -> None:
+        channels = sorted(given)
+        header = ["phone", *(f"preferences.{ch}" for ch in channels), "suppressed"]
+        cells = [self._phone_text(phone, formatted), *(given[ch] for ch in channels)]
+        cells.append("true" if suppressed else "false")
+        text = ",".join(header) + "\n" + ",".join(f'"{c}"' for c in cells) + "\n"
+        files = {"file": ("one.csv", text.encode(), "text/csv")}
+        started = self.call("POST", "/v1/imports", files=files, data={"match_on": "phone"})
+        assert started.status_code == 202, started.text
+        job = self.run(wait_job(self.env, self.http, f"/v1/imports/{started.json()['id']}"))
+        assert (job["status"], job["failed"]) == ("completed", 0), job
+        self._bulk_upserted(phone, given, suppressed)
 
     @precondition(lambda self: self.live)
     @rule(data=st.data(), given=prefs, suppressed=st.none() | st.booleans())
