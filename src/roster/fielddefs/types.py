@@ -87,3 +87,22 @@ def validator(kind: str, options: list[str] | None) -> Validator:
     }
     check = simple[kind]
     return lambda value, _region: check(value)
+
+
+_TRUE = {"true", "yes", "y", "1", "t"}
+_FALSE = {"false", "no", "n", "0", "f"}
+
+
+def from_text(kind: str, text: str) -> Any:
+    """A CSV cell as the JSON value a field of type ``kind`` takes (numbers and booleans are
+    written as text in a file); the validator then checks it as it checks any write."""
+    if kind == "number":
+        try:
+            return int(text) if text.lstrip("+-").isdigit() else float(text)
+        except ValueError:
+            raise ValueError("must be a number") from None
+    if kind == "boolean":
+        if text.lower() in _TRUE | _FALSE:
+            return text.lower() in _TRUE
+        raise ValueError("must be true or false")
+    return text

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.bulk import writer
 from roster.errors import RosterError
+from roster.fielddefs.repository import FieldDefinitionRepository
 from roster.imports import mapping
 from roster.imports.reader import Source
 from roster.kit.db import transaction
@@ -49,7 +50,15 @@ def prepare_rows(records: list[tuple[int, list[str]]], plan: mapping.Plan) -> li
         except RosterError as exc:
             items.append(writer.Item(row, {}, error=exc.body()))
             continue
-        items.append(writer.prepare(row, patch, match_on=plan.match_on, region=plan.region))
+        items.append(
+            writer.prepare(
+                row,
+                patch,
+                match_on=plan.match_on,
+                region=plan.region,
+                checks=mapping.checks(plan.definitions),
+            )
+        )
     return items
 
 
@@ -189,6 +198,15 @@ async def _join_list(
     await membership_events(conn, tenant_id, "list.member_added", [(list_id, c) for c in added])
 
 
+async def _definitions(
+    ctx: JobContext, tenant_id: UUID
+) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """The tenant's custom field definitions as the import starts (or resumes)."""
+    async with transaction(ctx.engine, write=False) as conn:
+        rows = await FieldDefinitionRepository(conn, tenant_id).all()
+    return tuple((r["key"], r["type"], tuple(r["options"] or ())) for r in rows)
+
+
 async def run_import(ctx: JobContext) -> int:
     job, params = ctx.job, ctx.job["params"]
     plan = mapping.Plan(
@@ -197,6 +215,7 @@ async def run_import(ctx: JobContext) -> int:
         tags_separator=params["tags_separator"],
         match_on=params["match_on"],
         region=params["region"],
+        definitions=await _definitions(ctx, job["tenant_id"]),
     )
     columns_of = _columns_of(params)
     actor = params.get("actor")
@@ -243,6 +262,7 @@ async def run_import(ctx: JobContext) -> int:
                     region=plan.region,
                     cause=cause,
                     add_tags=params["tags"],
+                    checks=mapping.checks(plan.definitions),
                 )
                 if params.get("list_id"):
                     await _join_list(conn, job["tenant_id"], UUID(params["list_id"]), outcomes)

@@ -19,6 +19,7 @@ import pycountry
 from roster.contacts.normalize import CUSTOM_FIELD_KEY
 from roster.errors import FieldProblem, ValidationFailed
 from roster.exports.stream import TEXT_COLUMNS
+from roster.fielddefs.types import Validator, from_text, validator
 from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS
 
 # The contact's plain text columns, as exports write them, plus the suppression reason.
@@ -167,6 +168,8 @@ class Plan:
     tags_separator: str
     match_on: str | None
     region: str
+    # The tenant's custom field definitions: (key, type, enum options).
+    definitions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
 
 _TRUE = {"true", "yes", "y", "1", "t"}
@@ -182,6 +185,17 @@ def _country(text: str) -> str:
         return str(pycountry.countries.lookup(text).alpha_2)
     except LookupError:
         return text
+
+
+@functools.lru_cache(maxsize=64)
+def _kinds(definitions: tuple[tuple[str, str, tuple[str, ...]], ...]) -> dict[str, str]:
+    return {key: kind for key, kind, _ in definitions}
+
+
+@functools.lru_cache(maxsize=64)
+def checks(definitions: tuple[tuple[str, str, tuple[str, ...]], ...]) -> dict[str, Validator]:
+    """The definitions' validators, built once per process (validators do not pickle)."""
+    return {key: validator(kind, list(options) or None) for key, kind, options in definitions}
 
 
 def to_patch(cells: list[str], plan: Plan) -> dict[str, Any]:
@@ -201,6 +215,12 @@ def to_patch(cells: list[str], plan: Plan) -> dict[str, Any]:
             continue
         prefix, _, key = target.partition(".")
         if prefix == "custom_fields":
+            kind = _kinds(plan.definitions).get(key)
+            if kind is not None:
+                try:
+                    value = from_text(kind, value)
+                except ValueError as exc:
+                    problems.append(FieldProblem(target, str(exc)))
             patch.setdefault("custom_fields", {})[key] = value
         elif prefix == "handles":
             patch.setdefault("handles", {})[key] = value
