@@ -44,19 +44,7 @@ async def _emit_finished(conn: AsyncConnection, job: Row) -> None:
     kind, status = job["kind"], job["status"]
     if status not in _FINISH_EVENTS.get(kind, ()):
         return
-    data = {
-        kind: {
-            "id": str(job["id"]),
-            "status": status,
-            "total_rows": job["total"],
-            "processed_rows": job["processed"],
-            "created": job["created"],
-            "updated": job["updated"],
-            "skipped": job["skipped"],
-            "failed": job["failed"],
-            "error": job["error"],
-        }
-    }
+    data = {kind: {"id": str(job["id"]), "status": status, **counts(job), "error": job["error"]}}
     await emit(conn, job["tenant_id"], f"{kind}.{status}", data)
 
 
@@ -260,3 +248,15 @@ async def cancel(conn: AsyncConnection, tenant_id: UUID, job_id: UUID, kind: str
         return job
     await conn.execute(repo.update().where(j.id == job_id).values(**values))
     return {**job, **values}
+
+
+def counts(job: dict[str, Any]) -> dict[str, Any]:
+    """A job's progress counts as the API shows them."""
+    return {
+        "total_rows": job["total"],
+        "processed_rows": job["processed"],
+        "created": job["created"],
+        "updated": job["updated"],
+        "skipped": job["skipped"],
+        "failed": job["failed"],
+    }
