@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from sqlalchemy import Delete, Select, Table, Update, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -47,3 +48,47 @@ class TenantRepository:
             await self.conn.execute(
                 insert(target), [{**row, "tenant_id": self.tenant_id} for row in batch]
             )
+
+
+class NamedRepository(TenantRepository):
+    """Objects of a tenant with an ``id``, a unique ``name`` and a ``version`` (lists,
+    segments): look-up, insert and optimistic update, where a name clash is an answer."""
+
+    async def get(self, object_id: UUID, *, for_update: bool = False) -> dict[str, Any] | None:
+        query = self.select().where(self.table.c.id == object_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).first()
+        return dict(row._mapping) if row else None
+
+    async def id_by_name(self, name: str) -> UUID | None:
+        query = self.select(self.table.c.id).where(self.table.c.name == name)
+        value: UUID | None = (await self.conn.execute(query)).scalar_one_or_none()
+        return value
+
+    async def add(self, row: dict[str, Any]) -> bool:
+        """Insert the object; False when the name is taken (nothing is written)."""
+        try:
+            async with self.conn.begin_nested():
+                await self.insert(row)
+        except IntegrityError:
+            return False
+        return True
+
+    async def change(self, object_id: UUID, version: int, values: dict[str, Any]) -> bool | None:
+        """True when written, False on a name clash, None when the version moved."""
+        t = self.table.c
+        query = self.update().where(t.id == object_id, t.version == version).values(**values)
+        try:
+            async with self.conn.begin_nested():
+                result = await self.conn.execute(query)
+        except IntegrityError:
+            return False
+        return True if result.rowcount else None
+
+    async def page(self, after: UUID | None, limit: int) -> list[dict[str, Any]]:
+        """Objects in id order, after ``after``."""
+        query = self.select().order_by(self.table.c.id).limit(limit)
+        if after is not None:
+            query = query.where(self.table.c.id > after)
+        return [dict(r._mapping) for r in await self.conn.execute(query)]

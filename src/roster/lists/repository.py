@@ -4,56 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 
-from roster.kit.repository import TenantRepository
+from roster.kit.repository import NamedRepository
 from roster.models import contacts, list_members, lists
 
 m = list_members.c
 live = contacts.c.deleted_at.is_(None)
 
 
-class ListRepository(TenantRepository):
+class ListRepository(NamedRepository):
     table = lists
-
-    async def get(self, list_id: UUID, *, for_update: bool = False) -> dict[str, Any] | None:
-        query = self.select().where(lists.c.id == list_id)
-        if for_update:
-            query = query.with_for_update()
-        row = (await self.conn.execute(query)).first()
-        return dict(row._mapping) if row else None
-
-    async def id_by_name(self, name: str) -> UUID | None:
-        query = self.select(lists.c.id).where(lists.c.name == name)
-        value: UUID | None = (await self.conn.execute(query)).scalar_one_or_none()
-        return value
-
-    async def add(self, row: dict[str, Any]) -> bool:
-        """Insert a list; False when the name is taken (nothing is written)."""
-        try:
-            async with self.conn.begin_nested():
-                await self.insert(row)
-        except IntegrityError:
-            return False
-        return True
-
-    async def change(self, list_id: UUID, version: int, values: dict[str, Any]) -> bool | None:
-        """True when written, False on a name clash, None when the version moved."""
-        query = (
-            self.update().where(lists.c.id == list_id, lists.c.version == version).values(**values)
-        )
-        try:
-            async with self.conn.begin_nested():
-                result = await self.conn.execute(query)
-        except IntegrityError:
-            return False
-        return True if result.rowcount else None
 
     async def remove(self, list_id: UUID) -> list[UUID]:
         """Delete the list and its memberships; returns the contacts that were members."""
@@ -64,12 +29,6 @@ class ListRepository(TenantRepository):
         members = sorted(result.scalars())
         await self.conn.execute(self.delete().where(lists.c.id == list_id))
         return members
-
-    async def page(self, after: UUID | None, limit: int) -> list[dict[str, Any]]:
-        query = self.select().order_by(lists.c.id).limit(limit)
-        if after is not None:
-            query = query.where(lists.c.id > after)
-        return [dict(r._mapping) for r in await self.conn.execute(query)]
 
     async def member_count(self, list_id: UUID) -> int:
         query = (
