@@ -15,12 +15,12 @@ from roster.kit import ratelimit
 from roster.kit.db import hold_transaction
 from roster.kit.web import HELD
 
-# Declares the bearer scheme in the OpenAPI document; the check itself is ours, so that
-# every failure is a problem+json 401 rather than the framework's own 403.
 # Requests that only read check their credential in the transaction they then read in.
 # Writes do not: their idempotency check needs a connection of its own first, and a held
 # connection per waiting request could then exhaust the pool.
 _READS = frozenset({"GET", "HEAD"})
+# Declares the bearer scheme in the OpenAPI document; the check itself is ours, so that
+# every failure is a problem+json 401 rather than the framework's own 403.
 _bearer = HTTPBearer(auto_error=False, description="An API key (rk_live_…) or a JWT")
 
 
@@ -35,7 +35,7 @@ async def resolve(request: Request) -> Principal:
         if request.method in _READS:
             # The unit of work continues this transaction (roster.kit.web.uow); the request
             # middleware closes it if nothing takes it.
-            held = await hold_transaction(app_state.engine, write=False)
+            held = await hold_transaction(app_state.engine)
             request.scope.setdefault("state", {})[HELD] = held
         principal = await authenticate(
             app_state.engine,

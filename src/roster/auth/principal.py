@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -66,12 +67,16 @@ async def authenticate(
     raise Unauthorized("the credential is not valid")
 
 
+def _reading(
+    engine: AsyncEngine, conn: AsyncConnection | None
+) -> AbstractAsyncContextManager[AsyncConnection]:
+    """The request's own transaction when given, else a read transaction of its own."""
+    return nullcontext(conn) if conn is not None else transaction(engine, write=False)
+
+
 async def _api_key(engine: AsyncEngine, token: str, conn: AsyncConnection | None) -> Principal:
-    if conn is not None:
-        row = await credential_by_hash(conn, keys.hash_key(token))
-    else:
-        async with transaction(engine, write=False) as own:
-            row = await credential_by_hash(own, keys.hash_key(token))
+    async with _reading(engine, conn) as reader:
+        row = await credential_by_hash(reader, keys.hash_key(token))
     if row is None or row["revoked_at"] is not None:
         raise Unauthorized("the credential is not valid")
     now = utcnow()
@@ -112,11 +117,8 @@ async def _jwt(
     engine: AsyncEngine, verifier: JwtVerifier, token: str, conn: AsyncConnection | None
 ) -> Principal:
     claims = verifier.verify(token)
-    if conn is not None:
-        tenant = await get_tenant(conn, claims.tenant_id)
-    else:
-        async with transaction(engine, write=False) as own:
-            tenant = await get_tenant(own, claims.tenant_id)
+    async with _reading(engine, conn) as reader:
+        tenant = await get_tenant(reader, claims.tenant_id)
     if tenant is None:
         raise Unauthorized("the token's tenant does not exist")
     return Principal(

@@ -336,19 +336,18 @@ async def transaction(engine: AsyncEngine, *, write: bool) -> AsyncIterator[Asyn
 
 @dataclass(slots=True)
 class HeldTransaction:
-    """A transaction begun before the code that will use it is known: a read request checks
-    its credential in the transaction that its unit of work then continues, so the request
-    costs one transaction instead of two."""
+    """A read transaction begun before the code that will use it is known: a read request
+    checks its credential in the transaction that its unit of work then continues, so the
+    request costs one transaction instead of two."""
 
     conn: AsyncConnection
-    write: bool
     stack: AsyncExitStack
 
     async def close(self) -> None:
         await self.stack.aclose()
 
 
-async def hold_transaction(engine: AsyncEngine, *, write: bool) -> HeldTransaction:
+async def hold_transaction(engine: AsyncEngine) -> HeldTransaction:
     stack = AsyncExitStack()
-    conn = await stack.enter_async_context(transaction(engine, write=write))
-    return HeldTransaction(conn, write, stack)
+    conn = await stack.enter_async_context(transaction(engine, write=False))
+    return HeldTransaction(conn, stack)

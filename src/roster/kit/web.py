@@ -41,7 +41,7 @@ async def uow(request: Request, *, write: bool) -> AsyncIterator[AsyncConnection
     a read request continues the transaction its credential was checked in."""
     held = take_held(request.scope)
     if held is not None:
-        if held.write or not write:
+        if not write:
             async with held.stack:
                 yield held.conn
             return
