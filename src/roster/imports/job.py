@@ -44,6 +44,7 @@ Row = dict[str, Any]
 def prepare_rows(records: list[tuple[int, list[str]]], plan: mapping.Plan) -> list[writer.Item]:
     """Cells → validated items (pure; runs in a thread or another process)."""
     items = []
+    checks = mapping.checks(plan.definitions)
     for row, cells in records:
         try:
             patch = mapping.to_patch(cells, plan)
@@ -56,7 +57,7 @@ def prepare_rows(records: list[tuple[int, list[str]]], plan: mapping.Plan) -> li
                 patch,
                 match_on=plan.match_on,
                 region=plan.region,
-                checks=mapping.checks(plan.definitions),
+                checks=checks,
             )
         )
     return items

@@ -207,6 +207,7 @@ def to_patch(cells: list[str], plan: Plan) -> dict[str, Any]:
         )
     patch: dict[str, Any] = {}
     problems: list[FieldProblem] = []
+    kinds = _kinds(plan.definitions) if plan.definitions else {}
     for index, target in plan.columns:
         if index >= len(cells):
             continue
@@ -215,7 +216,7 @@ def to_patch(cells: list[str], plan: Plan) -> dict[str, Any]:
             continue
         prefix, _, key = target.partition(".")
         if prefix == "custom_fields":
-            kind = _kinds(plan.definitions).get(key)
+            kind = kinds.get(key)
             if kind is not None:
                 try:
                     value = from_text(kind, value)
