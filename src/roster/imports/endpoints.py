@@ -36,12 +36,14 @@ def wake_worker(request: Request) -> None:
 @router.post(
     "/imports",
     status_code=202,
-    responses=problems(400, 413, 422),
+    responses=problems(400, 404, 413, 422),
     summary="Upload a CSV file to import (multipart/form-data)",
     description="Form fields: `file` (CSV, required), `mapping` (JSON object: column → field), "
     "`mode` (create | upsert | update_only; default upsert), `match_on` (phone | email | "
     "external_id), `default_country` (region for phones without '+'), `tags` (comma-"
-    "separated, added to every row), `tags_separator` (inside a tags cell; default ','). "
+    "separated, added to every row), `tags_separator` (inside a tags cell; default ','), "
+    "`list_id` (one of your lists: every contact the file names joins it; 404 otherwise). "
+    "Custom fields with a definition are read as their type and checked. "
     "The file is streamed to disk; the header, mapping and options are checked before the "
     "job is queued (422). See docs/bulk.md.",
     openapi_extra={
