@@ -18,6 +18,7 @@ from roster.auth.jwt import JwtVerifier
 from roster.bulk.endpoints import router as bulk_router
 from roster.config import Settings
 from roster.consent.endpoints import router as consent_router
+from roster.contacts.endpoints import ContactReads
 from roster.contacts.endpoints import router as contacts_router
 from roster.events.endpoints import router as events_router
 from roster.exports.endpoints import router as exports_router
@@ -120,7 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(apikeys_router)
     app.include_router(metrics_router)
     # Outermost last: Observability (access log, metrics) → RequestContext (request id,
-    # body size) → RateLimitHeaders → JsonDepthLimit → Idempotency → the routes.
+    # body size) → RateLimitHeaders → JsonDepthLimit → Idempotency → ContactReads (the
+    # hottest read, served without the router) → the routes.
+    app.add_middleware(ContactReads)
     app.add_middleware(Idempotency, ttl_seconds=settings.idempotency_ttl)
     app.add_middleware(JsonDepthLimit, max_depth=settings.max_json_depth)
     app.add_middleware(RateLimitHeaders)

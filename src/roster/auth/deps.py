@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
+from starlette.types import Scope
 
 from roster.auth import scopes
 from roster.auth.principal import Principal, authenticate
@@ -28,48 +29,67 @@ async def resolve(request: Request) -> Principal:
     """Authenticate the request and count it against its credential's rate limit, once per
     request (middleware that needs the tenant early calls this too; the result is kept in
     ``request.state``). Raises Unauthorized (401) or RateLimited (429)."""
-    principal: Principal | None = getattr(request.state, "principal", None)
+    return await resolve_scope(request.scope)
+
+
+async def resolve_scope(scope: Scope, *, single_reads: bool = False) -> Principal:
+    """``resolve`` on the ASGI scope (for code that runs before or without the router).
+    ``single_reads``: the request's reads need no shared snapshot (``kit.db.transaction``)."""
+    state: dict[str, Any] = scope.setdefault("state", {})
+    app_state = scope["app"].state
+    principal: Principal | None = state.get("principal")
     if principal is None:
-        app_state = request.app.state
         held = None
-        if request.method in _READS:
+        if scope["method"] in _READS:
             # The unit of work continues this transaction (roster.kit.web.uow); the request
             # middleware closes it if nothing takes it.
-            held = await hold_transaction(app_state.engine)
-            request.scope.setdefault("state", {})[HELD] = held
+            held = await hold_transaction(app_state.engine, single_reads=single_reads)
+            state[HELD] = held
         principal = await authenticate(
             app_state.engine,
-            request.headers.get("authorization"),
+            _authorization(scope),
             getattr(app_state, "jwt", None),
             held.conn if held is not None else None,
         )
-        request.state.principal = principal
-    state: ratelimit.RateState | None = getattr(request.state, "ratelimit", None)
-    if state is None:
-        limiter = getattr(request.app.state, "limiter", None)
+        state["principal"] = principal
+    limits: ratelimit.RateState | None = state.get("ratelimit")
+    if limits is None:
+        limiter = getattr(app_state, "limiter", None)
         if limiter is not None:
             try:
-                state = await ratelimit.check(
+                limits = await ratelimit.check(
                     limiter,
                     str(principal.credential_id),
                     principal.rate_limit,
-                    request.app.state.settings.rate_limit,
+                    app_state.settings.rate_limit,
                 )
             except ratelimit.RateLimited as exc:
-                request.state.ratelimit = exc.state
+                state["ratelimit"] = exc.state
                 raise
-            request.state.ratelimit = state
-    elif not state.allowed:
-        raise ratelimit.RateLimited(state)
+            state["ratelimit"] = limits
+    elif not limits.allowed:
+        raise ratelimit.RateLimited(limits)
+    return principal
+
+
+def _authorization(scope: Scope) -> str | None:
+    for key, value in scope["headers"]:
+        if key == b"authorization":
+            decoded: str = value.decode("latin-1")
+            return decoded
+    return None
+
+
+def check_scope(principal: Principal, scope: str) -> Principal:
+    """``principal`` if it holds ``scope``; else Forbidden (403)."""
+    if scope not in principal.scopes:
+        raise Forbidden(f"this credential lacks the scope {scope!r}")
     return principal
 
 
 def require(scope: str) -> Callable[..., Awaitable[Principal]]:
     async def dependency(request: Request, _: object = Depends(_bearer)) -> Principal:
-        principal = await resolve(request)
-        if scope not in principal.scopes:
-            raise Forbidden(f"this credential lacks the scope {scope!r}")
-        return principal
+        return check_scope(await resolve(request), scope)
 
     dependency.__name__ = f"require_{scope.replace(':', '_')}"
     return dependency

@@ -39,14 +39,23 @@ async def uow(request: Request, *, write: bool) -> AsyncIterator[AsyncConnection
     """The request's unit of work. It commits before the response is built, so a client
     that sees a 2xx can read its write on the very next request. The first unit of work of
     a read request continues the transaction its credential was checked in."""
-    held = take_held(request.scope)
+    async with scope_uow(request.scope, write=write) as conn:
+        yield conn
+
+
+@asynccontextmanager
+async def scope_uow(
+    scope: MutableMapping[str, Any], *, write: bool
+) -> AsyncIterator[AsyncConnection]:
+    """``uow`` on the ASGI scope (for code that runs without the router)."""
+    held = take_held(scope)
     if held is not None:
         if not write:
             async with held.stack:
                 yield held.conn
             return
         await held.close()
-    async with transaction(request.app.state.engine, write=write) as conn:
+    async with transaction(scope["app"].state.engine, write=write) as conn:
         yield conn
 
 
