@@ -52,6 +52,10 @@ class ContactRepository(TenantRepository):
     async def get(
         self, contact_id: UUID, *, include_deleted: bool = False, for_update: bool = False
     ) -> dict[str, Any] | None:
+        if not for_update:
+            found = await self.run(_GET[include_deleted], contact_id=contact_id)
+            row = found.first()
+            return dict(row._mapping) if row else None
         query = self.select().where(c.id == contact_id)
         if not include_deleted:
             query = query.where(live)
@@ -266,3 +270,10 @@ class ContactRepository(TenantRepository):
         if after is not None:
             query = query.where(t.tag > after)
         return [(row[0], int(row[1])) for row in await self.conn.execute(query)]
+
+
+# GET by id is the hottest query there is: built once (see TenantRepository.prepared).
+_GET = {
+    False: ContactRepository.prepared(c.id == bindparam("contact_id"), live),
+    True: ContactRepository.prepared(c.id == bindparam("contact_id")),
+}

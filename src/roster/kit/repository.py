@@ -10,7 +10,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
-from sqlalchemy import Delete, Select, Table, Update, delete, insert, select, update
+from sqlalchemy import (
+    Delete,
+    Result,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -30,6 +41,22 @@ class TenantRepository:
     def select(self, *columns: Any, table: Table | None = None) -> Select[Any]:
         target = table if table is not None else self.table
         return select(*(columns or (target,))).where(self.scope(target))
+
+    @classmethod
+    def prepared(cls, *where: ColumnElement[bool], columns: Sequence[Any] = ()) -> Select[Any]:
+        """A query built once, at import: the tenant condition is a bind parameter that
+        ``run`` always fills. Building a statement and computing its cache key cost more
+        than a primary-key look-up; a prepared statement keeps its cache key."""
+        return select(*(columns or (cls.table,))).where(
+            cls.table.c.tenant_id == bindparam("tenant_id"), *where
+        )
+
+    async def run(self, statement: Select[Any], **params: Any) -> Result[Any]:
+        """Execute a ``prepared`` query for this repository's tenant."""
+        result: Result[Any] = await self.conn.execute(
+            statement, {**params, "tenant_id": self.tenant_id}
+        )
+        return result
 
     def update(self, table: Table | None = None) -> Update:
         target = table if table is not None else self.table

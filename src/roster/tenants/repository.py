@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.kit.repository import TenantRepository
@@ -31,23 +31,26 @@ async def first_tenant(conn: AsyncConnection) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
+# Runs on every request: built once (its cache key is then computed once, too).
+_CREDENTIAL = (
+    select(
+        api_keys.c.id,
+        api_keys.c.tenant_id,
+        api_keys.c.scopes,
+        api_keys.c.rate_limit,
+        api_keys.c.expires_at,
+        api_keys.c.revoked_at,
+        api_keys.c.last_used_at,
+        tenants.c.default_region,
+    )
+    .join(tenants, tenants.c.id == api_keys.c.tenant_id)
+    .where(api_keys.c.key_hash == bindparam("key_hash"))
+)
+
+
 async def credential_by_hash(conn: AsyncConnection, key_hash: str) -> dict[str, Any] | None:
     """The key with this hash and its tenant's default region, revoked or not."""
-    query = (
-        select(
-            api_keys.c.id,
-            api_keys.c.tenant_id,
-            api_keys.c.scopes,
-            api_keys.c.rate_limit,
-            api_keys.c.expires_at,
-            api_keys.c.revoked_at,
-            api_keys.c.last_used_at,
-            tenants.c.default_region,
-        )
-        .join(tenants, tenants.c.id == api_keys.c.tenant_id)
-        .where(api_keys.c.key_hash == key_hash)
-    )
-    row = (await conn.execute(query)).first()
+    row = (await conn.execute(_CREDENTIAL, {"key_hash": key_hash})).first()
     return dict(row._mapping) if row else None
 
 
