@@ -24,10 +24,13 @@ def hash_key(key: str) -> str:
 
 
 def looks_like_key(token: str) -> bool:
+    body = token[len(KEY_PREFIX) :]
+    # An ASCII string is alphanumeric exactly when every character is in _ALPHABET.
     return (
         token.startswith(KEY_PREFIX)
-        and len(token) == len(KEY_PREFIX) + _BODY_LENGTH
-        and all(c in _ALPHABET for c in token[len(KEY_PREFIX) :])
+        and len(body) == _BODY_LENGTH
+        and body.isascii()
+        and body.isalnum()
     )
 
 
