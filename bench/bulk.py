@@ -223,9 +223,11 @@ async def load_b5(dsn: str, settings: Settings, n: int) -> tuple[Any, Any]:
     columns: list[str] | None = None
     for seed, tenant in ((2, other["id"]), (1, measured["id"])):
         chunk: list[tuple[Any, ...]] = []
+        seen: set[Any] = set()  # random phones and emails repeat now and then
         for record in records(n, seed):
-            if record.row is None:
+            if record.row is None or {record.row["phone"], record.row["email_key"]} & seen:
                 continue
+            seen.update((record.row["phone"], record.row["email_key"]))
             row = dict(record.row, tenant_id=tenant)
             row["tags"] = json.dumps(row["tags"])
             row["custom_fields"] = json.dumps(row["custom_fields"])
