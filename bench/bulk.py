@@ -225,9 +225,10 @@ async def load_b5(dsn: str, settings: Settings, n: int) -> tuple[Any, Any]:
         chunk: list[tuple[Any, ...]] = []
         seen: set[Any] = set()  # random phones and emails repeat now and then
         for record in records(n, seed):
-            if record.row is None or {record.row["phone"], record.row["email_key"]} & seen:
+            keys = {record.row["phone"], record.row["email_key"]} - {None} if record.row else set()
+            if record.row is None or keys & seen:
                 continue
-            seen.update((record.row["phone"], record.row["email_key"]))
+            seen.update(keys)
             row = dict(record.row, tenant_id=tenant)
             row["tags"] = json.dumps(row["tags"])
             row["custom_fields"] = json.dumps(row["custom_fields"])
