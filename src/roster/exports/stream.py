@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -84,20 +85,39 @@ def _cell(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _time(value: datetime | None) -> str:
+    """rfc3339(), through the C isoformat when the value is in UTC already."""
+    if value is None:
+        return ""
+    if value.tzinfo is UTC:
+        return value.isoformat(timespec="milliseconds")[:-6] + "Z"
+    return rfc3339(value) or ""
+
+
+# Where each part of a CSV_COLUMNS row is.
+_TEXT = slice(1, 1 + len(TEXT_COLUMNS))
+_TAGS = _TEXT.stop
+_HANDLES = slice(_TAGS + 1, _TAGS + 1 + len(HANDLE_CHANNELS))
+_PREFS = slice(_HANDLES.stop, _HANDLES.stop + len(PREFERENCE_CHANNELS))
+_SUPPRESSED = _PREFS.stop
+
+
 def _csv_row(row: Any, keys: list[str]) -> list[Any]:
-    custom = row.custom_fields or {}
+    """One CSV line's cells from a row of CSV_COLUMNS (read by position: by name costs)."""
+    v = tuple(row)
+    custom = v[-1] or {}
     return [
-        str(row.id),
-        *(getattr(row, name) or "" for name in TEXT_COLUMNS),
-        ",".join(row.tags or []),
-        *(getattr(row, f"handle_{ch}") or "" for ch in HANDLE_CHANNELS),
-        *(getattr(row, f"pref_{ch}") for ch in PREFERENCE_CHANNELS),
-        "true" if row.suppressed else "false",
-        row.suppressed_reason or "",
-        rfc3339(row.created_at),
-        rfc3339(row.updated_at),
-        rfc3339(row.deleted_at) or "",
-        *(_cell(custom.get(key)) for key in keys),
+        str(v[0]),
+        *[x or "" for x in v[_TEXT]],
+        ",".join(v[_TAGS] or ()),
+        *[x or "" for x in v[_HANDLES]],
+        *v[_PREFS],
+        "true" if v[_SUPPRESSED] else "false",
+        v[_SUPPRESSED + 1] or "",
+        _time(v[_SUPPRESSED + 2]),
+        _time(v[_SUPPRESSED + 3]),
+        _time(v[_SUPPRESSED + 4]),
+        *[_cell(custom.get(key)) for key in keys],
     ]
 
 
