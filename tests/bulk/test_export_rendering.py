@@ -17,7 +17,7 @@ from sqlalchemy import text, true
 
 from roster.exports import stream
 from roster.kit.db import transaction
-from tests.bulk.helpers import import_csv
+from tests.bulk.helpers import import_csv, wait_job
 from tests.conftest import Env, make_contact
 
 PRINTABLE = 'comma, "quote" ""double"" \\ back é ✓ 𝄞 \u2028'
@@ -169,6 +169,17 @@ async def test_the_header_lists_every_key_written_by_any_path(env: Env) -> None:
         assert batch.status_code == 200
         job = await import_csv(env, http, b"email,custom_fields.from_import\ni@example.com,yes\n")
         assert job["status"] == "completed", job
+        started = await http.post(
+            "/v1/contacts/bulk-actions",
+            json={
+                "filter": {"field": "email", "op": "eq", "value": "i@example.com"},
+                "action": "set_fields",
+                "params": {"custom_fields": {"from_bulk": 3}},
+            },
+        )
+        assert started.status_code == 202, started.text
+        bulk = await wait_job(env, http, f"/v1/jobs/{started.json()['id']}")
+        assert bulk["status"] == "completed", bulk
         # A key no contact has any more keeps its (empty) column.
         removed = await http.patch(
             f"/v1/contacts/{created['id']}", json={"custom_fields": {"from_create": None}}
@@ -179,6 +190,7 @@ async def test_the_header_lists_every_key_written_by_any_path(env: Env) -> None:
     header = response.text.splitlines()[0].split(",")
     assert [h for h in header if h.startswith("custom_fields.")] == [
         "custom_fields.from_batch",
+        "custom_fields.from_bulk",
         "custom_fields.from_create",
         "custom_fields.from_import",
         "custom_fields.from_patch",
@@ -187,6 +199,7 @@ async def test_the_header_lists_every_key_written_by_any_path(env: Env) -> None:
     assert [r["custom_fields.from_batch"] for r in rows] == ["2"]
     assert await stream.custom_keys(env.app.state.engine, tenant_id) == [
         "from_batch",
+        "from_bulk",
         "from_create",
         "from_import",
         "from_patch",
