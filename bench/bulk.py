@@ -1,14 +1,18 @@
 """B4 (CSV import), B5 (CSV export over HTTP) and B8 (batch upserts) on PostgreSQL, each
 with its same-run baseline; prints one JSON line per figure.
 
-    python -m bench.bulk [--rows 100000] [--keep]
+    python -m bench.bulk [--rows 100000] [--only B4|B5|B8] [--db NAME]
 
 B4: a CSV of N rows (upsert by phone, full validation, 1% invalid, ~1.5% duplicates) is
 imported by the real import job into a tenant of a database that also holds another
 tenant's N contacts; baseline: COPY of the same rows, already normalised, into the same
 table. B5: GET /v1/contacts/export?format=csv from a uvicorn server; baseline: psql
-``\\copy (SELECT …) TO`` of the same columns. B8: POST /v1/contacts/batch of 1,000 upserts
-from 4 clients; baseline: INSERT … ON CONFLICT of the same normalised rows, 4 connections.
+``\\copy (SELECT …) TO`` of the same columns; the server's peak RSS is read from /proc.
+Without B4 (``--only B5``) the data is loaded by COPY instead of by the import job: two
+tenants of N bench.generate contacts each (tags, custom fields of every JSON type). B8: POST
+/v1/contacts/batch of 1,000 upserts from 4 clients; baseline: INSERT … ON CONFLICT of the
+same normalised rows, 4 connections. ``--db`` names the database (dropped at the end),
+``--port`` the server's port, so two runs can share the machine.
 """
 
 from __future__ import annotations
@@ -47,6 +51,10 @@ LAST = ["Lovelace", "Turing", "Hopper", "Torvalds", "Müller", "García", "Chen"
 AREAS = ["212", "312", "415", "617", "646", "202", "305", "713", "206", "303", "404", "503"]
 TAGS = [f"tag{i}" for i in range(200)]
 PORT = 8765
+
+
+def _dsn(db: str) -> str:
+    return f"postgresql://postgres@127.0.0.1:5432/{db}"
 
 
 def emit(**figure: Any) -> None:
@@ -117,12 +125,12 @@ def normalised(rows: list[dict[str, str]], tenant: Any) -> list[tuple[Any, ...]]
     return records  # type: ignore[return-value]
 
 
-async def fresh_db() -> str:
+async def fresh_db(db: str = DB) -> str:
     admin = await asyncpg.connect(ADMIN)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{DB}"')
+    await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{db}"')
     await admin.close()
-    return f"postgresql://postgres@127.0.0.1:5432/{DB}"
+    return _dsn(db)
 
 
 async def copy_rows(dsn: str, records: list[dict[str, Any]]) -> float:
@@ -200,6 +208,49 @@ async def b4(dsn: str, settings: Settings, n: int, workdir: Path) -> tuple[Any, 
     return measured["id"], key.key
 
 
+async def load_b5(dsn: str, settings: Settings, n: int) -> tuple[Any, Any]:
+    """B5's data without the import job: each tenant's N generated contacts, by COPY."""
+    from bench.generate import records
+
+    engine = create_engine(settings.url)
+    await upgrade(engine)
+    async with transaction(engine, write=True) as conn:
+        other = await tenants.create_tenant(conn, "other", None)
+        measured = await tenants.create_tenant(conn, "measured", None)
+        key = await tenants.create_api_key(conn, measured["id"], name="bench", scopes=["admin"])
+    await engine.dispose()
+    conn = await asyncpg.connect(dsn)
+    columns: list[str] | None = None
+    for seed, tenant in ((2, other["id"]), (1, measured["id"])):
+        chunk: list[tuple[Any, ...]] = []
+        seen: set[Any] = set()  # random phones and emails repeat now and then
+        for record in records(n, seed):
+            keys = {record.row["phone"], record.row["email_key"]} - {None} if record.row else set()
+            if record.row is None or keys & seen:
+                continue
+            seen.update(keys)
+            row = dict(record.row, tenant_id=tenant)
+            row["tags"] = json.dumps(row["tags"])
+            row["custom_fields"] = json.dumps(row["custom_fields"])
+            columns = columns or list(row)
+            chunk.append(tuple(row[c] for c in columns))
+            if len(chunk) == 50_000:
+                await conn.copy_records_to_table("contacts", records=chunk, columns=columns)
+                chunk = []
+        if chunk:
+            await conn.copy_records_to_table("contacts", records=chunk, columns=columns)
+    await conn.execute("ANALYZE")
+    await conn.close()
+    return measured["id"], key.key
+
+
+def rss_kb(pid: int, field: str = "VmRSS") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
 def serve(settings: Settings) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -231,7 +282,8 @@ def serve(settings: Settings) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not start")
 
 
-async def b5(dsn: str, tenant: Any, key: str, workdir: Path) -> None:
+async def b5(dsn: str, tenant: Any, key: str, workdir: Path, server: int) -> None:
+    rss_before = rss_kb(server)
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{PORT}", headers=headers, timeout=600
@@ -246,6 +298,7 @@ async def b5(dsn: str, tenant: Any, key: str, workdir: Path) -> None:
                 size += len(chunk)
                 lines += chunk.count(b"\n")
         elapsed = time.perf_counter() - started
+    rss_peak = rss_kb(server, "VmHWM")
     rows = lines - 1
     from roster.exports.stream import TEXT_COLUMNS
     from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS
@@ -288,6 +341,13 @@ async def b5(dsn: str, tenant: Any, key: str, workdir: Path) -> None:
         bytes=size,
     )
     emit(scenario="B5", figure="first_byte_ms", value=round((first or 0) * 1000, 1), target=200)
+    emit(
+        scenario="B5",
+        figure="server_rss_mb",
+        value=round(rss_peak / 1024, 1),
+        before_export=round(rss_before / 1024, 1),
+        target=150,
+    )
     emit(scenario="B5", figure="ratio_vs_copy", value=round(copy_elapsed / elapsed, 3), target=0.70)
 
 
@@ -377,30 +437,37 @@ async def b8(dsn: str, key: str, n: int) -> None:
 
 
 async def main() -> None:
+    global PORT
     parser = argparse.ArgumentParser(prog="python -m bench.bulk")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--processes", type=int, default=-1, help="ROSTER_IMPORT_PROCESSES")
     parser.add_argument("--only", choices=["B4", "B5", "B8"], action="append")
+    parser.add_argument("--db", default=DB, help="the PostgreSQL database (created, dropped)")
+    parser.add_argument("--port", type=int, default=PORT, help="the server's port")
     args = parser.parse_args()
+    PORT = args.port
     only = set(args.only or ["B4", "B5", "B8"])
-    dsn = await fresh_db()
+    dsn = await fresh_db(args.db)
     with tempfile.TemporaryDirectory(prefix="roster-bench-") as tmp:
         workdir = Path(tmp)
         settings = Settings(
             database_url=dsn, data_dir=workdir, import_processes=args.processes, _env_file=None
         )  # type: ignore[call-arg]
-        tenant, key = await b4(dsn, settings, args.rows, workdir)
+        if only <= {"B5"}:
+            tenant, key = await load_b5(dsn, settings, args.rows)
+        else:
+            tenant, key = await b4(dsn, settings, args.rows, workdir)
         proc = serve(settings)
         try:
             if "B5" in only:
-                await b5(dsn, tenant, key, workdir)
+                await b5(dsn, tenant, key, workdir, proc.pid)
             if "B8" in only:
                 await b8(dsn, key, args.rows)
         finally:
             proc.terminate()
             proc.wait()
     admin = await asyncpg.connect(ADMIN)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+    await admin.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
     await admin.close()
 
 

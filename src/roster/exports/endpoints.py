@@ -69,8 +69,10 @@ def _respond(request: Request, tenant_id: UUID, where: ColumnElement[bool], fmt:
     "`include_deleted`), with the same meaning; paging parameters are refused. A `list_id` "
     "or `segment_id` that is not yours answers 404. CSV columns: the contact fields, `tags` "
     "joined by ',', `handles.<channel>`, `preferences.<channel>`, then one "
-    "`custom_fields.<key>` column per key present. An export re-imports (POST /v1/imports) "
-    "to the same contacts.",
+    "`custom_fields.<key>` column per custom field key ever written to one of your contacts "
+    "(code point order; a key no exported contact has gives an empty column), so the header "
+    "leaves before any row is read. An export re-imports (POST /v1/imports) to the same "
+    "contacts.",
 )
 async def export_contacts(
     request: Request,

@@ -2,7 +2,13 @@
 
 from roster.models.audiences import list_members, lists, segments
 from roster.models.base import metadata
-from roster.models.contacts import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contact_tags, contacts
+from roster.models.contacts import (
+    HANDLE_CHANNELS,
+    PREFERENCE_CHANNELS,
+    contact_custom_keys,
+    contact_tags,
+    contacts,
+)
 from roster.models.events import events, webhook_deliveries, webhook_endpoints
 from roster.models.idempotency import idempotency_keys
 from roster.models.jobs import JOB_STATUSES, import_errors, jobs
@@ -22,6 +28,7 @@ __all__ = [
     "activities",
     "api_keys",
     "consent_events",
+    "contact_custom_keys",
     "contact_tags",
     "contacts",
     "erased_identifiers",

@@ -104,3 +104,15 @@ contact_tags = Table(
     ),
     Index("ix_contact_tags_tenant_tag", "tenant_id", "tag", "contact_id"),
 )
+
+# Every custom field key a tenant's contacts have had (only ever added), kept by database
+# triggers in the writing transaction (migration 0009_custom_field_keys): the CSV export's
+# columns, known without reading the exported rows.
+contact_custom_keys = Table(
+    "contact_custom_keys",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("key", String(255), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "key"),
+    ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+)
