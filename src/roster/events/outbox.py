@@ -17,9 +17,11 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Integer,
+    Text,
     and_,
     bindparam,
     column,
@@ -146,20 +148,22 @@ async def sequence_pending(
     now = utcnow()
     for owner, rows in by_tenant.items():
         if postgresql:
+            # The tenant's last position and enabled endpoints came with its events.
             seq = int(rows[0].top or 0)
+            endpoints = [(UUID(id_), patterns) for id_, patterns in orjson.loads(rows[0].hooks)]
         else:
             top = await conn.execute(select(func.max(e.seq)).where(e.tenant_id == owner))
             seq = int(top.scalar() or 0)
-        endpoints = [
-            (endpoint.id, endpoint.events)
-            for endpoint in (
-                await conn.execute(
-                    select(webhook_endpoints.c.id, webhook_endpoints.c.events).where(
-                        webhook_endpoints.c.tenant_id == owner, webhook_endpoints.c.enabled
+            endpoints = [
+                (endpoint.id, endpoint.events)
+                for endpoint in (
+                    await conn.execute(
+                        select(webhook_endpoints.c.id, webhook_endpoints.c.events).where(
+                            webhook_endpoints.c.tenant_id == owner, webhook_endpoints.c.enabled
+                        )
                     )
-                )
-            ).all()
-        ]
+                ).all()
+            ]
         positions = list(range(seq + 1, seq + 1 + len(rows)))
         # Which endpoints take which event: decided once per event type, not per event.
         takers: dict[str, list[UUID]] = {}
@@ -171,24 +175,21 @@ async def sequence_pending(
                 takers[row.type] = found
             fanout += [(endpoint, row, position) for endpoint in found]
         if postgresql:
-            # One statement each, whatever the batch: the values travel as arrays.
+            # One statement for the batch, whatever its size: the values travel as arrays.
             await conn.execute(
-                _NUMBER_PG,
-                {"owner": owner, "ids": [row.id for row in rows], "positions": positions},
+                _NUMBER_AND_FAN_OUT_PG,
+                {
+                    "owner": owner,
+                    "now": now,
+                    "numbered": [row.id for row in rows],
+                    "positions": positions,
+                    "ids": [uuid7() for _ in fanout],
+                    "endpoints": [endpoint for endpoint, _, _ in fanout],
+                    "events": [row.id for _, row, _ in fanout],
+                    "event_positions": [position for _, _, position in fanout],
+                    "subjects": [row.subject_id for _, row, _ in fanout],
+                },
             )
-            if fanout:
-                await conn.execute(
-                    _FAN_OUT_PG,
-                    {
-                        "owner": owner,
-                        "now": now,
-                        "ids": [uuid7() for _ in fanout],
-                        "endpoints": [endpoint for endpoint, _, _ in fanout],
-                        "events": [row.id for _, row, _ in fanout],
-                        "positions": [position for _, _, position in fanout],
-                        "subjects": [row.subject_id for _, row, _ in fanout],
-                    },
-                )
             continue
         # One statement for the tenant's batch (executemany), not one round trip per event.
         await conn.execute(
@@ -229,7 +230,8 @@ _NUMBER = (
 _UUIDS = ARRAY(e.id.type)
 
 # The sequencer lock (not waited for: when another sequencer holds it, nothing comes back)
-# with the oldest unsequenced events, each with its tenant's last feed position.
+# with the oldest unsequenced events, each with its tenant's last feed position and enabled
+# endpoints (a JSON text of [id, patterns] pairs, read once per tenant).
 _PENDING_SQL = """
     WITH locked AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(:k) AS got),
     pending AS MATERIALIZED (
@@ -240,10 +242,14 @@ _PENDING_SQL = """
     ),
     tops AS (
         SELECT owners.tenant_id,
-               (SELECT max(seq) FROM events AS x WHERE x.tenant_id = owners.tenant_id) AS top
+               (SELECT max(seq) FROM events AS x WHERE x.tenant_id = owners.tenant_id) AS top,
+               (SELECT coalesce(json_agg(json_build_array(w.id, w.events)), '[]')::text
+                FROM webhook_endpoints AS w
+                WHERE w.tenant_id = owners.tenant_id AND w.enabled) AS hooks
         FROM (SELECT DISTINCT tenant_id FROM pending) AS owners
     )
-    SELECT pending.tenant_id, pending.id, pending.type, pending.subject_id, tops.top
+    SELECT pending.tenant_id, pending.id, pending.type, pending.subject_id, tops.top,
+           tops.hooks
     FROM pending JOIN tops ON tops.tenant_id = pending.tenant_id
     ORDER BY pending.created_at, pending.id
 """
@@ -253,6 +259,7 @@ _PENDING_COLUMNS = (
     column("type", e.type.type),
     column("subject_id", e.subject_id.type),
     column("top", BigInteger),
+    column("hooks", Text),
 )
 _PENDING_PG = (
     text(_PENDING_SQL.format(tenant=""))
@@ -269,34 +276,29 @@ _PENDING_PG_TENANT = (
     .columns(*_PENDING_COLUMNS)
 )
 
-_NUMBER_PG = text(
+_NUMBER_AND_FAN_OUT_PG = text(
     """
-    UPDATE events SET seq = numbered.position
-    FROM unnest(:ids, :positions) AS numbered(id, position)
-    WHERE events.tenant_id = :owner AND events.id = numbered.id
-    """
-).bindparams(
-    bindparam("owner", type_=e.tenant_id.type),
-    bindparam("ids", type_=_UUIDS),
-    bindparam("positions", type_=ARRAY(BigInteger)),
-)
-
-_FAN_OUT_PG = text(
-    """
+    WITH numbered AS (
+        UPDATE events SET seq = numbered.position
+        FROM unnest(:numbered, :positions) AS numbered(id, position)
+        WHERE events.tenant_id = :owner AND events.id = numbered.id
+    )
     INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, event_seq,
         subject_id, status, attempts, next_attempt_at, created_at)
     SELECT :owner, new.id, new.endpoint_id, new.event_id, new.position, new.subject_id,
         'pending', 0, :now, :now
-    FROM unnest(:ids, :endpoints, :events, :positions, :subjects)
+    FROM unnest(:ids, :endpoints, :events, :event_positions, :subjects)
         AS new(id, endpoint_id, event_id, position, subject_id)
     """
 ).bindparams(
     bindparam("owner", type_=e.tenant_id.type),
     bindparam("now", type_=UTCDateTime),
+    bindparam("numbered", type_=_UUIDS),
+    bindparam("positions", type_=ARRAY(BigInteger)),
     bindparam("ids", type_=_UUIDS),
     bindparam("endpoints", type_=_UUIDS),
     bindparam("events", type_=_UUIDS),
-    bindparam("positions", type_=ARRAY(BigInteger)),
+    bindparam("event_positions", type_=ARRAY(BigInteger)),
     bindparam("subjects", type_=_UUIDS),
 )
 
