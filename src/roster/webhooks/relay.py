@@ -107,6 +107,7 @@ class Relay:
         self.sending = asyncio.Semaphore(settings.webhook_concurrency)
         self._created_since_analyze = 0
         self._next_analyze = 0.0
+        self._analyzing: asyncio.Task[None] | None = None
         self._unhook: Any = None
 
     async def __aenter__(self) -> Relay:
@@ -130,6 +131,8 @@ class Relay:
             self._unhook()
         if self.inflight:
             await asyncio.gather(*self.inflight, return_exceptions=True)
+        if self._analyzing is not None:
+            await asyncio.gather(self._analyzing, return_exceptions=True)
         if self.session is not None:
             await self.session.close()
 
@@ -198,26 +201,36 @@ class Relay:
                 await self._release(conn, released)
             sequenced = await sequence_pending(conn, limit=SEQUENCE_BATCH)
             claimed = await self.claim(conn, capacity) if capacity > 0 else []
-        await self._refresh_statistics(sequenced)
         for row in claimed:
             endpoint = row["endpoint_id"]
             self.per_endpoint[endpoint] += 1
             task = asyncio.create_task(self.deliver(row))
             self.inflight.add(task)
             task.add_done_callback(self._finished(endpoint))
+        self._refresh_statistics(sequenced)
         return len(done) + sequenced + len(claimed), sequenced >= SEQUENCE_BATCH
 
-    async def _refresh_statistics(self, sequenced: int) -> None:
+    def _refresh_statistics(self, sequenced: int) -> None:
+        """ANALYZE the deliveries on PostgreSQL after a burst, beside the loop: the passes
+        (and the sends they start) do not wait for it."""
         if self.engine.dialect.name != "postgresql":
             return
         self._created_since_analyze += sequenced
         now = time.monotonic()
         if self._created_since_analyze < ANALYZE_AFTER_ROWS or now < self._next_analyze:
             return
+        if self._analyzing is not None and not self._analyzing.done():
+            return
         self._created_since_analyze = 0
         self._next_analyze = now + ANALYZE_EVERY
-        async with transaction(self.engine, write=False) as conn:
-            await conn.execute(text("ANALYZE webhook_deliveries"))
+        self._analyzing = asyncio.create_task(self._analyze())
+
+    async def _analyze(self) -> None:
+        try:
+            async with transaction(self.engine, write=False) as conn:
+                await conn.execute(text("ANALYZE webhook_deliveries"))
+        except Exception:  # statistics are refreshed again after the next burst
+            log.warning("ANALYZE webhook_deliveries failed", exc_info=True)
 
     def _finished(self, endpoint_id: UUID) -> Any:
         def done(task: asyncio.Task[None]) -> None:
