@@ -15,6 +15,7 @@ and the delivery is sent again: at least once, never lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -56,6 +57,9 @@ SLOW_SEND = 1.0
 # A claimed delivery is sent only with at least the send timeout plus this much lease left
 # (or half of what the lease has beyond the timeout, when that is less).
 LEASE_MARGIN = 5.0
+# The flag ``roster.kit.db.notify_on_commit`` leaves on a connection; the relay's own
+# connection is not handed back to ``transaction``, so the relay takes the flag itself.
+_NOTIFY_KEY = "roster_notify_on_commit"
 d = webhook_deliveries.c
 w = webhook_endpoints.c
 
@@ -108,6 +112,8 @@ class Relay:
         self._created_since_analyze = 0
         self._next_analyze = 0.0
         self._analyzing: asyncio.Task[None] | None = None
+        # The connection the passes run on, kept between them (see ``_unit_of_work``).
+        self._conn: AsyncConnection | None = None
         self._unhook: Any = None
 
     async def __aenter__(self) -> Relay:
@@ -133,6 +139,10 @@ class Relay:
             await asyncio.gather(*self.inflight, return_exceptions=True)
         if self._analyzing is not None:
             await asyncio.gather(self._analyzing, return_exceptions=True)
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(Exception):
+                await conn.close()
         if self.session is not None:
             await self.session.close()
 
@@ -195,7 +205,7 @@ class Relay:
         done, self.done = self.done, []
         released, self.released = self.released, []
         capacity = 2 * self.settings.webhook_concurrency - len(self.inflight)
-        async with transaction(self.engine, write=True) as conn:
+        async with self._unit_of_work() as conn:
             await self.record_all(conn, done)
             if released:
                 await self._release(conn, released)
@@ -209,6 +219,38 @@ class Relay:
             task.add_done_callback(self._finished(endpoint))
         self._refresh_statistics(sequenced)
         return len(done) + sequenced + len(claimed), sequenced >= SEQUENCE_BATCH
+
+    @asynccontextmanager
+    async def _unit_of_work(self) -> AsyncIterator[AsyncConnection]:
+        """A pass's write transaction, on a connection the relay keeps between passes: a
+        busy relay makes hundreds of passes a second, and taking a pooled connection costs
+        a liveness ping each time. A connection that fails is dropped, and the next pass
+        takes a fresh one from the pool (which waits out an outage as every request does)."""
+        conn = self._conn
+        if conn is None:
+            conn = await self.engine.connect()
+            await conn.execution_options(roster_write=True)
+            self._conn = conn
+        committed = False
+        try:
+            async with conn.begin():
+                yield conn
+            committed = True
+        except BaseException:
+            self._conn = None
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+            with contextlib.suppress(Exception):
+                await conn.close()
+            raise
+        finally:
+            try:
+                announced = bool(conn.info.pop(_NOTIFY_KEY, False))
+            except Exception:  # an invalidated connection has nothing left to announce
+                announced = False
+        # Events the pass emitted itself (webhook.disabled) call for another pass.
+        if committed and announced:
+            self.wake.set()
 
     def _refresh_statistics(self, sequenced: int) -> None:
         """ANALYZE the deliveries on PostgreSQL after a burst, beside the loop: the passes
