@@ -1,5 +1,5 @@
 """A webhook receiver for benchmarks, run as its own process: answers at once (or hangs on
-/hang), and reports what arrived and when at GET /stats."""
+/hang), and reports what arrived and when at GET /stats (how many on one path at GET /count)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ async def stats(_: web.Request) -> web.Response:
     return web.json_response({"counts": counts, "arrivals": arrivals})
 
 
+async def count(request: web.Request) -> web.Response:
+    """How many arrived on one path: what the benchmark polls while it measures, so that
+    polling costs the same small amount whatever has arrived (not a growing JSON document)."""
+    return web.Response(text=str(counts.get(request.query.get("path", ""), 0)))
+
+
 async def reset(_: web.Request) -> web.Response:
     arrivals.clear()
     counts.clear()
@@ -36,6 +42,7 @@ async def reset(_: web.Request) -> web.Response:
 def main() -> None:
     app = web.Application()
     app.router.add_get("/stats", stats)
+    app.router.add_get("/count", count)
     app.router.add_post("/reset", reset)
     app.router.add_post("/{tail:.*}", receive)
     web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)

@@ -15,17 +15,21 @@ and the delivery is sent again: at least once, never lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import aiohttp
 import orjson
-from sqlalchemy import and_, bindparam, exists, or_, select, text, tuple_, update
+from sqlalchemy import Integer, and_, bindparam, column, exists, or_, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
@@ -33,6 +37,7 @@ from roster.config import Settings
 from roster.events.outbox import emit, render_id, sequence_pending, sweep
 from roster.kit.db import on_commit, transaction
 from roster.kit.timeutil import rfc3339, utcnow
+from roster.kit.types import UTCDateTime
 from roster.models import events, webhook_deliveries, webhook_endpoints
 from roster.webhooks import sender
 
@@ -44,6 +49,17 @@ SWEEP_EVERY = 600.0  # seconds between retention sweeps
 # the wrong index (17 s a claim instead of under 1 ms), before autovacuum came round to it.
 ANALYZE_AFTER_ROWS = 1000
 ANALYZE_EVERY = 60.0
+# Events a pass sequences at most; when it sequenced that many, another pass follows at once.
+SEQUENCE_BATCH = 1000
+# A send that has taken this long no longer counts against the relay's concurrency, only
+# against its endpoint's cap (seconds).
+SLOW_SEND = 1.0
+# A claimed delivery is sent only with at least the send timeout plus this much lease left
+# (or half of what the lease has beyond the timeout, when that is less).
+LEASE_MARGIN = 5.0
+# The flag ``roster.kit.db.notify_on_commit`` leaves on a connection; the relay's own
+# connection is not handed back to ``transaction``, so the relay takes the flag itself.
+_NOTIFY_KEY = "roster_notify_on_commit"
 d = webhook_deliveries.c
 w = webhook_endpoints.c
 
@@ -72,27 +88,42 @@ class Relay:
         self.engine = engine
         self.settings = settings
         self.inflight: set[asyncio.Task[None]] = set()
+        # Deliveries claimed and not yet finished, per endpoint (sending or waiting to).
         self.per_endpoint: Counter[UUID] = Counter()
+        # Sends per endpoint that have taken longer than ``SLOW_SEND``: such an endpoint
+        # hangs or crawls, and its claimed deliveries are not counted on to finish soon.
+        self.slow: Counter[UUID] = Counter()
+        # At most ``webhook_endpoint_concurrency`` sends in flight per endpoint.
+        self.endpoint_slots: dict[UUID, asyncio.Semaphore] = {}
         # Finished sends whose outcome the next pass records (in its one transaction).
         self.done: list[tuple[dict[str, Any], sender.Outcome]] = []
+        # Claimed deliveries given back unsent (their lease ran too short while they
+        # waited for a slot); the next pass frees their lease.
+        self.released: list[dict[str, Any]] = []
         self.session: aiohttp.ClientSession | None = None
         # Set when there is work: an event committed in this process, or enough sends
-        # finished (``_batch`` of them) that recording them is worth a pass.
+        # finished that recording them and claiming more is worth a pass.
         self.wake = asyncio.Event()
-        self._batch = 1
-        # Up to twice ``webhook_concurrency`` deliveries are claimed, and at most
-        # ``webhook_concurrency`` are being sent: the claimed rest waits here, so sending goes
-        # on while the next pass runs instead of stopping for it.
+        # Up to twice ``webhook_concurrency`` deliveries are claimed (twice the endpoint's
+        # cap per endpoint), and at most ``webhook_concurrency`` are being sent: the claimed
+        # rest waits here, so sending goes on while the next pass runs instead of stopping
+        # for it. A slow send gives its slot back (see ``SLOW_SEND``).
         self.sending = asyncio.Semaphore(settings.webhook_concurrency)
         self._created_since_analyze = 0
         self._next_analyze = 0.0
+        self._analyzing: asyncio.Task[None] | None = None
+        # The connection the passes run on, kept between them (see ``_unit_of_work``).
+        self._conn: AsyncConnection | None = None
         self._unhook: Any = None
 
     async def __aenter__(self) -> Relay:
         s = self.settings
         self.session = sender.make_session(
             allow_private=s.webhooks_allow_private,
-            concurrency=s.webhook_concurrency,
+            # No pool-wide limit: the relay's own limits bound the connections (the
+            # concurrency, plus each endpoint's cap for slow sends), and a pool-wide limit
+            # would let hanging endpoints hold every connection.
+            concurrency=0,
             connect_timeout=s.webhook_connect_timeout,
             timeout=s.webhook_timeout,
         )
@@ -106,6 +137,12 @@ class Relay:
             self._unhook()
         if self.inflight:
             await asyncio.gather(*self.inflight, return_exceptions=True)
+        if self._analyzing is not None:
+            await asyncio.gather(self._analyzing, return_exceptions=True)
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(Exception):
+                await conn.close()
         if self.session is not None:
             await self.session.close()
 
@@ -113,7 +150,6 @@ class Relay:
         """Relay until ``stop`` is set; database outages are waited out, not fatal."""
         next_sweep = 0.0
         stopping = asyncio.ensure_future(stop.wait())
-        concurrency = self.settings.webhook_concurrency
         try:
             while not stop.is_set():
                 self.wake.clear()
@@ -122,17 +158,14 @@ class Relay:
                         async with transaction(self.engine, write=True) as conn:
                             await sweep(conn, self.settings.events_retention_days)
                         next_sweep = time.monotonic() + SWEEP_EVERY
-                    busy = await self.tick()
+                    more = await self.pass_()
                 except Exception:  # keep relaying through outages; the cause is logged
                     log.exception("relay pass failed")
-                    busy = 0
-                if busy and len(self.inflight) < concurrency:
-                    continue  # room for more: claim again at once
-                # Wait for new events, or for finished sends to record: any one when the
-                # pass found nothing, else half as many as may be sent at once, so that a
-                # busy relay records and claims in batches rather than a pass per send.
-                self._batch = max(1, min(len(self.inflight), concurrency) // 2) if busy else 1
-                if len(self.done) >= self._batch:
+                    more = False
+                # Again at once when the sequencer left events behind, or when enough sends
+                # finished during the pass; else wait for a commit, for sends to finish,
+                # or for the poll interval (other processes' events, retries falling due).
+                if more or self._worth_a_pass():
                     continue
                 waking = asyncio.ensure_future(self.wake.wait())
                 await asyncio.wait(
@@ -144,42 +177,119 @@ class Relay:
         finally:
             stopping.cancel()
 
+    def _worth_a_pass(self) -> bool:
+        """Whether enough sends have finished to record them and claim more: half of those
+        that can finish soon (the claimed deliveries of endpoints that are not slow), so a
+        busy relay records and claims in batches rather than a pass per send, and a hanging
+        endpoint's deliveries do not hold back the passes that feed the others."""
+        if self.released:
+            return True
+        if not self.done:
+            return False
+        stuck = sum(self.per_endpoint[endpoint] for endpoint, n in self.slow.items() if n)
+        moving = min(len(self.inflight) - stuck, self.settings.webhook_concurrency)
+        return len(self.done) >= max(1, moving // 2)
+
     async def tick(self) -> int:
         """One pass in one write transaction: record finished sends, sequence new events,
         claim due deliveries; then start the sends. Returns how much work it found."""
+        found, _ = await self._pass()
+        return found
+
+    async def pass_(self) -> bool:
+        """One pass; True when events were left unsequenced (a pass should follow at once)."""
+        _, more = await self._pass()
+        return more
+
+    async def _pass(self) -> tuple[int, bool]:
         done, self.done = self.done, []
+        released, self.released = self.released, []
         capacity = 2 * self.settings.webhook_concurrency - len(self.inflight)
-        async with transaction(self.engine, write=True) as conn:
+        async with self._unit_of_work() as conn:
             await self.record_all(conn, done)
-            sequenced = await sequence_pending(conn)
+            if released:
+                await self._release(conn, released)
+            sequenced = await sequence_pending(conn, limit=SEQUENCE_BATCH)
             claimed = await self.claim(conn, capacity) if capacity > 0 else []
-        await self._refresh_statistics(sequenced)
         for row in claimed:
-            self.per_endpoint[row["endpoint_id"]] += 1
+            endpoint = row["endpoint_id"]
+            self.per_endpoint[endpoint] += 1
             task = asyncio.create_task(self.deliver(row))
             self.inflight.add(task)
-            task.add_done_callback(self._finished(row["endpoint_id"]))
-        return len(done) + sequenced + len(claimed)
+            task.add_done_callback(self._finished(endpoint))
+        self._refresh_statistics(sequenced)
+        return len(done) + sequenced + len(claimed), sequenced >= SEQUENCE_BATCH
 
-    async def _refresh_statistics(self, sequenced: int) -> None:
+    @asynccontextmanager
+    async def _unit_of_work(self) -> AsyncIterator[AsyncConnection]:
+        """A pass's write transaction, on PostgreSQL on a connection the relay keeps between
+        passes: a busy relay makes hundreds of passes a second, and taking a pooled
+        connection costs a liveness ping each time. A connection that fails is dropped, and
+        the next pass takes a fresh one from the pool (which waits out an outage as every
+        request does)."""
+        if self.engine.dialect.name != "postgresql":
+            # SQLite's pooled checkout has no ping to save: the pool's unit of work it is.
+            async with transaction(self.engine, write=True) as pooled:
+                yield pooled
+            return
+        conn = self._conn
+        if conn is None:
+            conn = await self.engine.connect()
+            await conn.execution_options(roster_write=True)
+            self._conn = conn
+        committed = False
+        try:
+            async with conn.begin():
+                yield conn
+            committed = True
+        except BaseException:
+            self._conn = None
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+            with contextlib.suppress(Exception):
+                await conn.close()
+            raise
+        finally:
+            try:
+                announced = bool(conn.info.pop(_NOTIFY_KEY, False))
+            except Exception:  # an invalidated connection has nothing left to announce
+                announced = False
+        # Events the pass emitted itself (webhook.disabled) call for another pass.
+        if committed and announced:
+            self.wake.set()
+
+    def _refresh_statistics(self, sequenced: int) -> None:
+        """ANALYZE the deliveries on PostgreSQL after a burst, beside the loop: the passes
+        (and the sends they start) do not wait for it."""
         if self.engine.dialect.name != "postgresql":
             return
         self._created_since_analyze += sequenced
         now = time.monotonic()
         if self._created_since_analyze < ANALYZE_AFTER_ROWS or now < self._next_analyze:
             return
+        if self._analyzing is not None and not self._analyzing.done():
+            return
         self._created_since_analyze = 0
         self._next_analyze = now + ANALYZE_EVERY
-        async with transaction(self.engine, write=False) as conn:
-            await conn.execute(text("ANALYZE webhook_deliveries"))
+        self._analyzing = asyncio.create_task(self._analyze())
+
+    async def _analyze(self) -> None:
+        try:
+            async with transaction(self.engine, write=False) as conn:
+                await conn.execute(text("ANALYZE webhook_deliveries"))
+        except Exception:  # statistics are refreshed again after the next burst
+            log.warning("ANALYZE webhook_deliveries failed", exc_info=True)
 
     def _finished(self, endpoint_id: UUID) -> Any:
         def done(task: asyncio.Task[None]) -> None:
             self.inflight.discard(task)
             self.per_endpoint[endpoint_id] -= 1
+            if self.per_endpoint[endpoint_id] <= 0:
+                del self.per_endpoint[endpoint_id]
+                self.endpoint_slots.pop(endpoint_id, None)
             if not task.cancelled() and task.exception() is not None:
                 log.error("delivery task failed", exc_info=task.exception())
-            if len(self.done) >= self._batch or not self.inflight:
+            if not self.inflight or self._worth_a_pass():
                 self.wake.set()
 
         return done
@@ -188,18 +298,79 @@ class Relay:
         """Wait for the sends in flight and record their outcomes (tests and shutdown)."""
         while self.inflight:
             await asyncio.gather(*list(self.inflight), return_exceptions=True)
-        if self.done:
+        if self.done or self.released:
             done, self.done = self.done, []
+            released, self.released = self.released, []
             async with transaction(self.engine, write=True) as conn:
                 await self.record_all(conn, done)
+                if released:
+                    await self._release(conn, released)
+
+    async def _release(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+        """Free the leases of claimed deliveries that were not sent, so they are claimed
+        again at once; a lease another relay has taken meanwhile is left alone."""
+        for row in rows:
+            await conn.execute(
+                update(webhook_deliveries)
+                .where(
+                    d.tenant_id == row["tenant_id"],
+                    d.id == row["id"],
+                    d.status == "pending",
+                    d.lease_until == row["lease_until"],
+                )
+                .values(lease_until=None)
+            )
 
     async def claim(self, conn: AsyncConnection, capacity: int) -> list[dict[str, Any]]:
-        """Lease up to ``capacity`` due deliveries, with what sending them needs.
+        """Lease up to ``capacity`` due deliveries, with what sending them needs; per
+        endpoint up to twice its cap, counting what this relay holds already.
 
-        Candidates are read without their payloads (a few more than ``capacity``, since an
-        endpoint at its concurrency cap is skipped); payloads and endpoint details are read
-        for the leased ones only."""
+        A delivery is taken only when no earlier delivery about the same contact is still
+        pending for that endpoint. Endpoints this relay holds at their limit are left out
+        of the walk in SQL: otherwise the due deliveries of one hanging endpoint pile up at
+        the head of the walk and fill it, and the other endpoints' deliveries behind them
+        are never reached."""
+        limit = 2 * self.settings.webhook_endpoint_concurrency
         now = utcnow()
+        until = now + timedelta(seconds=self.settings.webhook_lease)
+        if conn.dialect.name == "postgresql":
+            rows = await self._claim_postgresql(conn, capacity, limit, now, until)
+        else:
+            rows = await self._claim_portable(conn, capacity, limit, now, until)
+        for row in rows:
+            row["lease_until"] = until
+        return rows
+
+    async def _claim_postgresql(
+        self, conn: AsyncConnection, capacity: int, limit: int, now: Any, until: Any
+    ) -> list[dict[str, Any]]:
+        """The claim in one statement: walk the due deliveries (locking them, skipping
+        rows another relay is claiming), keep each endpoint within its room, lease them,
+        and return them with their event and endpoint."""
+        busy = [(endpoint, limit - n) for endpoint, n in self.per_endpoint.items() if n > 0]
+        result = await conn.execute(
+            _CLAIM,
+            {
+                "now": now,
+                "until": until,
+                "walk": capacity * 4,
+                "capacity": capacity,
+                "limit": limit,
+                "full": [endpoint for endpoint, room in busy if room <= 0],
+                "busy": [endpoint for endpoint, room in busy if room > 0],
+                "room": [room for _, room in busy if room > 0],
+            },
+        )
+        rows = [dict(found._mapping) for found in result.all()]
+        rows.sort(key=lambda row: (row["next_attempt_at"], row["event_seq"]))
+        return rows
+
+    async def _claim_portable(
+        self, conn: AsyncConnection, capacity: int, limit: int, now: Any, until: Any
+    ) -> list[dict[str, Any]]:
+        """Candidates are read without their payloads (a few more than ``capacity``,
+        since an endpoint at its limit is skipped); payloads and endpoint details are read
+        for the leased ones only."""
         earlier = aliased(webhook_deliveries)
         blocked = exists().where(
             earlier.c.tenant_id == d.tenant_id,
@@ -210,12 +381,8 @@ class Relay:
         )
         # Ordered as the due index is (status, next_attempt_at), so the database walks it
         # and stops at the limit instead of sorting every due delivery.
-        cap = self.settings.webhook_endpoint_concurrency
         load = Counter(self.per_endpoint)
-        # Endpoints this relay already sends to at their cap are left out in SQL: otherwise
-        # the due deliveries of one hanging endpoint pile up at the head of the walk and fill
-        # the window, and the other endpoints' deliveries behind them are never reached.
-        saturated = [endpoint for endpoint, count in load.items() if count >= cap]
+        saturated = [endpoint for endpoint, count in load.items() if count >= limit]
         due = (
             select(d.tenant_id, d.id, d.endpoint_id)
             .where(
@@ -232,7 +399,7 @@ class Relay:
         for tenant_id, delivery_id, endpoint_id in (await conn.execute(due)).all():
             if len(chosen) >= capacity:
                 break
-            if load[endpoint_id] >= cap:
+            if load[endpoint_id] >= limit:
                 continue
             load[endpoint_id] += 1
             chosen.append((tenant_id, delivery_id))
@@ -248,29 +415,14 @@ class Relay:
                 d.status == "pending",
                 or_(d.lease_until.is_(None), d.lease_until < now),
             )
-            .values(lease_until=now + timedelta(seconds=self.settings.webhook_lease))
+            .values(lease_until=until)
             .returning(d.tenant_id, d.id)
         )
         keys = [tuple(row) for row in taken.all()]
         if not keys:
             return []
         details = (
-            select(
-                d.tenant_id,
-                d.id,
-                d.endpoint_id,
-                d.event_id,
-                d.attempts,
-                w.url,
-                w.enabled,
-                w.secret,
-                w.previous_secret,
-                w.previous_secret_expires_at,
-                w.failing_since,
-                events.c.type,
-                events.c.data,
-                events.c.created_at.label("event_at"),
-            )
+            select(*_DETAILS)
             .join(webhook_endpoints, and_(w.tenant_id == d.tenant_id, w.id == d.endpoint_id))
             .join(events, and_(events.c.tenant_id == d.tenant_id, events.c.id == d.event_id))
             .where(tuple_(d.tenant_id, d.id).in_(keys))
@@ -286,24 +438,64 @@ class Relay:
             self.done.append((row, sender.Outcome(None, 0, "endpoint disabled", final=True)))
             return
         assert self.session is not None
-        body = payload(
-            {
-                "id": row["event_id"],
-                "type": row["type"],
-                "created_at": row["event_at"],
-                "data": row["data"],
-            }
-        )
-        async with self.sending:
-            outcome = await sender.send(
-                self.session,
-                row["url"],
-                active_secrets(row),
-                render_id(row["event_id"]),
-                body,
-                allow_private=self.settings.webhooks_allow_private,
+        endpoint = row["endpoint_id"]
+        slots = self.endpoint_slots.get(endpoint)
+        if slots is None:
+            slots = asyncio.Semaphore(self.settings.webhook_endpoint_concurrency)
+            self.endpoint_slots[endpoint] = slots
+        async with slots:
+            # A delivery that waited long for its endpoint (one that hangs) may have too
+            # little lease left for a whole send: it is given back, not sent, so that no
+            # other relay can take it over while it is still being sent here.
+            timeout, lease = self.settings.webhook_timeout, self.settings.webhook_lease
+            margin = min(LEASE_MARGIN, (lease - timeout) / 2)
+            if (row["lease_until"] - utcnow()).total_seconds() < timeout + margin:
+                self.released.append(row)
+                return
+            body = payload(
+                {
+                    "id": row["event_id"],
+                    "type": row["type"],
+                    "created_at": row["event_at"],
+                    "data": row["data"],
+                }
             )
+            async with self._sending_slot(endpoint):
+                outcome = await sender.send(
+                    self.session,
+                    row["url"],
+                    active_secrets(row),
+                    render_id(row["event_id"]),
+                    body,
+                    allow_private=self.settings.webhooks_allow_private,
+                )
         self.done.append((row, outcome))
+
+    @asynccontextmanager
+    async def _sending_slot(self, endpoint: UUID) -> AsyncIterator[None]:
+        """One of the ``webhook_concurrency`` sending slots, given back when the send takes
+        longer than ``SLOW_SEND``: a hanging endpoint then holds only its own cap of sends,
+        not the slots the other endpoints' sends need."""
+        await self.sending.acquire()
+        slow = False
+
+        def give_back() -> None:
+            nonlocal slow
+            slow = True
+            self.slow[endpoint] += 1
+            self.sending.release()
+
+        timer = asyncio.get_running_loop().call_later(SLOW_SEND, give_back)
+        try:
+            yield
+        finally:
+            timer.cancel()
+            if slow:
+                self.slow[endpoint] -= 1
+                if self.slow[endpoint] <= 0:
+                    del self.slow[endpoint]
+            else:
+                self.sending.release()
 
     async def record_all(
         self, conn: AsyncConnection, done: list[tuple[dict[str, Any], sender.Outcome]]
@@ -315,7 +507,20 @@ class Relay:
             for row, outcome in done
             if outcome.delivered and row["failing_since"] is None
         ]
-        if plain:
+        if plain and conn.dialect.name == "postgresql":
+            # One statement whatever the batch: the outcomes travel as arrays.
+            await conn.execute(
+                _DELIVERED_PG,
+                {
+                    "finished": utcnow(),
+                    "owners": [row["tenant_id"] for row, _ in plain],
+                    "ids": [row["id"] for row, _ in plain],
+                    "tries": [row["attempts"] + 1 for row, _ in plain],
+                    "codes": [outcome.status_code for _, outcome in plain],
+                    "latencies": [outcome.latency_ms for _, outcome in plain],
+                },
+            )
+        elif plain:
             now = utcnow()
             await conn.execute(
                 _DELIVERED,
@@ -429,4 +634,110 @@ _DELIVERED = (
         last_error=None,
         last_latency_ms=bindparam("latency"),
     )
+)
+
+_UUIDS = ARRAY(webhook_deliveries.c.id.type)
+_INTS = ARRAY(Integer)
+
+_DELIVERED_PG = text(
+    """
+    UPDATE webhook_deliveries AS d
+    SET status = 'delivered', finished_at = :finished, attempts = o.tries,
+        lease_until = NULL, last_status_code = o.code, last_error = NULL,
+        last_latency_ms = o.latency
+    FROM unnest(:owners, :ids, :tries, :codes, :latencies) AS o(owner, id, tries, code, latency)
+    WHERE d.tenant_id = o.owner AND d.id = o.id
+    """
+).bindparams(
+    bindparam("finished", type_=UTCDateTime),
+    bindparam("owners", type_=_UUIDS),
+    bindparam("ids", type_=_UUIDS),
+    bindparam("tries", type_=_INTS),
+    bindparam("codes", type_=_INTS),
+    bindparam("latencies", type_=_INTS),
+)
+
+_DETAILS = (
+    d.tenant_id,
+    d.id,
+    d.endpoint_id,
+    d.event_id,
+    d.event_seq,
+    d.attempts,
+    d.next_attempt_at,
+    w.url,
+    w.enabled,
+    w.secret,
+    w.previous_secret,
+    w.previous_secret_expires_at,
+    w.failing_since,
+    events.c.type,
+    events.c.data,
+    events.c.created_at.label("event_at"),
+)
+
+# The claim on PostgreSQL in one round trip. ``due`` walks the due index in order (to at
+# most ``walk`` rows), leaving out endpoints at their limit and deliveries whose contact has
+# an earlier delivery pending for the endpoint, and locks what it reads, skipping rows that
+# another relay is claiming at the same moment; ``chosen`` keeps each endpoint within its
+# room (``room`` for those this relay already sends to, else ``limit``); the UPDATE leases
+# them, re-checking that the lease is free, and returns them with their event and endpoint.
+_CLAIM = (
+    text(
+        """
+    WITH due AS (
+        SELECT d.tenant_id, d.id, d.endpoint_id, d.next_attempt_at, d.event_seq
+        FROM webhook_deliveries AS d
+        WHERE d.status = 'pending' AND d.next_attempt_at <= :now
+          AND (d.lease_until IS NULL OR d.lease_until < :now)
+          AND d.endpoint_id <> ALL(:full)
+          AND NOT EXISTS (
+              SELECT 1 FROM webhook_deliveries AS earlier
+              WHERE earlier.tenant_id = d.tenant_id AND earlier.endpoint_id = d.endpoint_id
+                AND earlier.subject_id = d.subject_id AND earlier.status = 'pending'
+                AND earlier.event_seq < d.event_seq)
+        ORDER BY d.next_attempt_at
+        LIMIT :walk
+        FOR UPDATE OF d SKIP LOCKED
+    ),
+    ranked AS (
+        SELECT due.*,
+               row_number() OVER (
+                   PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.event_seq
+               ) AS n
+        FROM due
+    ),
+    chosen AS (
+        SELECT ranked.tenant_id, ranked.id
+        FROM ranked
+        LEFT JOIN unnest(:busy, :room) AS held(endpoint_id, room)
+          ON held.endpoint_id = ranked.endpoint_id
+        WHERE ranked.n <= COALESCE(held.room, :limit)
+        ORDER BY ranked.next_attempt_at, ranked.event_seq
+        LIMIT :capacity
+    )
+    UPDATE webhook_deliveries AS d
+    SET lease_until = :until
+    FROM chosen, events AS e, webhook_endpoints AS w
+    WHERE d.tenant_id = chosen.tenant_id AND d.id = chosen.id
+      AND (d.lease_until IS NULL OR d.lease_until < :now)
+      AND e.tenant_id = d.tenant_id AND e.id = d.event_id
+      AND w.tenant_id = d.tenant_id AND w.id = d.endpoint_id
+    RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id, d.event_seq, d.attempts,
+        d.next_attempt_at, w.url, w.enabled, w.secret, w.previous_secret,
+        w.previous_secret_expires_at, w.failing_since, e.type, e.data,
+        e.created_at AS event_at
+    """
+    )
+    .bindparams(
+        bindparam("now", type_=UTCDateTime),
+        bindparam("until", type_=UTCDateTime),
+        bindparam("walk", type_=Integer),
+        bindparam("capacity", type_=Integer),
+        bindparam("limit", type_=Integer),
+        bindparam("full", type_=_UUIDS),
+        bindparam("busy", type_=_UUIDS),
+        bindparam("room", type_=_INTS),
+    )
+    .columns(*(column(c.key if c.key != "created_at" else "event_at", c.type) for c in _DETAILS))
 )
