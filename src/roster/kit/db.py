@@ -305,7 +305,8 @@ def notify_on_commit(conn: AsyncConnection) -> None:
     conn.info[_NOTIFY] = True
 
 
-def _take_notify(conn: AsyncConnection) -> bool:
+def take_notify(conn: AsyncConnection) -> bool:
+    """Take (and clear) the ``notify_on_commit`` flag of ``conn``: True if it was set."""
     try:
         return bool(conn.info.pop(_NOTIFY, False))
     except Exception:  # an invalidated connection has no info left: nothing to announce
@@ -342,10 +343,10 @@ async def transaction(
             try:
                 async with conn.begin():
                     yield conn
-                committed = _take_notify(conn)
+                committed = take_notify(conn)
             finally:
                 if not committed:
-                    _take_notify(conn)
+                    take_notify(conn)
     except (TimeoutError, DBAPIError, PoolTimeout, OSError) as exc:
         if is_unavailable(exc):
             raise Unavailable("the database is not reachable; retry shortly") from exc

@@ -35,7 +35,7 @@ from sqlalchemy.orm import aliased
 
 from roster.config import Settings
 from roster.events.outbox import emit, render_id, sequence_pending, sweep
-from roster.kit.db import on_commit, transaction
+from roster.kit.db import on_commit, take_notify, transaction
 from roster.kit.timeutil import rfc3339, utcnow
 from roster.kit.types import UTCDateTime
 from roster.models import events, webhook_deliveries, webhook_endpoints
@@ -57,9 +57,6 @@ SLOW_SEND = 1.0
 # A claimed delivery is sent only with at least the send timeout plus this much lease left
 # (or half of what the lease has beyond the timeout, when that is less).
 LEASE_MARGIN = 5.0
-# The flag ``roster.kit.db.notify_on_commit`` leaves on a connection; the relay's own
-# connection is not handed back to ``transaction``, so the relay takes the flag itself.
-_NOTIFY_KEY = "roster_notify_on_commit"
 d = webhook_deliveries.c
 w = webhook_endpoints.c
 
@@ -250,10 +247,9 @@ class Relay:
                 await conn.close()
             raise
         finally:
-            try:
-                announced = bool(conn.info.pop(_NOTIFY_KEY, False))
-            except Exception:  # an invalidated connection has nothing left to announce
-                announced = False
+            # The relay's own connection is not handed back to ``transaction``, so the relay
+            # takes the ``notify_on_commit`` flag itself.
+            announced = take_notify(conn)
         # Events the pass emitted itself (webhook.disabled) call for another pass.
         if committed and announced:
             self.wake.set()
