@@ -41,7 +41,8 @@ from roster.tenants import service as tenants
 from roster.worker.runner import Worker
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-DB = "roster_bench_bulk"
+# ROSTER_BENCH_DB: another name, so that runs in parallel do not drop each other's database.
+DB = os.environ.get("ROSTER_BENCH_DB", "roster_bench_bulk")
 FIRST = ["Ada", "Alan", "Grace", "Linus", "Maria", "José", "Zoë", "Wei", "Olu", "Priya"]
 LAST = ["Lovelace", "Turing", "Hopper", "Torvalds", "Müller", "García", "Chen", "Okafor"]
 AREAS = ["212", "312", "415", "617", "646", "202", "305", "713", "206", "303", "404", "503"]
