@@ -9,6 +9,7 @@ the same answer (the same value, or a ValueError with the same message) both way
 
 from __future__ import annotations
 
+import functools
 import random
 import string
 from collections.abc import Callable, Iterator
@@ -169,7 +170,9 @@ def _mutate(rnd: random.Random, text: str) -> str:
     return text[::-1]
 
 
-def _example(rnd: random.Random, region: str) -> str | None:
+@functools.cache
+def _examples() -> list[str]:
+    """Every region's example numbers of every type, in every format."""
     kinds = [
         phonenumbers.PhoneNumberType.FIXED_LINE,
         phonenumbers.PhoneNumberType.MOBILE,
@@ -177,25 +180,32 @@ def _example(rnd: random.Random, region: str) -> str | None:
         phonenumbers.PhoneNumberType.PREMIUM_RATE,
         phonenumbers.PhoneNumberType.VOIP,
     ]
-    number = phonenumbers.example_number_for_type(region, rnd.choice(kinds))
-    if number is None:
-        return None
-    if rnd.random() < 0.5:  # another number of the same length
-        digits = str(number.national_number)
-        keep = rnd.randint(1, len(digits))
-        number = phonenumbers.PhoneNumber(
-            country_code=number.country_code,
-            national_number=int(digits[:keep] + _digits(rnd, len(digits) - keep)),
-            italian_leading_zero=number.italian_leading_zero,
-            number_of_leading_zeros=number.number_of_leading_zeros,
-        )
     formats = [
         phonenumbers.PhoneNumberFormat.E164,
         phonenumbers.PhoneNumberFormat.INTERNATIONAL,
         phonenumbers.PhoneNumberFormat.NATIONAL,
         phonenumbers.PhoneNumberFormat.RFC3966,
     ]
-    return phonenumbers.format_number(number, rnd.choice(formats))
+    found = []
+    for region in REGIONS:
+        for kind in kinds:
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is not None:
+                found += [phonenumbers.format_number(number, f) for f in formats]
+    return found
+
+
+def _example(rnd: random.Random) -> str:
+    """An example number as formatted for its region, often with its last digits changed
+    (another number of the same shape)."""
+    text = rnd.choice(_examples())
+    if rnd.random() < 0.5:
+        chars = list(text)
+        positions = [i for i, ch in enumerate(chars) if ch.isdigit()]
+        for i in positions[-rnd.randint(1, max(1, len(positions) - 2)) :]:
+            chars[i] = rnd.choice(string.digits)
+        text = "".join(chars)
+    return text
 
 
 def phone_inputs(seed: int, count: int) -> Iterator[tuple[str, str | None]]:
@@ -205,7 +215,7 @@ def phone_inputs(seed: int, count: int) -> Iterator[tuple[str, str | None]]:
         if pick < 0.55:
             text = _nanp_shape(rnd, *_nanp_parts(rnd))
         elif pick < 0.75:
-            text = _example(rnd, rnd.choice(REGIONS)) or _digits(rnd, 10)
+            text = _example(rnd)
         elif pick < 0.85:  # lengths at the edges
             text = rnd.choice(["", "+", "+1"]) + _digits(
                 rnd, rnd.choice([0, 1, 2, 8, 9, 11, 12, 17])
@@ -371,11 +381,12 @@ def check_phones(seed: int, count: int) -> tuple[int, int, list[str]]:
             stripped
         ) != reference_region(stripped):
             mismatches.append(f"phone_region({stripped!r})")
-        if taken is None and sample.random() > 0.02:
+        wiring = sample.random() < 0.02
+        if taken is None and not wiring:
             continue
         fast += taken is not None
         expected = _outcome(reference_phone, text, region)
-        got = _outcome(candidate_phone, text, region)
+        got = _outcome(candidate_phone, text, region) if wiring else expected
         if (taken is not None and ("ok", taken) != expected) or expected != got:
             mismatches.append(f"{text!r} {region!r}: expected {expected}, got {got}")
         if len(mismatches) >= 20:
@@ -390,11 +401,12 @@ def check_emails(seed: int, count: int) -> tuple[int, int, list[str]]:
     sample = random.Random(seed + 1)
     for text in email_inputs(seed, count):
         taken = fastpath.email(text.strip())
-        if taken is None and sample.random() > 0.02:
+        wiring = sample.random() < 0.02
+        if taken is None and not wiring:
             continue
         fast += taken is not None
         expected = _outcome(reference_email, text)
-        got = _outcome(normalize.normalize_email, text)
+        got = _outcome(normalize.normalize_email, text) if wiring else expected
         if (taken is not None and ("ok", taken) != expected) or expected != got:
             mismatches.append(f"{text!r}: expected {expected}, got {got}")
         if len(mismatches) >= 20:

@@ -37,8 +37,8 @@ def test_fast_paths_decide_as_the_libraries_do() -> None:
 
 
 def test_the_generators_reach_the_hard_cases() -> None:
-    phones = list(differential.phone_inputs(1, 20_000))
-    emails = list(differential.email_inputs(1, 20_000))
+    phones = list(differential.phone_inputs(1, 5_000))
+    emails = list(differential.email_inputs(1, 5_000))
     assert any(not text.isascii() for text, _ in phones)
     assert any(region is None for _, region in phones)
     assert len({region for _, region in phones}) > 200

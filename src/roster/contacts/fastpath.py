@@ -26,6 +26,13 @@ _NANP = re.compile(
     r"(\+1[ .-]?)?(?:\(([2-9][0-9]{2})\) ?|([2-9][0-9]{2})[ .-]?)([2-9][0-9]{2})[ .-]?([0-9]{4})"
 )
 _NANP_REGIONS = frozenset(phonenumbers.region_codes_for_country_code(1))
+# NANP regions that phonenumbers.region_code_for_number finds by checking the number
+# against the region's number types (the others it finds by leading digits alone).
+_FOUND_BY_TYPE = frozenset(
+    region
+    for region in _NANP_REGIONS
+    if phonenumbers.PhoneMetadata.metadata_for_region(region).leading_digits is None
+)
 
 _LOCAL = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*")
 _DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
@@ -44,9 +51,13 @@ def phone(text: str, region: str | None) -> tuple[str, str | None] | None:
         return None
     digits = f"{area_in_parens or area}{exchange}{line}"
     number = phonenumbers.PhoneNumber(country_code=1, national_number=int(digits))
-    # What phonenumbers.is_valid_number does, keeping the region it finds.
+    # What phonenumbers.is_valid_number does, keeping the region it finds. A region found
+    # by the number's type has already been checked the way is_valid_number_for_region
+    # checks it (the number has a known type there), so that is not done twice.
     found = phonenumbers.region_code_for_number(number)
-    if found is None or not phonenumbers.is_valid_number_for_region(number, found):
+    if found is None:
+        return None
+    if found not in _FOUND_BY_TYPE and not phonenumbers.is_valid_number_for_region(number, found):
         return None
     return f"+1{digits}", None if found in ("001", "ZZ") else str(found)
 
