@@ -38,7 +38,6 @@ from roster.imports.upload import copy_local
 from roster.kit.db import create_engine, transaction
 from roster.migrate import upgrade
 from roster.tenants import service as tenants
-from roster.worker.runner import Worker
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 # ROSTER_BENCH_DB: another name, so that runs in parallel do not drop each other's database.
@@ -47,7 +46,7 @@ FIRST = ["Ada", "Alan", "Grace", "Linus", "Maria", "José", "Zoë", "Wei", "Olu"
 LAST = ["Lovelace", "Turing", "Hopper", "Torvalds", "Müller", "García", "Chen", "Okafor"]
 AREAS = ["212", "312", "415", "617", "646", "202", "305", "713", "206", "303", "404", "503"]
 TAGS = [f"tag{i}" for i in range(200)]
-PORT = 8765
+PORT = int(os.environ.get("ROSTER_BENCH_PORT", "8765"))
 
 
 def emit(**figure: Any) -> None:
@@ -176,9 +175,19 @@ async def b4(dsn: str, settings: Settings, n: int, workdir: Path) -> tuple[Any, 
     principal = Principal(measured["id"], frozenset(), measured["id"])
     async with transaction(engine, write=True) as conn:
         job = await service.start(conn, principal, upload, default_region="US")
-    started = time.perf_counter()
-    await Worker(engine, settings).run_until_idle()
-    elapsed = time.perf_counter() - started
+    # The worker runs in a process of its own, as in production, so that its peak RSS is
+    # the worker's (not this process's, which holds the generated rows).
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        WORKER,
+        settings.model_dump_json(),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await worker.communicate()
+    assert worker.returncode == 0, out
+    measured_worker = json.loads(out.decode().strip().splitlines()[-1])
+    elapsed = measured_worker["seconds"]
     async with transaction(engine, write=False) as conn:
         from roster.worker.queue import JobRepository
 
@@ -196,9 +205,39 @@ async def b4(dsn: str, settings: Settings, n: int, workdir: Path) -> tuple[Any, 
         processes=settings.import_processes,
         chunk_rows=settings.import_chunk_rows,
     )
+    emit(
+        scenario="B4",
+        figure="worker_peak_rss_mb",
+        value=measured_worker["rss_mb"],
+        validation_process_peak_rss_mb=measured_worker["children_rss_mb"],
+        target=300,
+    )
     emit(scenario="B4", figure="ratio_vs_copy", value=round(rate / copy_rate, 3), target=0.70)
     await engine.dispose()
     return measured["id"], key.key
+
+
+# The import worker: runs the queued jobs, prints the seconds it took and its peak RSS
+# (and the largest of its validation processes').
+WORKER = """
+import asyncio, json, resource, sys, time
+from roster.config import Settings
+from roster.kit.db import create_engine
+from roster.worker.runner import Worker
+
+async def main():
+    settings = Settings.model_validate_json(sys.argv[1])
+    engine = create_engine(settings.url)
+    started = time.perf_counter()
+    await Worker(engine, settings).run_until_idle()
+    seconds = time.perf_counter() - started
+    await engine.dispose()
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    print(json.dumps({"seconds": seconds, "rss_mb": own, "children_rss_mb": children}))
+
+asyncio.run(main())
+"""
 
 
 def serve(settings: Settings) -> subprocess.Popen[bytes]:
