@@ -31,7 +31,8 @@ _NANP_REGIONS = frozenset(phonenumbers.region_codes_for_country_code(1))
 _FOUND_BY_TYPE = frozenset(
     region
     for region in _NANP_REGIONS
-    if phonenumbers.PhoneMetadata.metadata_for_region(region).leading_digits is None
+    if (metadata := phonenumbers.PhoneMetadata.metadata_for_region(region)) is not None
+    and metadata.leading_digits is None
 )
 
 _LOCAL = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*")
