@@ -218,7 +218,8 @@ async def b4(dsn: str, settings: Settings, n: int, workdir: Path) -> tuple[Any, 
 
 
 # The import worker: runs the queued jobs, prints the seconds it took and its peak RSS
-# (and the largest of its validation processes').
+# (and, as an upper bound, the largest of its validation processes', whose ru_maxrss
+# includes what they shared with the worker when it started them).
 WORKER = """
 import asyncio, json, resource, sys, time
 from roster.config import Settings
@@ -232,7 +233,10 @@ async def main():
     await Worker(engine, settings).run_until_idle()
     seconds = time.perf_counter() - started
     await engine.dispose()
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    # VmHWM, not ru_maxrss: ru_maxrss survives exec, so it would count the bench process
+    # this one was forked from.
+    with open("/proc/self/status") as status:
+        own = next(int(l.split()[1]) for l in status if l.startswith("VmHWM")) // 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
     print(json.dumps({"seconds": seconds, "rss_mb": own, "children_rss_mb": children}))
 
