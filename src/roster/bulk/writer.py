@@ -14,6 +14,7 @@ item never takes the others with it.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,7 +22,7 @@ from uuid import UUID
 
 import asyncpg  # type: ignore[import-untyped]
 import orjson
-from sqlalchemy import JSON, Table, bindparam, text
+from sqlalchemy import ARRAY, JSON, Table, any_, bindparam, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -191,10 +192,16 @@ async def _load(repo: ContactRepository, items: list[Item]) -> list[Row]:
         for col, value in _identifiers(item.candidate or {}):
             wanted.setdefault(col, set()).add(value)
     found: dict[UUID, Row] = {}
+    postgres = repo.conn.dialect.name == "postgresql"
     for col, values in wanted.items():
-        query = repo.select().where(live, contacts.c[col].in_(sorted(values)))
-        if repo.conn.dialect.name == "postgresql":
-            query = query.with_for_update()
+        column = contacts.c[col]
+        if postgres:
+            # One array parameter: an IN list of a chunk's values would be compiled, sent
+            # and parsed as thousands of separate parameters on every chunk.
+            array = bindparam(f"any_{col}", sorted(values), type_=ARRAY(column.type))
+            query = repo.select().where(live, column == any_(array)).with_for_update()
+        else:
+            query = repo.select().where(live, column.in_(sorted(values)))
         for r in await repo.conn.execute(query):
             found.setdefault(r.id, dict(r._mapping))
     return [found[key] for key in sorted(found)]
@@ -324,19 +331,25 @@ async def _insert(repo: ContactRepository, table: Table, rows: list[Row]) -> Non
     if len(rows) < COPY_MIN_ROWS or repo.conn.dialect.name != "postgresql":
         await repo.insert(rows, table=table)
         return
-    columns = ["tenant_id", *rows[0]]
-    as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    names = list(rows[0])
+    columns = ["tenant_id", *names]
     tenant = repo.tenant_id
-    records = [
-        (
-            tenant,
-            *(
-                orjson.dumps(row[name]).decode() if name in as_json else row[name]
-                for name in columns[1:]
-            ),
-        )
-        for row in rows
-    ]
+    # Every row of one call has the same keys in the same order (built by one expression).
+    get = operator.itemgetter(*names)
+    as_json = [i for i, name in enumerate(names) if isinstance(table.c[name].type, JSON)]
+    records: list[tuple[Any, ...]]
+    if len(names) == 1:
+        records = [(tenant, get(row)) for row in rows]
+    elif as_json:
+        dumps = orjson.dumps
+        records = []
+        for row in rows:
+            values = list(get(row))
+            for i in as_json:
+                values[i] = dumps(values[i]).decode()
+            records.append((tenant, *values))
+    else:
+        records = [(tenant, *get(row)) for row in rows]
     raw = await repo.conn.get_raw_connection()
     driver: Any = raw.driver_connection
     try:

@@ -18,6 +18,7 @@ import orjson
 import phonenumbers
 import pycountry
 
+from roster.contacts import fastpath
 from roster.models.contacts import HANDLE_CHANNELS as HANDLE_CHANNELS  # re-exported
 
 PHONE_HANDLES = frozenset({"whatsapp", "viber", "rcs"})
@@ -86,6 +87,11 @@ def normalize_phone(raw: str, region: str | None) -> str:
         raise ValueError("must not be empty")
     if len(text) > MAX_PHONE_INPUT:
         raise ValueError(f"must be at most {MAX_PHONE_INPUT} characters")
+    fast = fastpath.phone(text, region.upper() if region else None)
+    if fast is not None:
+        global _last_region
+        _last_region = fast
+        return fast[0]
     try:
         number = phonenumbers.parse(text, region.upper() if region else None)
     except phonenumbers.NumberParseException:
@@ -97,11 +103,22 @@ def normalize_phone(raw: str, region: str | None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# The last number the fast path normalised and its region: contact writes ask for the
+# region of the number they have just normalised (a pure function, so this only saves
+# working it out twice).
+_last_region: tuple[str, str | None] = ("", None)
+
+
 def phone_region(e164: str) -> str | None:
     """Return the ISO alpha-2 region of an E.164 number, or None if it has none.
 
     Non-geographic numbers (region "001") and numbers of no known region give None.
     """
+    last, region = _last_region
+    if last == e164:
+        return region
+    if fastpath.E164_NANP.fullmatch(e164):
+        return fastpath.phone_region(e164)
     if not e164.startswith("+"):
         raise ValueError("not an e.164 phone number")
     try:
@@ -126,6 +143,9 @@ def normalize_email(raw: str) -> tuple[str, str]:
         raise ValueError("must not be empty")
     if len(text) > MAX_EMAIL:
         raise ValueError(f"must be at most {MAX_EMAIL} characters")
+    fast = fastpath.email(text)
+    if fast is not None:
+        return fast
     try:
         result = email_validator.validate_email(text, check_deliverability=False)
     except email_validator.EmailNotValidError as error:
