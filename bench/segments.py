@@ -1,10 +1,11 @@
 """B6: segment count + first page of a 5-condition filter, against hand-written SQL.
 
-    python -m bench.segments [--n 100000] [--engine sqlite|postgresql|both] [--runs 9]
+    python -m bench.segments [--n 100000] [--engine sqlite|postgresql|both] [--runs 9] [--keep]
 
 Builds a scratch database per engine (SQLite file under ./var; PostgreSQL database
-``roster_bench_b6`` on 127.0.0.1, dropped afterwards), fills a measured tenant and a second
-tenant with ``--n`` contacts each from a seeded generator, then, in the same run and
+``roster_bench_b6`` on 127.0.0.1, dropped afterwards; ``--keep`` keeps it and reuses a kept
+one of the same size, to measure a change again without refilling), fills a measured tenant
+and a second tenant with ``--n`` contacts each from a seeded generator, then, in the same run and
 alternating, times:
 
 - ours: ``GET /v1/segments/{id}`` (contact_count computed now) + ``GET
@@ -182,6 +183,37 @@ def _sqlite_fresh() -> str:
     return f"sqlite:///{path}"
 
 
+def _url(engine_name: str) -> str:
+    if engine_name == "postgresql":
+        return f"postgresql://postgres@127.0.0.1:5432/{PG_DB}"
+    return f"sqlite:///{Path('var/bench-b6.db').resolve()}"
+
+
+async def _kept(url: str, n: int) -> tuple[uuid.UUID, str, float] | None:
+    """(tenant, key, fill seconds) of a kept database filled with ``n`` per tenant."""
+    try:
+        engine = create_engine(Settings(database_url=url, _env_file=None).url)  # type: ignore[call-arg]
+        async with transaction(engine, write=False) as conn:
+            rows = dict((await conn.execute(text("SELECT k, v FROM bench_b6_meta"))).all())
+        await engine.dispose()
+    except Exception:
+        return None
+    if rows.get("n") != str(n):
+        return None
+    return uuid.UUID(rows["tenant_id"]), rows["key"], float(rows["fill_seconds"])
+
+
+async def _remember(url: str, n: int, tenant_id: uuid.UUID, key: str, fill_s: float) -> None:
+    engine = create_engine(Settings(database_url=url, _env_file=None).url)  # type: ignore[call-arg]
+    async with transaction(engine, write=True) as conn:
+        await conn.execute(text("CREATE TABLE bench_b6_meta (k VARCHAR(64) PRIMARY KEY, v TEXT)"))
+        for k, v in {"n": n, "tenant_id": tenant_id, "key": key, "fill_seconds": fill_s}.items():
+            await conn.execute(
+                text("INSERT INTO bench_b6_meta VALUES (:k, :v)"), {"k": k, "v": str(v)}
+            )
+    await engine.dispose()
+
+
 async def fill(url: str, n: int) -> tuple[uuid.UUID, str]:
     # Bulk inserts of a loaded shared machine can outlast the app's 10 s statement timeout.
     engine = create_engine(
@@ -226,14 +258,18 @@ async def fill(url: str, n: int) -> tuple[uuid.UUID, str]:
     return measured, key
 
 
-async def measure(engine_name: str, n: int, runs: int) -> list[dict[str, Any]]:
-    if engine_name == "postgresql":
-        url = await _pg_recreate()
+async def measure(engine_name: str, n: int, runs: int, keep: bool = False) -> list[dict[str, Any]]:
+    url = _url(engine_name)
+    kept = await _kept(url, n) if keep else None
+    if kept is not None:
+        tenant_id, key, fill_s = kept
     else:
-        url = _sqlite_fresh()
-    started = time.perf_counter()
-    tenant_id, key = await fill(url, n)
-    fill_s = time.perf_counter() - started
+        url = await _pg_recreate() if engine_name == "postgresql" else _sqlite_fresh()
+        started = time.perf_counter()
+        tenant_id, key = await fill(url, n)
+        fill_s = time.perf_counter() - started
+        if keep:
+            await _remember(url, n, tenant_id, key, fill_s)
     settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
     app = create_app(settings)
     figures: list[dict[str, Any]] = []
@@ -244,7 +280,9 @@ async def measure(engine_name: str, n: int, runs: int) -> list[dict[str, Any]]:
             base_url="http://bench",
             headers={"Authorization": f"Bearer {key}"},
         ) as http:
-            made = await http.post("/v1/segments", json={"name": "B6", "filter": FILTER})
+            made = await http.post(
+                "/v1/segments", json={"name": f"B6 {uuid.uuid4()}", "filter": FILTER}
+            )
             assert made.status_code == 201, made.text
             segment_id = made.json()["id"]
             dialect = "postgresql" if engine_name == "postgresql" else "sqlite"
@@ -335,7 +373,7 @@ async def measure(engine_name: str, n: int, runs: int) -> list[dict[str, Any]]:
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
             }
         )
-    if engine_name == "postgresql":
+    if engine_name == "postgresql" and not keep:
         await _pg_drop()
     return figures
 
@@ -345,10 +383,11 @@ async def main() -> None:
     parser.add_argument("--n", type=int, default=100_000, help="contacts per tenant")
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--keep", action="store_true", help="keep (and reuse) the database")
     args = parser.parse_args()
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     for name in engines:
-        for figure in await measure(name, args.n, args.runs):
+        for figure in await measure(name, args.n, args.runs, args.keep):
             print(json.dumps(figure), flush=True)
 
 
