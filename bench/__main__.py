@@ -1,4 +1,4 @@
-"""python -m bench [B1 B2 B3] [--small] [--engine sqlite|postgresql|both] [--size N]
+"""python -m bench [B1 B2 B3] [--small] [--engine sqlite|postgresql|both] [--size N] [--cases ...]
 
 Prints one JSON line per figure. Sizes: 1M contacts per tenant by default (two tenants),
 --small 100k. The bench database is kept between runs (--reload rebuilds it, --drop removes
@@ -131,6 +131,7 @@ async def main() -> None:
     parser.add_argument("--size", type=int, help="contacts per tenant (default 1M)")
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--seconds", type=int, default=20, help="B1 duration (B2: half)")
+    parser.add_argument("--cases", nargs="*", choices=sorted(b3.CASES), help="B3 cases only")
     parser.add_argument("--reload", action="store_true", help="rebuild the bench database")
     parser.add_argument("--drop", action="store_true", help="remove the bench database and stop")
     args = parser.parse_args()
@@ -148,7 +149,7 @@ async def main() -> None:
             b1(db, await sample_ids(db), args.seconds)
         if "B3" in wanted:
             with servers.server("roster", db.url) as base:
-                for figure in await b3.run(db, base):
+                for figure in await b3.run(db, base, cases=args.cases):
                     emit(figure)
         if "B2" in wanted:  # last: it adds rows
             b2(db, max(5, args.seconds // 2))

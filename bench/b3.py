@@ -164,7 +164,9 @@ async def _time_sql(
     return best
 
 
-async def run(db: BenchDB, base: str, pages: int = 1000) -> list[dict[str, Any]]:
+async def run(
+    db: BenchDB, base: str, pages: int = 1000, cases: list[str] | None = None
+) -> list[dict[str, Any]]:
     out = []
     headers = {"Authorization": f"Bearer {db.key}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
@@ -173,6 +175,8 @@ async def run(db: BenchDB, base: str, pages: int = 1000) -> list[dict[str, Any]]
         ).json()
         sample = next(row for row in listed["data"] if row["phone"])
         for case, template in CASES.items():
+            if cases and case not in cases:
+                continue
             params = dict(template)
             if case == "q_phone7":
                 params["q"] = sample["phone"][-7:]

@@ -8,13 +8,17 @@ from roster.contacts import query
 from tests.conftest import make_contact
 
 
-@pytest.fixture(params=["planned", "walk", "walk-then-index"])
+@pytest.fixture(params=["planned", "walk", "walk-then-index", "tag-first", "walk-then-tag"])
 def strategy(request, monkeypatch):
     """Each way a q page can be answered (see ContactRepository.page): as planned for this
-    small data set, forced along the sort index, and forced past a tiny walk to the index."""
+    small data set, forced along the sort index, forced past a tiny walk to the index, and
+    (with a tag) from the tag's rows at once or after a tiny walk."""
     if request.param != "planned":
         monkeypatch.setattr(query, "SQLITE_FTS_CAP", 0)
-        monkeypatch.setattr(query, "WALK_CAP", 10_000 if request.param == "walk" else 2)
+        monkeypatch.setattr(
+            query, "WALK_CAP", 10_000 if request.param in ("walk", "tag-first") else 2
+        )
+        monkeypatch.setattr(query, "TAG_DRIVE_CAP", 10_000 if "tag" in request.param else -1)
     return request.param
 
 
@@ -100,6 +104,61 @@ async def test_q_combines_with_filters_and_pages(client, strategy):
     assert [r["id"] for r in first["data"] + second["data"]] == [c["id"] for c in made[::-1][:4]]
     total = await client.get("/v1/contacts", params={"q": "maria", "include_total": "true"})
     assert total.json()["total"] == 6
+
+
+@pytest.mark.parametrize("sort", ["-created_at", "name"])
+async def test_q_with_tags_pages_the_same_whichever_plan(env, client, strategy, sort):
+    """q + tags + status, paged by cursor: the tag-driven plans find exactly what the walk
+    and the index find (the narrowest tag drives; archived contacts, contacts without every
+    tag, and another tenant's contacts with the same tags stay out)."""
+    wanted = [
+        await make_contact(client, name=f"Marta {i}", status="lead", tags=["x", "y", "z"])
+        for i in range(7)
+    ]
+    await make_contact(client, name="Marta x only", status="lead", tags=["x", "z"])
+    await make_contact(client, name="Marta customer", status="customer", tags=["x", "y"])
+    await make_contact(client, name="Mario", status="lead", tags=["x", "y"])
+    for i in range(4):  # x is common, y rare: y drives
+        await make_contact(client, name=f"Other {i}", tags=["x"])
+    gone = await make_contact(client, name="Marta gone", status="lead", tags=["x", "y"])
+    assert (await client.delete(f"/v1/contacts/{gone['id']}")).status_code == 204
+    _, key = await env.tenant()
+    async with env.client(key) as other:
+        await make_contact(other, name="Marta elsewhere", status="lead", tags=["x", "y"])
+
+    params = {"q": "marta", "tag": ["x", "y"], "status": "lead", "sort": sort, "limit": 3}
+    got, cursor = [], None
+    while True:
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        body = (await client.get("/v1/contacts", params=query)).json()
+        got += [row["id"] for row in body["data"]]
+        if not body["has_more"]:
+            break
+        cursor = body["next_cursor"]
+    expected = sorted(wanted, key=lambda c: (c["name"].lower(), c["id"]))
+    if sort == "-created_at":
+        expected = sorted(wanted, key=lambda c: (c["created_at"], c["id"]), reverse=True)
+    assert got == [c["id"] for c in expected]
+    with_gone = await found(client, "marta", tag=["x", "y"], status="lead", include_deleted="true")
+    assert set(with_gone) == {c["id"] for c in wanted} | {gone["id"]}
+
+
+async def test_last_page_of_a_common_q(client, monkeypatch):
+    """SQLite: a walk that reaches the end of the tenant is the whole answer (no index read
+    after it); on both engines the last page holds exactly the last matches."""
+    monkeypatch.setattr(query, "SQLITE_FTS_CAP", 0)
+    monkeypatch.setattr(query, "WALK_CAP", 5)
+    made = [await make_contact(client, name=f"Nadia {i}") for i in range(4)]
+    for i in range(8):
+        await make_contact(client, name=f"Someone {i}")
+    first = (await client.get("/v1/contacts", params={"q": "nadia", "limit": 3})).json()
+    last = (
+        await client.get(
+            "/v1/contacts", params={"q": "nadia", "limit": 3, "cursor": first["next_cursor"]}
+        )
+    ).json()
+    assert [r["id"] for r in first["data"] + last["data"]] == [c["id"] for c in made[::-1]]
+    assert last["has_more"] is False
 
 
 async def test_index_in_step_after_patch_put_upsert_restore(client):

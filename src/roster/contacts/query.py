@@ -59,6 +59,12 @@ SQLITE_FTS_CAP = 4000
 # A q page is first looked for among this many rows along the sort index (cheap, and enough
 # when matches are common); when that does not fill the page the trigram index answers.
 WALK_CAP = 4000
+# A q page with a required tag is answered from that tag's rows when the tag has at most this
+# many in the tenant (counted along the contact_tags index, which is cheap): its cost is then
+# bounded by the tag, where the trigram index of a common fragment reads every match of the
+# fragment in the tenant (hundreds of thousands of rows in a large one). With at most WALK_CAP
+# rows the tag is read at once, before any walk: it costs no more than the walk would.
+TAG_DRIVE_CAP = 25_000
 
 # The FTS5 index of SQLite (migration 0003); kept out of the shared MetaData on purpose.
 contacts_fts = Table(
@@ -322,12 +328,25 @@ def fts_join() -> CrossJoin:
     )
 
 
-def tag_join(tag: str) -> tuple[CrossJoin, ColumnElement[bool]]:
-    """SQLite: contacts reached from the contact_tags rows of one tag (its (tenant_id, tag,
-    contact_id) index), and the condition picking that tag; for a sparse tag with a common q."""
+def tag_join(tag: str, dialect: str) -> tuple[Join, ColumnElement[bool]]:
+    """Contacts reached from the contact_tags rows of one tag (its (tenant_id, tag,
+    contact_id) index), and the condition picking that tag; for a sparse tag with a common q.
+    SQLite keeps the join order with CROSS JOIN; PostgreSQL is kept on this plan by the caller
+    checking q on an expression the trigram index does not answer (``unindexed``)."""
     t = contact_tags.c
-    join = CrossJoin(contact_tags, contacts, and_(c.tenant_id == t.tenant_id, c.id == t.contact_id))
+    on = and_(c.tenant_id == t.tenant_id, c.id == t.contact_id)
+    join = (
+        CrossJoin(contact_tags, contacts, on)
+        if dialect == "sqlite"
+        else contact_tags.join(contacts, on)
+    )
     return join, t.tag == tag
+
+
+def unindexed(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``column`` as an expression no index answers (the same value): to keep a planner on
+    the plan Roster chose (a walk along another index, or another table's rows)."""
+    return func.coalesce(column, column)
 
 
 def q_condition(found: Needles, dialect: str, *, use_fts: bool) -> ColumnElement[bool]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, tuple_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal_column, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from roster.contacts import query as filters
@@ -131,6 +131,25 @@ class ContactRepository(TenantRepository):
         probe = (await self.conn.execute(filters.fts_probe(found))).scalar_one()
         return int(probe) < filters.SQLITE_FTS_CAP
 
+    async def _narrowest_tag(self, tags: Sequence[str]) -> tuple[str, int]:
+        """Of the required ``tags``, the one with the fewest rows in this tenant and how many
+        (counted along the (tenant_id, tag, contact_id) index up to TAG_DRIVE_CAP + 1)."""
+        t = contact_tags.c
+        best: tuple[str, int] | None = None
+        for tag in tags:
+            rows = (
+                self.select(literal_column("1"), table=contact_tags)
+                .where(t.tag == tag)
+                .limit(filters.TAG_DRIVE_CAP + 1)
+                .subquery()
+            )
+            statement = select(func.count()).select_from(rows)
+            n = int((await self.conn.execute(statement)).scalar_one())
+            if best is None or n < best[1]:
+                best = (tag, n)
+        assert best is not None
+        return best
+
     async def _filtered(
         self, flt: filters.ContactFilter, *columns: Any, scope: Scope = ()
     ) -> Select[Any]:
@@ -179,12 +198,17 @@ class ContactRepository(TenantRepository):
         estimate of a substring's frequency is poor (PostgreSQL walked 60 ms along the date
         index for a rare email fragment the trigram index answers in 5 ms):
         1. SQLite, few FTS5 matches: fetch them through the index and sort them.
-        2. Otherwise take the next WALK_CAP rows along the sort index and check every filter
-           on them; a common term fills the page there, at a bounded cost.
-        3. Otherwise (rare term, or sparse with the other filters): the trigram index
-           (PostgreSQL: ordered by an expression no index provides, so the planner must use
-           it, and may AND it with the tag and custom-field indexes; SQLite: FTS5, or the
-           rows of the first ``tag`` when one is given) and sort what it finds.
+        2. With a required tag that has at most WALK_CAP rows in the tenant: that tag's rows
+           (fetched through the contact_tags index, every filter checked, then sorted).
+        3. Otherwise take the next WALK_CAP rows along the sort index and check every filter
+           on them; a common term fills the page there, at a bounded cost. When they were the
+           last rows of the tenant, that is the whole answer.
+        4. Otherwise, with a required tag of at most TAG_DRIVE_CAP rows (SQLite: any), the
+           tag's rows as in 2: a cost bounded by the tag, where a common fragment made sparse
+           by the other filters would read all its matches in the trigram index.
+        5. Otherwise the trigram index (PostgreSQL: ordered by an expression no index
+           provides, so the planner must use it, and may AND it with the tag and
+           custom-field indexes; SQLite: FTS5) and sort what it finds.
         """
         key, descending = SORTS[sort]
         dialect = self.conn.dialect.name
@@ -199,12 +223,24 @@ class ContactRepository(TenantRepository):
                 statement = statement.where(bound < marker if descending else bound > marker)
             if as_of is not None:
                 statement = statement.where(c.updated_at <= as_of)
-            first = key if indexed_order else func.coalesce(key, key)
+            first = key if indexed_order else filters.unindexed(key)
             order = (first.desc(), c.id.desc()) if descending else (first.asc(), c.id.asc())
             return statement.order_by(*order)
 
         async def fetch(statement: Select[Any]) -> list[dict[str, Any]]:
             return [dict(r._mapping) for r in await self.conn.execute(statement)]
+
+        def by_tag(tag: str, found: filters.Needles) -> Select[Any]:
+            join, condition = filters.tag_join(tag, dialect)
+            # q on an expression the trigram index cannot answer, so that PostgreSQL reads
+            # the tag's rows rather than ANDing the trigram index into the plan.
+            text = filters.unindexed(c.search_text) if dialect == "postgresql" else c.search_text
+            statement = (
+                self._matching(flt, False, with_q=False, scope=scope)
+                .select_from(join)
+                .where(self.scope(contact_tags), condition, filters.q_like(found, text))
+            )
+            return bounded(statement, indexed_order=False).limit(limit)
 
         found = filters.needles(flt.q) if flt.q is not None else None
         if found is None or not found.indexable or offset:
@@ -212,6 +248,9 @@ class ContactRepository(TenantRepository):
             return await fetch(statement.offset(offset) if offset else statement)
         if dialect == "sqlite" and await self._fts_rare(found):
             return await fetch(bounded(self._matching(flt, True, scope=scope)).limit(limit))
+        narrow = await self._narrowest_tag(flt.tags) if flt.tags else None
+        if narrow is not None and narrow[1] <= min(filters.WALK_CAP, filters.TAG_DRIVE_CAP):
+            return await fetch(by_tag(narrow[0], found))
         # The next WALK_CAP rows along the sort index, q checked on them inside the bounded
         # subquery (so no planner can answer it from the trigram index over the whole tenant
         # instead), then the other filters on the few rows left, looked up by primary key.
@@ -241,16 +280,16 @@ class ContactRepository(TenantRepository):
         )
         if len(rows) == limit:
             return rows
-        if dialect == "sqlite" and flt.tags:
-            # A common q made sparse by the other filters: a tag is the likely narrow one.
-            join, condition = filters.tag_join(flt.tags[0])
-            indexed = (
-                self._matching(flt, False, scope=scope)
-                .select_from(join)
-                .where(self.scope(contact_tags), condition)
-            )
-        else:
-            indexed = self._matching(flt, dialect == "sqlite", scope=scope)
+        if narrow is not None and (dialect == "sqlite" or narrow[1] <= filters.TAG_DRIVE_CAP):
+            return await fetch(by_tag(narrow[0], found))
+        if dialect == "sqlite":
+            # The FTS5 answer reads every match of a common term; first see whether the walk
+            # already reached the end of the tenant (a last page), which it often has.
+            remaining = bounded(steps.with_only_columns(c.id)).limit(filters.WALK_CAP).subquery()
+            walked = select(func.count()).select_from(remaining)
+            if int((await self.conn.execute(walked)).scalar_one()) < filters.WALK_CAP:
+                return rows
+        indexed = self._matching(flt, dialect == "sqlite", scope=scope)
         return await fetch(bounded(indexed, indexed_order=False).limit(limit))
 
     async def count(self, flt: filters.ContactFilter, scope: Scope = ()) -> int:
