@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, tuple_
-from sqlalchemy.exc import IntegrityError
 
 from roster.kit.repository import TenantRepository
 from roster.models import activities
@@ -21,12 +20,7 @@ class ActivityRepository(TenantRepository):
 
     async def add(self, row: Row) -> bool:
         """Insert one activity; False when its external_id is already taken."""
-        try:
-            async with self.conn.begin_nested():
-                await self.insert(row)
-        except IntegrityError:
-            return False
-        return True
+        return await self.insert_unless_taken(row)
 
     async def by_external_id(self, external_id: str) -> Row | None:
         query = self.select().where(a.external_id == external_id)

@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal_column, select, tuple_
-from sqlalchemy.exc import IntegrityError
 
 from roster.contacts import query as filters
 from roster.kit.repository import TenantRepository
@@ -91,27 +90,12 @@ class ContactRepository(TenantRepository):
 
     async def add(self, row: dict[str, Any]) -> bool:
         """Insert a contact; False when a unique identifier is taken (nothing is written)."""
-        try:
-            async with self.conn.begin_nested():
-                await self.insert(_with_derived(row))
-        except IntegrityError:
-            return False
-        return True
+        return await self.insert_unless_taken(_with_derived(row))
 
     async def change(self, contact_id: UUID, version: int, values: dict[str, Any]) -> bool | None:
         """Update a contact at ``version``: True when written, False on an identifier clash,
         None when the version moved (another writer got there first)."""
-        statement = (
-            self.update()
-            .where(c.id == contact_id, c.version == version)
-            .values(**_with_derived(values))
-        )
-        try:
-            async with self.conn.begin_nested():
-                result = await self.conn.execute(statement)
-        except IntegrityError:
-            return False
-        return True if result.rowcount else None
+        return await self.update_at_version(contact_id, version, _with_derived(values))
 
     async def replace_tags(self, contact_id: UUID, old: Iterable[str], new: Iterable[str]) -> None:
         old_set, new_set = set(old), set(new)

@@ -76,6 +76,29 @@ class TenantRepository:
                 insert(target), [{**row, "tenant_id": self.tenant_id} for row in batch]
             )
 
+    async def insert_unless_taken(self, row: Mapping[str, Any]) -> bool:
+        """Insert one row; False, with nothing written, when a unique key is taken."""
+        try:
+            async with self.conn.begin_nested():
+                await self.insert(row)
+        except IntegrityError:
+            return False
+        return True
+
+    async def update_at_version(
+        self, object_id: UUID, version: int, values: Mapping[str, Any]
+    ) -> bool | None:
+        """Optimistic update of the row ``object_id`` at ``version``: True when written,
+        False when a unique key is taken, None when the version moved."""
+        t = self.table.c
+        query = self.update().where(t.id == object_id, t.version == version).values(**values)
+        try:
+            async with self.conn.begin_nested():
+                result = await self.conn.execute(query)
+        except IntegrityError:
+            return False
+        return True if result.rowcount else None
+
 
 class NamedRepository(TenantRepository):
     """Objects of a tenant with an ``id``, a unique ``name`` and a ``version`` (lists,
@@ -95,23 +118,11 @@ class NamedRepository(TenantRepository):
 
     async def add(self, row: dict[str, Any]) -> bool:
         """Insert the object; False when the name is taken (nothing is written)."""
-        try:
-            async with self.conn.begin_nested():
-                await self.insert(row)
-        except IntegrityError:
-            return False
-        return True
+        return await self.insert_unless_taken(row)
 
     async def change(self, object_id: UUID, version: int, values: dict[str, Any]) -> bool | None:
         """True when written, False on a name clash, None when the version moved."""
-        t = self.table.c
-        query = self.update().where(t.id == object_id, t.version == version).values(**values)
-        try:
-            async with self.conn.begin_nested():
-                result = await self.conn.execute(query)
-        except IntegrityError:
-            return False
-        return True if result.rowcount else None
+        return await self.update_at_version(object_id, version, values)
 
     async def page(self, after: UUID | None, limit: int) -> list[dict[str, Any]]:
         """Objects in id order, after ``after``."""
