@@ -70,6 +70,9 @@ def ratio_figure(
             "ratio_p99": round(ours["p99_ms"] / raw["p99_ms"], 3) if raw["p99_ms"] else None,
             "baseline_non2xx": raw["non2xx"] + raw["errors"],
             "ours_non2xx": ours["non2xx"] + ours["errors"],
+            "baseline_cpu_us_per_req": raw["cpu_us"],
+            "ours_cpu_us_per_req": ours["cpu_us"],
+            "ratio_cpu": round(raw["cpu_us"] / ours["cpu_us"], 3) if ours["cpu_us"] else None,
         }
     )
 

@@ -37,6 +37,15 @@ def _free_port() -> int:
         return port
 
 
+_PIDS: dict[str, int] = {}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def server(kind: str, url: str) -> Iterator[str]:
     """``kind`` "roster", "edge-off" (Roster without auth and rate limits, bench only) or
@@ -54,6 +63,7 @@ def server(kind: str, url: str) -> Iterator[str]:
         args = [*UVICORN, "--port", str(port), "bench.raw_app:app"]
         env["RAW_DB_URL"] = url
     proc = subprocess.Popen(args, cwd=ROOT, env=env)
+    _PIDS[f"http://127.0.0.1:{port}"] = proc.pid
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -114,6 +124,8 @@ def wrk(
         path_file.write_text("\n".join(paths) + "\n")
         script = Path(tmp) / "script.lua"
         script.write_text(LUA % {"paths": path_file, "key": key, "method": method, "seed": seed})
+        pid = _PIDS.get(base)
+        cpu_before = cpu_seconds(pid) if pid else 0.0
         out = subprocess.run(
             ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "-s", str(script), base],
             capture_output=True,
@@ -121,9 +133,13 @@ def wrk(
             check=True,
             timeout=seconds + 60,
         ).stdout
+        cpu = cpu_seconds(pid) - cpu_before if pid else 0.0
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     raw = json.loads(line.removeprefix("RESULT "))
     return {
+        # The server process's CPU per answered request: steadier than req/s on a shared
+        # machine, and the figure B1's Python work shows up in.
+        "cpu_us": round(cpu * 1e6 / raw["requests"], 1) if raw["requests"] else 0.0,
         "rps": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
         "p50_ms": raw["p50_us"] / 1000,
         "p99_ms": raw["p99_us"] / 1000,
