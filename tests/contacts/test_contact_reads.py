@@ -12,11 +12,14 @@ import pytest
 from sqlalchemy import update
 
 from roster.contacts.endpoints import ContactReads
+from roster.contacts.repository import _GET
+from roster.kit import db as db_module
 from roster.kit.db import transaction
 from roster.kit.timeutil import utcnow
 from roster.models import api_keys
 from roster.tenants import keys
 from roster.tenants import service as tenants
+from roster.tenants.repository import _CREDENTIAL
 from tests.conftest import make_contact
 
 # Headers that differ between any two responses, whichever path served them.
@@ -75,6 +78,48 @@ async def test_a_contact_reads_alike_both_ways(env, served):
         direct, routed = await both(http, contact["id"], "HEAD")
         assert direct.status_code == routed.status_code == 405
     assert served == [contact["id"]]
+
+
+async def test_the_driver_read_converts_every_kind_of_value_alike(env, served):
+    # The direct path's credential and contact reads run on the driver's connection once
+    # SQLAlchemy has run them (roster.kit.db.first_row); every kind of stored value must come
+    # back exactly as SQLAlchemy's own conversion gives it.
+    _, key = await env.tenant()
+    async with env.client(key) as http:
+        contact = await make_contact(
+            http,
+            first_name="Zoë",
+            last_name="Ñandú 🦤",
+            email="Zoe.N@Example.COM",
+            phone="+442071838750",
+            company='Quote " and \\ backslash',
+            tags=["b", "a", "ünï"],
+            custom_fields={
+                "n": 3,
+                "f": 2.5,
+                "big": 12345678901234,
+                "neg": -0.125,
+                "t": True,
+                "none": None,
+                "s": "x\ny",
+                "list": [1, "two", {"three": 3}],
+                "obj": {"nested": {"deep": [None, False]}},
+            },
+            preferences={"email": "opted_in", "sms": "opted_out"},
+            handles={"whatsapp": "+442071838750"},
+        )
+        for _ in range(3):  # SQLAlchemy's way first, then the driver's
+            direct, routed = await both(http, contact["id"])
+            assert_same(direct, routed, 200)
+            assert direct.json() == contact
+        archived = await make_contact(http, email="gone@example.com")
+        assert (await http.delete(f"/v1/contacts/{archived['id']}")).status_code == 204
+        for _ in range(2):
+            direct, routed = await both(http, archived["id"])
+            assert_same(direct, routed, 404)
+    planned = {statement for statement, _ in db_module._PLANS.values()}
+    assert _GET[False] in planned and _CREDENTIAL in planned
+    assert served == [contact["id"]] * 3 + [archived["id"]] * 2
 
 
 async def test_failures_read_alike_both_ways(env, served):

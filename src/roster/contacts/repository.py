@@ -52,9 +52,7 @@ class ContactRepository(TenantRepository):
         self, contact_id: UUID, *, include_deleted: bool = False, for_update: bool = False
     ) -> dict[str, Any] | None:
         if not for_update:
-            found = await self.run(_GET[include_deleted], contact_id=contact_id)
-            row = found.first()
-            return dict(row._mapping) if row else None
+            return await self.first(_GET[include_deleted], contact_id=contact_id)
         query = self.select().where(c.id == contact_id)
         if not include_deleted:
             query = query.where(live)

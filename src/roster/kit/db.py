@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -23,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.util import await_
 
 from roster.errors import Unavailable
+
+_log = logging.getLogger(__name__)
 
 # SQLite: each PRAGMA, and why.
 SQLITE_PRAGMAS = (
@@ -204,6 +207,102 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
             await_(self._run(operation, seq_of_parameters, True))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
+
+
+@dataclass(slots=True, frozen=True)
+class _DirectPlan:
+    """How one prepared read runs on the driver's own connection: its SQL text, its bind
+    parameters in order with their converters, and its result columns with theirs (all
+    taken from SQLAlchemy's own first execution of the statement)."""
+
+    sql: str
+    names: tuple[str, ...]
+    binds: tuple[Callable[[Any], Any] | None, ...]
+    keys: tuple[str, ...]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+    def parameters(self, params: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            value if bind is None else bind(value)
+            for value, bind in zip([params[n] for n in self.names], self.binds, strict=True)
+        )
+
+    def row(self, values: Any) -> dict[str, Any]:
+        return {
+            key: value if result is None else result(value)
+            for key, value, result in zip(self.keys, values, self.results, strict=True)
+        }
+
+
+# (id of the statement, dialect name) → (the statement, kept so its id stays its own; plan)
+_PLANS: dict[tuple[int, str], tuple[Any, _DirectPlan]] = {}
+
+
+def _single_reads(conn: AsyncConnection) -> bool:
+    options = conn.sync_connection.get_execution_options()  # type: ignore[union-attr]
+    if conn.dialect.name == "postgresql":
+        return options.get("isolation_level") == "AUTOCOMMIT"
+    return bool(options.get(_SINGLE_READS))
+
+
+def _plan_of(statement: Any, result: Any) -> _DirectPlan | None:
+    context = result.context
+    compiled = context.compiled
+    if compiled is None or not compiled.positional or context.executemany:
+        return None
+    names = tuple(compiled.positiontup or ())
+    if len(set(names)) != len(names) or compiled.literal_execute_params:
+        return None  # a parameter sent twice or expanded per execution: keep SQLAlchemy's way
+    processors = compiled._bind_processors
+    metadata = result._metadata
+    return _DirectPlan(
+        sql=context.statement,
+        names=names,
+        binds=tuple(processors.get(n) for n in names),
+        keys=tuple(result.keys()),
+        results=tuple(metadata._processors),
+    )
+
+
+async def first_row(
+    conn: AsyncConnection, statement: Any, params: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The first row of a read, as ``dict(result.first()._mapping)`` would give it.
+
+    In a unit of work of single reads (``transaction(..., single_reads=True)``: no BEGIN, no
+    shared snapshot) the statement, after SQLAlchemy has run it once on this engine kind,
+    runs on the driver's connection directly with the same SQL, parameters and conversions:
+    SQLAlchemy's execution path (compiled cache, greenlet, cursor adaptation, result
+    wrapping) cost about twice the round trip of a primary-key look-up. A statement the
+    driver refuses is run again SQLAlchemy's way, which raises (and invalidates a broken
+    connection) as every other statement does.
+    """
+    key = (id(statement), conn.dialect.name)
+    found = _PLANS.get(key)
+    if found is not None and found[0] is statement and _single_reads(conn):
+        plan = found[1]
+        dbapi: Any = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+        try:
+            if conn.dialect.name == "postgresql":
+                record = await dbapi._connection.fetchrow(plan.sql, *plan.parameters(params))
+                return plan.row(record) if record is not None else None
+            async with dbapi._execute_mutex:
+                _, rows, _, _ = await dbapi._connection._execute(
+                    _run_statement, dbapi._connection, plan.sql, plan.parameters(params), False
+                )
+            return plan.row(rows[0]) if rows else None
+        except (TimeoutError, OSError):
+            raise
+        except Exception:
+            # Run SQLAlchemy's way below: it answers or raises as for every statement.
+            _log.debug("direct read refused by the driver", exc_info=True)
+    result = await conn.execute(statement, params)
+    if found is None:
+        plan_found = _plan_of(statement, result)
+        if plan_found is not None:
+            _PLANS[key] = (statement, plan_found)
+    row = result.first()
+    return dict(row._mapping) if row else None
 
 
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):

@@ -12,7 +12,6 @@ from uuid import UUID
 
 from sqlalchemy import (
     Delete,
-    Result,
     Select,
     Table,
     Update,
@@ -25,6 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
+
+from roster.kit.db import first_row
 
 
 class TenantRepository:
@@ -45,18 +46,16 @@ class TenantRepository:
     @classmethod
     def prepared(cls, *where: ColumnElement[bool], columns: Sequence[Any] = ()) -> Select[Any]:
         """A query built once, at import: the tenant condition is a bind parameter that
-        ``run`` always fills. Building a statement and computing its cache key cost more
+        ``first`` always fills. Building a statement and computing its cache key cost more
         than a primary-key look-up; a prepared statement keeps its cache key."""
         return select(*(columns or (cls.table,))).where(
             cls.table.c.tenant_id == bindparam("tenant_id"), *where
         )
 
-    async def run(self, statement: Select[Any], **params: Any) -> Result[Any]:
-        """Execute a ``prepared`` query for this repository's tenant."""
-        result: Result[Any] = await self.conn.execute(
-            statement, {**params, "tenant_id": self.tenant_id}
-        )
-        return result
+    async def first(self, statement: Select[Any], **params: Any) -> dict[str, Any] | None:
+        """The first row of a ``prepared`` query for this repository's tenant, as a dict
+        (through the driver directly where ``kit.db.first_row`` can)."""
+        return await first_row(self.conn, statement, {**params, "tenant_id": self.tenant_id})
 
     def update(self, table: Table | None = None) -> Update:
         target = table if table is not None else self.table

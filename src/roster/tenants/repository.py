@@ -13,6 +13,7 @@ from uuid import UUID
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.kit.db import first_row
 from roster.kit.repository import TenantRepository
 from roster.models import api_keys, instance_settings, tenants
 
@@ -50,8 +51,7 @@ _CREDENTIAL = (
 
 async def credential_by_hash(conn: AsyncConnection, key_hash: str) -> dict[str, Any] | None:
     """The key with this hash and its tenant's default region, revoked or not."""
-    row = (await conn.execute(_CREDENTIAL, {"key_hash": key_hash})).first()
-    return dict(row._mapping) if row else None
+    return await first_row(conn, _CREDENTIAL, {"key_hash": key_hash})
 
 
 async def get_setting(conn: AsyncConnection, key: str) -> str | None:
