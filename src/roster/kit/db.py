@@ -439,6 +439,11 @@ async def transaction(
                     await conn.execution_options(isolation_level="AUTOCOMMIT")
                 else:
                     await conn.execution_options(**{_SINGLE_READS: True})
+                # Nothing to begin or commit: each statement is its own transaction (a
+                # statement SQLAlchemy runs begins one that sends nothing, and closing the
+                # connection ends it).
+                yield conn
+                return
             try:
                 async with conn.begin():
                     yield conn
