@@ -70,8 +70,11 @@ async def authenticate(
 def _reading(
     engine: AsyncEngine, conn: AsyncConnection | None
 ) -> AbstractAsyncContextManager[AsyncConnection]:
-    """The request's own transaction when given, else a read transaction of its own."""
-    return nullcontext(conn) if conn is not None else transaction(engine, write=False)
+    """The request's own transaction when given, else a unit of work of its own for the
+    one look-up (no snapshot to share: ``single_reads``)."""
+    if conn is not None:
+        return nullcontext(conn)
+    return transaction(engine, write=False, single_reads=True)
 
 
 async def _api_key(engine: AsyncEngine, token: str, conn: AsyncConnection | None) -> Principal:
