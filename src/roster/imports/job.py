@@ -45,21 +45,18 @@ def prepare_rows(records: list[tuple[int, list[str]]], plan: mapping.Plan) -> li
     """Cells → validated items (pure; runs in a thread or another process)."""
     items = []
     checks = mapping.checks(plan.definitions)
-    for row, cells in records:
-        try:
-            patch = mapping.to_patch(cells, plan)
-        except RosterError as exc:
-            items.append(writer.Item(row, {}, error=exc.body()))
-            continue
-        items.append(
-            writer.prepare(
-                row,
-                patch,
-                match_on=plan.match_on,
-                region=plan.region,
-                checks=checks,
+    with writer.gc_paused():
+        for row, cells in records:
+            try:
+                patch = mapping.to_patch(cells, plan)
+            except RosterError as exc:
+                items.append(writer.Item(row, {}, error=exc.body()))
+                continue
+            items.append(
+                writer.prepare(
+                    row, patch, match_on=plan.match_on, region=plan.region, checks=checks
+                )
             )
-        )
     return items
 
 
