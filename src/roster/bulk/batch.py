@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any, Literal
 from uuid import UUID
@@ -17,6 +18,7 @@ from roster.errors import FieldProblem, ValidationFailed
 from roster.fielddefs.service import validators as field_checks
 
 MAX_BATCH = 1000
+PREPARE_SLICE = 50
 
 
 class BatchBody(BaseModel):
@@ -85,9 +87,18 @@ async def run(
     actor: UUID | None = None,
 ) -> dict[str, Any]:
     checks = await field_checks(conn, tenant_id)
-    items = [
-        prepare_item(i, raw, body.match_on, region, checks) for i, raw in enumerate(body.contacts)
-    ]
+    items: list[writer.Item] = []
+    for start in range(0, len(body.contacts), PREPARE_SLICE):
+        if start:
+            # Validating 1,000 items takes the event loop for ~0.2 s; in slices, another
+            # batch that is writing (holding the tenant's bulk lock) is not kept waiting
+            # that long each time the database answers it.
+            await asyncio.sleep(0)
+        with writer.gc_paused():
+            items += [
+                prepare_item(i, body.contacts[i], body.match_on, region, checks)
+                for i in range(start, min(start + PREPARE_SLICE, len(body.contacts)))
+            ]
     cause = writer.Cause("contact.batch", actor)
     outcomes = await writer.write(
         conn, tenant_id, items, mode=body.mode, region=region, cause=cause, checks=checks

@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roster.bulk import writer
-from roster.errors import RosterError
+from roster.errors import RosterError, Unavailable
 from roster.fielddefs.repository import FieldDefinitionRepository
 from roster.imports import mapping
 from roster.imports.reader import Source
@@ -45,21 +47,18 @@ def prepare_rows(records: list[tuple[int, list[str]]], plan: mapping.Plan) -> li
     """Cells → validated items (pure; runs in a thread or another process)."""
     items = []
     checks = mapping.checks(plan.definitions)
-    for row, cells in records:
-        try:
-            patch = mapping.to_patch(cells, plan)
-        except RosterError as exc:
-            items.append(writer.Item(row, {}, error=exc.body()))
-            continue
-        items.append(
-            writer.prepare(
-                row,
-                patch,
-                match_on=plan.match_on,
-                region=plan.region,
-                checks=checks,
+    with writer.gc_paused():
+        for row, cells in records:
+            try:
+                patch = mapping.to_patch(cells, plan)
+            except RosterError as exc:
+                items.append(writer.Item(row, {}, error=exc.body()))
+                continue
+            items.append(
+                writer.prepare(
+                    row, patch, match_on=plan.match_on, region=plan.region, checks=checks
+                )
             )
-        )
     return items
 
 
@@ -199,6 +198,34 @@ async def _join_list(
     await membership_events(conn, tenant_id, "list.member_added", [(list_id, c) for c in added])
 
 
+# The job refreshes PostgreSQL's statistics of the tables it grows after writing this many
+# rows, then after twice as many, and so on (a few times per job whatever its size).
+ANALYZE_FIRST_ROWS = 4000
+
+
+async def _refresh_statistics(engine: AsyncEngine) -> None:
+    """ANALYZE the tables an import grows, so that the planner knows how many contacts the
+    tenant has now.
+
+    A tenant that had few contacts when the statistics were last gathered looks tiny to
+    the planner, which then reads a chunk's identifiers, and checks every tag and timeline
+    row's foreign key, through any index that starts with ``tenant_id``: a scan of the
+    tenant per look-up, so each chunk costs more than the one before it (autovacuum
+    gathers them again only after 10 % of the whole table has changed). Measured on a
+    tenant grown from 0 to 20k contacts: the chunk's identifier look-up 10-35 ms instead
+    of 4-8 ms, growing with the tenant. Best effort: skipped when another session holds
+    the tables (a vacuum, another import's ANALYZE).
+    """
+    try:
+        async with transaction(engine, write=True) as conn:
+            if conn.dialect.name != "postgresql":
+                return
+            await conn.execute(text("SET LOCAL lock_timeout = '1s'"))
+            await conn.execute(text("ANALYZE contacts, contact_tags"))
+    except (DBAPIError, Unavailable):
+        pass
+
+
 async def _definitions(
     ctx: JobContext, tenant_id: UUID
 ) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
@@ -237,6 +264,7 @@ async def run_import(ctx: JobContext) -> int:
     records = source.records()
     chunk_rows = max(1, ctx.settings.import_chunk_rows)
     processed = int(job["processed"])
+    written, analyze_at = 0, ANALYZE_FIRST_ROWS
 
     async def read(after: Row) -> _Batch:
         # Reading runs in a thread too: the event loop never waits on the disk.
@@ -284,7 +312,11 @@ async def run_import(ctx: JobContext) -> int:
                 await repo.insert([{**line, "job_id": job["id"]} for line in lines], import_errors)
                 await ctx.checkpoint(conn, current.checkpoint, counts)
             processed += counts["processed"]
+            written += counts.get("created", 0) + counts.get("updated", 0)
             ctx.check_cancel()
+            if written >= analyze_at:
+                await _refresh_statistics(ctx.engine)
+                analyze_at = written * 2
     finally:
         batch.items.cancel()
         validator.close()
