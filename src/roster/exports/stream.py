@@ -61,6 +61,8 @@ WRITE_BYTES = 1 << 20
 STALL_SECONDS = 60.0
 # The longest an export may run.
 EXPORT_SECONDS = 4 * 3600
+# PostgreSQL's parallel workers for an export's COPY (when its planner finds them worth it).
+COPY_WORKERS = 2
 MAX_CUSTOM_KEYS = 2000
 c = contacts.c
 
@@ -195,19 +197,40 @@ def _pg_time(column: str) -> str:
 
 
 def _pg_custom(key: str, dialect: Dialect) -> str:
-    """A custom field cell: a string as it is, another JSON value as orjson writes it."""
-    value = f"custom_fields -> {literal_sql(literal(key, Text()), dialect)}"
-    text = f"({value} #>> '{{}}')"
+    """A custom field cell: a string as it is, another JSON value as orjson writes it (a
+    missing key or JSON null: NULL, an empty cell). ``->>`` gives a scalar's text directly,
+    one look-up instead of ``-> … #>> '{}'``."""
+    name = literal_sql(literal(key, Text()), dialect)
+    value = f"custom_fields -> {name}"
+    text = f"(custom_fields ->> {name})"
+    # An integer as it is; a float as PostgreSQL's shortest text when that is orjson's
+    # (".0" added to a whole one); an exponent (orjson writes those differently) by
+    # roster_json_number.
+    double = f"{text}::float8::text"
     number = (
         f"CASE WHEN strpos({text}, '.') = 0 AND length({text}) < 19 THEN {text} "
-        f"WHEN strpos({text}::float8::text, '.') > 0 AND strpos({text}::float8::text, 'e') = 0 "
-        f"THEN {text}::float8::text ELSE roster_json_number({text}) END"
+        f"WHEN strpos({double}, 'e') > 0 THEN roster_json_number({text}) "
+        f"WHEN strpos({double}, '.') > 0 THEN {double} ELSE {double} || '.0' END"
     )
     return (
         f"CASE jsonb_typeof({value}) WHEN 'string' THEN NULLIF({text}, '') "
-        f"WHEN 'boolean' THEN {text} WHEN 'number' THEN {number} "
-        f"WHEN 'null' THEN NULL ELSE roster_json_compact({value}) END"
+        f"WHEN 'number' THEN {number} WHEN 'boolean' THEN {text} "
+        f"WHEN 'object' THEN roster_json_compact({value}) "
+        f"WHEN 'array' THEN roster_json_compact({value}) END"
     )
+
+
+# The tags joined by ",", from the array's JSON text in one pass of string functions (no
+# subquery: a SubPlan would keep the COPY from running in parallel workers). Tags are
+# strings without control characters, so the only escapes jsonb writes in them are \\ and
+# \" (chr(92) is the backslash): those become chr(1) and chr(2), which no tag holds; then
+# every quote left is the array's own, so dropping '["' and '"]' at the ends and making each
+# '", "' a comma leaves the tags, whose escapes are then put back as the characters.
+_PG_TAGS = (
+    "NULLIF(replace(replace(replace(left(right("
+    "replace(replace(tags::text, chr(92) || chr(92), chr(1)), chr(92) || '\"', chr(2)), "
+    "-2), -2), '\", \"', ','), chr(2), '\"'), chr(1), chr(92)), '')"
+)
 
 
 def pg_select_list(keys: list[str], dialect: Dialect) -> str:
@@ -217,7 +240,7 @@ def pg_select_list(keys: list[str], dialect: Dialect) -> str:
         [
             "id::text",
             *(f"NULLIF({name}, '')" for name in TEXT_COLUMNS),
-            "NULLIF(array_to_string(ARRAY(SELECT jsonb_array_elements_text(tags)), ','), '')",
+            _PG_TAGS,
             *(f"NULLIF(handle_{ch}, '')" for ch in HANDLE_CHANNELS),
             *(f"NULLIF(pref_{ch}, '')" for ch in PREFERENCE_CHANNELS),
             "CASE WHEN suppressed THEN 'true' ELSE 'false' END",
@@ -324,11 +347,14 @@ async def rows(
         limit = batch_size
 
 
-# Set for the COPY's transaction: no statement timeout but the export's own bound, and the
-# string literal syntax the dialect rendered the filter's values for.
+# Set for the COPY's transaction: no statement timeout but the export's own bound; the
+# string literal syntax the dialect rendered the filter's values for; and parallel workers
+# (off for Roster's short queries), which render rows while the COPY's own process sends
+# them, keeping id order (Gather Merge).
 _COPY_SETTINGS = text(
     "SELECT set_config('statement_timeout', :timeout, true), "
-    "set_config('standard_conforming_strings', :strings, true)"
+    "set_config('standard_conforming_strings', :strings, true), "
+    "set_config('max_parallel_workers_per_gather', :workers, true)"
 )
 
 
@@ -351,7 +377,11 @@ async def _pg_copy(
         async with transaction(engine, write=False) as conn:
             dialect: Any = conn.dialect
             strings = "off" if dialect._backslash_escapes else "on"
-            settings = {"timeout": str(EXPORT_SECONDS * 1000), "strings": strings}
+            settings = {
+                "timeout": str(EXPORT_SECONDS * 1000),
+                "strings": strings,
+                "workers": str(COPY_WORKERS),
+            }
             await conn.execute(_COPY_SETTINGS, settings)
             query = select(contact_custom_keys.c.key).where(
                 contact_custom_keys.c.tenant_id == tenant_id
