@@ -28,7 +28,7 @@ import csv
 import functools
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -399,7 +399,9 @@ async def _pg_copy(
     queue.put_nowait(None)
 
 
-async def _pg_csv(engine: AsyncEngine, tenant_id: UUID, from_clause: str) -> AsyncIterator[bytes]:
+async def _pg_csv(
+    engine: AsyncEngine, tenant_id: UUID, from_clause: str
+) -> AsyncGenerator[bytes, None]:
     """The COPY's chunks as they come; joined into writes of up to WRITE_BYTES when more
     than one is waiting (the client is slower than the database)."""
     queue: asyncio.Queue[bytes | bytearray | BaseException | None] = asyncio.Queue()
@@ -436,7 +438,7 @@ async def _pg_csv(engine: AsyncEngine, tenant_id: UUID, from_clause: str) -> Asy
 
 async def _python_csv(
     engine: AsyncEngine, tenant_id: UUID, where: ColumnElement[bool]
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     keys = await custom_keys(engine, tenant_id)
     yield csv_header(keys)
     async for batch in rows(
@@ -447,7 +449,7 @@ async def _python_csv(
 
 def csv_stream(
     engine: AsyncEngine, tenant_id: UUID, where: ColumnElement[bool]
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The CSV export's body. On PostgreSQL the statement is written here, before the
     response starts, so that a value it cannot hold is a 400 rather than a cut body."""
     if engine.dialect.name == "postgresql":
