@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import literal, select
+from sqlalchemy import event, literal, select
 
 from roster.exports import stream
 from roster.kit.db import transaction
@@ -179,14 +179,22 @@ async def test_a_reader_that_leaves_frees_the_connection(env: Env) -> None:
         pytest.skip("the COPY's connection: PostgreSQL")
     engine = env.app.state.engine
     tenant_id, key = await env.tenant()
+    invalidated: list[object] = []
+
+    def count(*_: object) -> None:
+        invalidated.append(_)
+
     async with env.client(key) as http:
         await _many(env, http, 3000)
+        event.listen(engine.sync_engine.pool, "invalidate", count)
         for _ in range(3):
             export = stream.csv_stream(engine, tenant_id, contacts.c.deleted_at.is_(None))
             async for _chunk in export:
                 break  # the header; the COPY fills its queue and waits
             await export.aclose()
-        assert engine.pool.checkedout() == 0
+        event.remove(engine.sync_engine.pool, "invalidate", count)
+        # The COPY was cancelled on the server; its connection went back to the pool whole.
+        assert engine.pool.checkedout() == 0 and invalidated == []
         response = await http.get("/v1/contacts/export")
         assert response.status_code == 200
         assert len(_ids_of_csv(response.content)) == 3000

@@ -61,6 +61,9 @@ WRITE_BYTES = 1 << 20
 STALL_SECONDS = 60.0
 # The longest an export may run.
 EXPORT_SECONDS = 4 * 3600
+# A reader that leaves stops the COPY at its next chunk; one still waiting for its first
+# row then is cancelled.
+LEAVE_SECONDS = 2.0
 # PostgreSQL's parallel workers for an export's COPY (when its planner finds them worth it).
 COPY_WORKERS = 2
 MAX_CUSTOM_KEYS = 2000
@@ -358,19 +361,28 @@ _COPY_SETTINGS = text(
 )
 
 
+class _ReaderLeft(Exception):
+    """The export's reader is gone."""
+
+
 async def _pg_copy(
     engine: AsyncEngine,
     tenant_id: UUID,
     from_clause: str,
     queue: asyncio.Queue[bytes | bytearray | BaseException | None],
     slots: asyncio.Semaphore,
+    left: asyncio.Event,
 ) -> None:
     """The header, then the COPY's output, into ``queue`` (a slot of ``slots`` per chunk);
-    ends with None, or with the exception that ended it."""
+    ends with None, or with the exception that ended it. Once ``left`` is set, the next
+    chunk raises ``_ReaderLeft`` in the driver's output callback: the driver then cancels
+    the COPY on the server, and the transaction rolls back on a connection still usable."""
 
     async def put(chunk: bytes | bytearray) -> None:
         async with asyncio.timeout(STALL_SECONDS):
             await slots.acquire()
+        if left.is_set():
+            raise _ReaderLeft
         queue.put_nowait(chunk)
 
     try:
@@ -406,7 +418,8 @@ async def _pg_csv(
     than one is waiting (the client is slower than the database)."""
     queue: asyncio.Queue[bytes | bytearray | BaseException | None] = asyncio.Queue()
     slots = asyncio.Semaphore(QUEUE_CHUNKS)
-    producer = asyncio.create_task(_pg_copy(engine, tenant_id, from_clause, queue, slots))
+    left = asyncio.Event()
+    producer = asyncio.create_task(_pg_copy(engine, tenant_id, from_clause, queue, slots, left))
     try:
         end: BaseException | None = None
         finished = False
@@ -431,6 +444,12 @@ async def _pg_csv(
             raise end
     finally:
         if not producer.done():
+            # The reader left (or failed): stop the COPY at its next chunk, or at once if it
+            # is still waiting for the database after LEAVE_SECONDS.
+            left.set()
+            slots.release()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(asyncio.shield(producer), LEAVE_SECONDS)
             producer.cancel()
         with contextlib.suppress(BaseException):
             await producer
