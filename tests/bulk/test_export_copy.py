@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from typing import Any
 
 import httpx
@@ -97,6 +98,18 @@ async def test_filters_with_values_built_to_break_quoting(client: httpx.AsyncCli
             },
         ):
             assert await _both_formats(client, "POST", filter=expr) == want, (value, expr)
+    # Dates, activity counts and list membership, with a value built to break quoting.
+    expr = {
+        "all": [
+            {"field": "created_at", "op": "within_last", "value": "30d"},
+            {"field": "updated_at", "op": "gte", "value": "2000-01-01T00:00:00+02:00"},
+            {"field": "activity.email.count", "op": "lt", "value": 1},
+            {"field": "lists", "op": "has_none", "value": [str(uuid.uuid4())]},
+            {"field": "custom_fields.nested", "op": "exists"},
+            {"field": "company", "op": "not_in", "value": NASTY},
+        ]
+    }
+    assert await _both_formats(client, "POST", filter=expr) == sorted(m["id"] for m in made)
     # A search whose words hold the quotes matches on both paths alike.
     for value in ("O'Brien", "back\\slash", "100% _under_"):
         ids = await _both_formats(client, "GET", q=value)
