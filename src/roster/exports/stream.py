@@ -65,7 +65,7 @@ STALL_SECONDS = 60.0
 EXPORT_SECONDS = 4 * 3600
 # A reader that leaves stops the COPY at its next chunk; one still waiting for its first
 # row then is cancelled.
-LEAVE_SECONDS = 2.0
+LEAVE_SECONDS = 10.0
 # PostgreSQL's parallel workers for an export's COPY (when its planner finds them worth it).
 COPY_WORKERS = 2
 MAX_CUSTOM_KEYS = 2000
