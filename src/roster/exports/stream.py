@@ -63,8 +63,8 @@ WRITE_WAIT = 0.05
 STALL_SECONDS = 60.0
 # The longest an export may run.
 EXPORT_SECONDS = 4 * 3600
-# A reader that leaves stops the COPY at its next chunk; one still waiting for its first
-# row then is cancelled.
+# A reader that leaves stops the COPY at its next chunk (the connection stays usable); a
+# COPY that sends nothing for this long after that is cancelled (the connection is dropped).
 LEAVE_SECONDS = 10.0
 # PostgreSQL's parallel workers for an export's COPY (when its planner finds them worth it).
 COPY_WORKERS = 2
