@@ -6,8 +6,9 @@ with its same-run baseline; prints one JSON line per figure.
 B4: a CSV of N rows (upsert by phone, full validation, 1% invalid, ~1.5% duplicates) is
 imported by the real import job into a tenant of a database that also holds another
 tenant's N contacts; baseline: COPY of the same rows, already normalised, into the same
-table. B5: GET /v1/contacts/export?format=csv from a uvicorn server; baseline: psql
-``\\copy (SELECT …) TO`` of the same columns; the server's peak RSS is read from /proc.
+table. B5: GET /v1/contacts/export?format=csv from a uvicorn server, read by httpx (and
+once more by curl into a file); baseline: psql ``\\copy (SELECT …) TO`` of the same
+columns into a file; the server's peak RSS is read from /proc.
 Without B4 (``--only B5``) the data is loaded by COPY instead of by the import job: two
 tenants of N bench.generate contacts each (tags, custom fields of every JSON type). B8: POST
 /v1/contacts/batch of 1,000 upserts from 4 clients; baseline: INSERT … ON CONFLICT of the
@@ -393,6 +394,22 @@ async def b5(dsn: str, tenant: Any, key: str, workdir: Path, server: int) -> Non
         target=150,
     )
     emit(scenario="B5", figure="ratio_vs_copy", value=round(copy_elapsed / elapsed, 3), target=0.70)
+    # The same export read by curl into a file, as psql writes its file: the server's rate
+    # without the cost of this Python client, which shares the machine's cores.
+    fetched = workdir / "b5-export.csv"
+    url = f"http://127.0.0.1:{PORT}/v1/contacts/export?format=csv"
+    command = ["curl", "-sSf", "-o", str(fetched), "-H", f"Authorization: Bearer {key}", url]
+    curl_started = time.perf_counter()
+    await asyncio.to_thread(subprocess.run, command, check=True)
+    curl_elapsed = time.perf_counter() - curl_started
+    assert fetched.stat().st_size == size, (fetched.stat().st_size, size)
+    emit(scenario="B5", figure="export_curl_rows_per_s", value=round(rows / curl_elapsed))
+    emit(
+        scenario="B5",
+        figure="ratio_vs_copy_curl",
+        value=round(copy_elapsed / curl_elapsed, 3),
+        load_average=[round(x, 2) for x in os.getloadavg()],
+    )
 
 
 async def b8(dsn: str, key: str, n: int) -> None:

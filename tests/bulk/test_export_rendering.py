@@ -126,7 +126,7 @@ async def test_json_values_render_as_orjson_writes_them(env: Env) -> None:
         *(2**64 - 1, 2**63, -(2**63), 2**53 + 1, 5e-324, 1.7976931348623157e308),
     ]
     document = orjson.dumps(values).decode()
-    cell = stream._pg_custom("k")
+    cell = stream._pg_custom("k", env.app.state.engine.dialect)
     async with transaction(env.app.state.engine, write=False) as conn:
         stored = await conn.execute(text("SELECT CAST(:d AS jsonb)::text"), {"d": document})
         read_back = orjson.loads(stored.scalar_one())

@@ -72,7 +72,8 @@ def _respond(request: Request, tenant_id: UUID, where: ColumnElement[bool], fmt:
     "`custom_fields.<key>` column per custom field key ever written to one of your contacts "
     "(code point order; a key no exported contact has gives an empty column), so the header "
     "leaves before any row is read. An export re-imports (POST /v1/imports) to the same "
-    "contacts.",
+    "contacts. On PostgreSQL a CSV export is one snapshot (the contacts as they were when it "
+    "started); a filter value holding NUL (U+0000) answers 400.",
 )
 async def export_contacts(
     request: Request,
@@ -99,7 +100,8 @@ async def export_contacts(
     summary="Export the contacts a filter expression or a segment matches (streamed)",
     description="`filter` (docs/filters.md) and `segment_id` combine with AND; neither "
     "exports every live contact. Archived contacts are never exported here. A `segment_id` "
-    "that is not yours answers 404.",
+    "that is not yours answers 404. On PostgreSQL a CSV export is one snapshot (the contacts "
+    "as they were when it started); a filter value holding NUL (U+0000) answers 400.",
 )
 async def export_by_filter(request: Request, principal: ContactsRead, body: ExportBody) -> Response:
     region = principal.default_region or settings(request).default_region
