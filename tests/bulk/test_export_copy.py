@@ -10,6 +10,7 @@ import io
 import json
 import uuid
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -211,3 +212,37 @@ async def test_a_reader_that_leaves_frees_the_connection(env: Env) -> None:
         response = await http.get("/v1/contacts/export")
         assert response.status_code == 200
         assert len(_ids_of_csv(response.content)) == 3000
+
+
+async def test_exports_past_the_copy_share_are_read_in_batches_alike(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each COPY export holds a pooled connection; past the pool's share the next ones are
+    read in batches (no connection held between them), and give the same bytes."""
+    if env.name != "postgresql":
+        pytest.skip("COPY exports: PostgreSQL")
+    _, key = await env.tenant()
+    batched: list[UUID] = []
+    python_csv = stream._python_csv
+
+    def counting(engine: Any, tenant_id: UUID, where: Any) -> Any:
+        batched.append(tenant_id)
+        return python_csv(engine, tenant_id, where)
+
+    monkeypatch.setattr(stream, "_python_csv", counting)
+    async with env.client(key) as http:
+        await _many(env, http, 500)
+        await make_contact(http, email="o'brien@example.com", tags=["a,b", 'q"t'])
+        first = await http.get("/v1/contacts/export", params={"format": "csv"})
+        assert batched == []  # room for a COPY
+        engine = env.app.state.engine.sync_engine
+        monkeypatch.setattr(stream, "COPY_SHARE", 0.0)  # room for one COPY, taken below
+        stream._copies[engine] = stream._copies.get(engine, 0) + 1
+        try:
+            second = await http.get("/v1/contacts/export", params={"format": "csv"})
+        finally:
+            stream._copies[engine] -= 1
+    assert len(batched) == 1
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    assert stream._copies.get(engine, 0) == 0

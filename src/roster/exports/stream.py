@@ -28,6 +28,7 @@ import csv
 import functools
 import io
 import json
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -483,13 +484,48 @@ async def _python_csv(
         yield csv_lines(batch, keys)
 
 
+# PostgreSQL CSV exports running as one COPY in this process, by engine. Each holds a
+# pooled connection for as long as it runs; past COPY_SHARE of the pool, further exports
+# are read in batches instead (a connection only while a batch is read), so exports never
+# take the connections the API needs.
+_copies: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+COPY_SHARE = 0.5
+
+
+def copy_room(engine: AsyncEngine) -> int:
+    """How many more exports may run as one COPY now."""
+    limit = max(1, int(engine.sync_engine.pool.size() * COPY_SHARE))  # type: ignore[attr-defined]
+    return limit - _copies.get(engine.sync_engine, 0)
+
+
+async def _pg_or_batched_csv(
+    engine: AsyncEngine, tenant_id: UUID, where: ColumnElement[bool], from_clause: str
+) -> AsyncGenerator[bytes, None]:
+    key = engine.sync_engine
+    copy = copy_room(engine) > 0
+    if copy:
+        _copies[key] = _copies.get(key, 0) + 1
+    inner = (
+        _pg_csv(engine, tenant_id, from_clause) if copy else _python_csv(engine, tenant_id, where)
+    )
+    try:
+        async for chunk in inner:
+            yield chunk
+    finally:
+        # Closed here, at once (a reader that left): ``async for`` leaves it to the GC.
+        await inner.aclose()
+        if copy:
+            _copies[key] -= 1
+
+
 def csv_stream(
     engine: AsyncEngine, tenant_id: UUID, where: ColumnElement[bool]
 ) -> AsyncGenerator[bytes, None]:
     """The CSV export's body. On PostgreSQL the statement is written here, before the
     response starts, so that a value it cannot hold is a 400 rather than a cut body."""
     if engine.dialect.name == "postgresql":
-        return _pg_csv(engine, tenant_id, pg_from_clause(engine.dialect, tenant_id, where))
+        from_clause = pg_from_clause(engine.dialect, tenant_id, where)
+        return _pg_or_batched_csv(engine, tenant_id, where, from_clause)
     return _python_csv(engine, tenant_id, where)
 
 
