@@ -264,8 +264,9 @@ async def main() -> None:
         data_dir=data_dir,
         webhooks_allow_private=True,
         webhook_concurrency=CONCURRENCY,
-        # No per-endpoint limit below the relay's own: it claims up to twice
-        # webhook_concurrency and sends at most webhook_concurrency at once.
+        # No per-endpoint limit below the relay's own: it claims up to four times
+        # webhook_concurrency (twice the endpoint's cap per endpoint) and sends at most
+        # webhook_concurrency at once.
         webhook_endpoint_concurrency=2 * CONCURRENCY,
         _env_file=None,
     )  # type: ignore[call-arg]

@@ -51,6 +51,11 @@ ANALYZE_AFTER_ROWS = 1000
 ANALYZE_EVERY = 60.0
 # Events a pass sequences at most; when it sequenced that many, another pass follows at once.
 SEQUENCE_BATCH = 1000
+# Deliveries claimed at most, as a multiple of ``webhook_concurrency``: those beyond the
+# sends in flight wait for a slot, so that sends go on while a pass runs. A pass on a busy
+# relay takes tens of milliseconds (five statements, on an event loop busy with the sends),
+# and at twice the concurrency the claimed deliveries ran out before it ended.
+CLAIM_AHEAD = 4
 # A send that has taken this long no longer counts against the relay's concurrency, only
 # against its endpoint's cap (seconds).
 SLOW_SEND = 1.0
@@ -101,10 +106,10 @@ class Relay:
         # Set when there is work: an event committed in this process, or enough sends
         # finished that recording them and claiming more is worth a pass.
         self.wake = asyncio.Event()
-        # Up to twice ``webhook_concurrency`` deliveries are claimed (twice the endpoint's
-        # cap per endpoint), and at most ``webhook_concurrency`` are being sent: the claimed
-        # rest waits here, so sending goes on while the next pass runs instead of stopping
-        # for it. A slow send gives its slot back (see ``SLOW_SEND``).
+        # Up to ``CLAIM_AHEAD`` times ``webhook_concurrency`` deliveries are claimed (twice
+        # the endpoint's cap per endpoint), and at most ``webhook_concurrency`` are being
+        # sent: the claimed rest waits here, so sending goes on while the next pass runs
+        # instead of stopping for it. A slow send gives its slot back (see ``SLOW_SEND``).
         self.sending = asyncio.Semaphore(settings.webhook_concurrency)
         self._created_since_analyze = 0
         self._next_analyze = 0.0
@@ -201,7 +206,7 @@ class Relay:
     async def _pass(self) -> tuple[int, bool]:
         done, self.done = self.done, []
         released, self.released = self.released, []
-        capacity = 2 * self.settings.webhook_concurrency - len(self.inflight)
+        capacity = CLAIM_AHEAD * self.settings.webhook_concurrency - len(self.inflight)
         async with self._unit_of_work() as conn:
             await self.record_all(conn, done)
             if released:
