@@ -14,6 +14,7 @@ import cProfile
 import json
 import os
 import pstats
+import resource
 import socket
 import statistics
 import subprocess
@@ -48,6 +49,12 @@ WRITERS = 16  # transactions the latency phase's writer has in flight at once
 
 def emit_line(**figure: Any) -> None:
     print(json.dumps({"scenario": "B7", **figure}), flush=True)
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def free_port() -> int:
@@ -293,7 +300,9 @@ async def main() -> None:
 
         # Baseline: the bare sender.
         items = payloads(n)
+        cpu = cpu_seconds()
         base_seconds = await bare_sender(f"{base}/base", items, hook["secret"])
+        base_cpu = cpu_seconds() - cpu
         base_rate = n / base_seconds
 
         # Ours: the same number of committed events, relayed from the outbox.
@@ -319,11 +328,13 @@ async def main() -> None:
         timings = StatementTimings(engine) if args.statements else None
         async with Relay(engine, settings) as relay:
             started = time.perf_counter()
+            cpu = cpu_seconds()
             if profiler:
                 profiler.enable()
             runner = asyncio.create_task(relay.run(stop))
             await wait_count(base, "/fast", n)
             ours_seconds = time.perf_counter() - started
+            ours_cpu = cpu_seconds() - cpu
             if timings:
                 timings.report("delivery rate")
             if profiler:
@@ -340,6 +351,10 @@ async def main() -> None:
             baseline=round(base_rate),
             ratio=round(ours_rate / base_rate, 3),
             target=">= 0.60",
+            # This process's CPU per event (the relay's; the bare sender's), a figure the
+            # other work on a shared machine moves less than the rates.
+            cpu_us_per_event=round(ours_cpu / n * 1e6),
+            baseline_cpu_us_per_event=round(base_cpu / n * 1e6),
             **common,
         )
 

@@ -678,15 +678,16 @@ _DETAILS = (
 
 # The claim on PostgreSQL in one round trip, walking each endpoint's pending deliveries on
 # its own (``ix_webhook_deliveries_pending``), so that the backlog of an endpoint at its limit
-# (one that hangs) is never stepped over. ``owners`` are the endpoints with a due delivery (a
-# probe per endpoint: as ``EXISTS`` PostgreSQL made it a join reading every pending
-# delivery), except those this relay holds at their limit; each may take its room (``room``
-# for those this relay already sends to, else ``limit``), at most its share of twice the
-# capacity; ``due`` walks each one's due deliveries in order, leaving out those whose contact
-# has an earlier delivery pending for the endpoint, and locks what it takes, skipping rows
-# that another relay is claiming at the same moment; ``chosen`` keeps the oldest
-# ``capacity``; the UPDATE leases them, re-checking that the lease is free, and returns them
-# with their event and endpoint.
+# (one that hangs) is never stepped over. ``owners`` are the endpoints with a due delivery,
+# except those this relay holds at their limit: a probe per endpoint, ordered as the index
+# so that it is read there (as ``EXISTS`` PostgreSQL made it a join reading every pending
+# delivery; unordered, a table scan that stepped over the endpoint's delivered rows). Each
+# may take its room (``room`` for those this relay already sends to, else ``limit``), at
+# most its share of twice the capacity; ``due`` walks each one's due deliveries in order,
+# leaving out those whose contact has an earlier delivery pending for the endpoint, and
+# locks what it takes, skipping rows that another relay is claiming at the same moment;
+# ``chosen`` keeps the oldest ``capacity``; the UPDATE leases them, re-checking that the
+# lease is free, and returns them with their event and endpoint.
 _CLAIM = (
     text(
         """
@@ -698,6 +699,7 @@ _CLAIM = (
             SELECT 1 FROM webhook_deliveries AS p
             WHERE p.tenant_id = w.tenant_id AND p.endpoint_id = w.id
               AND p.status = 'pending' AND p.next_attempt_at <= :now
+            ORDER BY p.next_attempt_at
             LIMIT 1
         ) AS has_due
         WHERE w.id <> ALL(:full)
