@@ -14,6 +14,7 @@ import cProfile
 import json
 import os
 import pstats
+import resource
 import socket
 import statistics
 import subprocess
@@ -25,10 +26,10 @@ from typing import Any
 
 import aiohttp
 import asyncpg
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 
 from roster.config import Settings
-from roster.events.outbox import emit
+from roster.events.outbox import emit_many
 from roster.kit.db import create_engine, transaction
 from roster.kit.ids import uuid7
 from roster.kit.timeutil import utcnow
@@ -43,10 +44,17 @@ PG_ADMIN = os.environ.get(
     "ROSTER_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 CONCURRENCY = 64
+WRITERS = 16  # transactions the latency phase's writer has in flight at once
 
 
 def emit_line(**figure: Any) -> None:
     print(json.dumps({"scenario": "B7", **figure}), flush=True)
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def free_port() -> int:
@@ -77,6 +85,42 @@ async def wait_count(base: str, path: str, count: int, limit: float = 600) -> No
             if time.monotonic() > deadline:
                 raise SystemExit(f"receiver got too few on {path}")
             await asyncio.sleep(0.05)
+
+
+class StatementTimings:
+    """Wall time per statement text (first 70 characters), from cursor execute to result:
+    round trip and server time together, as the relay waits for them."""
+
+    def __init__(self, engine: Any) -> None:
+        self.totals: dict[str, list[float]] = {}
+        self.started: dict[int, float] = {}
+        event.listen(engine.sync_engine, "before_cursor_execute", self.before)
+        event.listen(engine.sync_engine, "after_cursor_execute", self.after)
+
+    def before(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        self.started[id(cursor)] = time.perf_counter()
+
+    def after(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        begun = self.started.pop(id(cursor), None)
+        if begun is None:
+            return
+        key = " ".join(statement.split())[:70]
+        entry = self.totals.setdefault(key, [0, 0.0, 0.0])
+        elapsed = time.perf_counter() - begun
+        entry[0] += 1
+        entry[1] += elapsed
+        entry[2] = max(entry[2], elapsed)
+
+    def report(self, phase: str) -> None:
+        print(f"statements of the {phase} phase:", file=sys.stderr)
+        rows = sorted(self.totals.items(), key=lambda kv: -kv[1][1])
+        self.totals = {}
+        for key, (count, total, worst) in rows[:15]:
+            print(
+                f"{count:7d} calls {total:8.2f} s total {total / count * 1000:8.2f} ms mean "
+                f"{worst * 1000:8.1f} ms max  {key}",
+                file=sys.stderr,
+            )
 
 
 def payloads(n: int) -> list[tuple[str, bytes]]:
@@ -119,16 +163,27 @@ async def bare_sender(url: str, items: list[tuple[str, bytes]], secret: str) -> 
         return time.perf_counter() - started
 
 
-async def prepare(engine_name: str, data_dir: Path) -> tuple[str, Any]:
+async def prepare(
+    engine_name: str, data_dir: Path, explain_ms: int | None = None
+) -> tuple[str, Any]:
     if engine_name == "sqlite":
         path = data_dir / "b7.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}", None
-    name = f"roster_bench_b7_{os.getpid()}"
+    name = os.environ.get("ROSTER_BENCH_DB") or f"roster_bench_b7_{os.getpid()}"
     admin = await asyncpg.connect(PG_ADMIN)
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
     await admin.execute(f'CREATE DATABASE "{name}"')
+    if explain_ms is not None:
+        # Plans of slow statements, with their row counts and buffers, in the server's log.
+        for setting, value in (
+            ("session_preload_libraries", "auto_explain"),
+            ("auto_explain.log_min_duration", str(explain_ms)),
+            ("auto_explain.log_analyze", "on"),
+            ("auto_explain.log_buffers", "on"),
+        ):
+            await admin.execute(f"ALTER DATABASE \"{name}\" SET {setting} = '{value}'")
     await admin.close()
 
     async def drop() -> None:
@@ -139,26 +194,91 @@ async def prepare(engine_name: str, data_dir: Path) -> tuple[str, Any]:
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", drop
 
 
+async def emit_events(url: str, tenant: str, rate: int, seconds: float, out: str) -> None:
+    """The latency phase's writer, in its own process: commits ``rate`` events a second, 10 a
+    transaction, up to ``WRITERS`` transactions at once (as the API's concurrent requests
+    commit them while `roster worker` relays), each starting at its time on the schedule or
+    as soon as a writer is free. Writes each event's enqueue time (taken before its commit)
+    to ``out`` with the rate reached, from the first transaction to the last commit."""
+    engine = create_engine(url, pool_size=WRITERS)
+    tenant_id = uuid.UUID(tenant)
+    created: dict[str, float] = {}
+    committed: dict[str, float] = {}
+    per_batch = 10
+    interval = per_batch / rate
+    writers = asyncio.Semaphore(WRITERS)
+    started = time.monotonic()
+
+    async def batch(n: int) -> None:
+        await asyncio.sleep(max(0.0, started + n * interval - time.monotonic()))
+        async with writers:
+            enqueued = time.time()
+            async with transaction(engine, write=True) as conn:
+                ids = await emit_many(
+                    conn,
+                    tenant_id,
+                    [("contact.updated", {"contact": {"id": "x"}}, uuid7())] * per_batch,
+                )
+            done = time.time()
+            for event_id in ids:
+                created["evt_" + event_id.hex] = enqueued
+                committed["evt_" + event_id.hex] = done
+
+    try:
+        await asyncio.gather(*(batch(n) for n in range(int(seconds * rate / per_batch))))
+        took = time.monotonic() - started
+    finally:
+        await engine.dispose()
+    Path(out).write_text(
+        json.dumps({"rate": len(created) / took, "created": created, "committed": committed})
+    )
+
+
 async def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "emit":
+        url, tenant, rate, seconds, out = sys.argv[2:7]
+        await emit_events(url, tenant, int(rate), float(seconds), out)
+        return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--latency-seconds", type=float, default=10.0)
     parser.add_argument(
+        "--latency-rate",
+        type=int,
+        default=1000,
+        help="events/s the latency phase commits (another process, 10 events a transaction)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="cProfile the delivery-rate phase (to stderr)"
     )
     parser.add_argument("--skip-hang", action="store_true", help="stop before the hang figure")
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="time each statement of the delivery-rate phase by its text (to stderr)",
+    )
+    parser.add_argument(
+        "--explain-slower-than",
+        type=int,
+        metavar="MS",
+        help="PostgreSQL: auto_explain statements slower than MS (analyze, buffers) to its log",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database (PostgreSQL)")
     args = parser.parse_args()
     data_dir = Path("bench/data")
     data_dir.mkdir(parents=True, exist_ok=True)
-    url, drop = await prepare(args.engine, data_dir)
+    url, drop = await prepare(args.engine, data_dir, args.explain_slower_than)
+    if args.keep:
+        drop = None
     settings = Settings(
         database_url=url,
         data_dir=data_dir,
         webhooks_allow_private=True,
         webhook_concurrency=CONCURRENCY,
-        # No per-endpoint limit below the relay's own: it claims up to twice
-        # webhook_concurrency and sends at most webhook_concurrency at once.
+        # No per-endpoint limit below the relay's own: it claims up to four times
+        # webhook_concurrency (twice the endpoint's cap per endpoint) and sends at most
+        # webhook_concurrency at once.
         webhook_endpoint_concurrency=2 * CONCURRENCY,
         _env_file=None,
     )  # type: ignore[call-arg]
@@ -185,7 +305,9 @@ async def main() -> None:
 
         # Baseline: the bare sender.
         items = payloads(n)
+        cpu = cpu_seconds()
         base_seconds = await bare_sender(f"{base}/base", items, hook["secret"])
+        base_cpu = cpu_seconds() - cpu
         base_rate = n / base_seconds
 
         # Ours: the same number of committed events, relayed from the outbox.
@@ -208,13 +330,18 @@ async def main() -> None:
                 )
         stop = asyncio.Event()
         profiler = cProfile.Profile() if args.profile else None
+        timings = StatementTimings(engine) if args.statements else None
         async with Relay(engine, settings) as relay:
             started = time.perf_counter()
+            cpu = cpu_seconds()
             if profiler:
                 profiler.enable()
             runner = asyncio.create_task(relay.run(stop))
             await wait_count(base, "/fast", n)
             ours_seconds = time.perf_counter() - started
+            ours_cpu = cpu_seconds() - cpu
+            if timings:
+                timings.report("delivery rate")
             if profiler:
                 profiler.disable()
                 stats = pstats.Stats(profiler, stream=sys.stderr)
@@ -229,40 +356,53 @@ async def main() -> None:
             baseline=round(base_rate),
             ratio=round(ours_rate / base_rate, 3),
             target=">= 0.60",
+            # This process's CPU per event (the relay's; the bare sender's), a figure the
+            # other work on a shared machine moves less than the rates.
+            cpu_us_per_event=round(ours_cpu / n * 1e6),
+            baseline_cpu_us_per_event=round(base_cpu / n * 1e6),
             **common,
         )
 
-        # Latency: events committed at ~1k/s while the relay runs.
+        # Latency: events committed at --latency-rate by another process (as the API's
+        # processes commit them while `roster worker` relays) while the relay runs here.
         await receiver_reset(base)
-        created: dict[str, float] = {}
+        times = data_dir / f"b7_emitted_{os.getpid()}.json"
         stop = asyncio.Event()
         async with Relay(engine, settings) as relay:
             runner = asyncio.create_task(relay.run(stop))
-            deadline = time.monotonic() + args.latency_seconds
-            while time.monotonic() < deadline:
-                tick = time.monotonic()
-                async with transaction(engine, write=True) as conn:
-                    for _ in range(10):
-                        event_id = await emit(
-                            conn,
-                            tenant["id"],
-                            "contact.updated",
-                            {"contact": {"id": "x"}},
-                            subject_id=uuid7(),
-                        )
-                        created["evt_" + event_id.hex] = time.time()
-                await asyncio.sleep(max(0.0, 0.01 - (time.monotonic() - tick)))
+            emitter = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.webhooks",
+                "emit",
+                settings.url,
+                str(tenant["id"]),
+                str(args.latency_rate),
+                str(args.latency_seconds),
+                str(times),
+            )
+            await emitter.wait()
+            emitted = json.loads(times.read_text())
+            times.unlink()
+            created: dict[str, float] = emitted["created"]
             await wait_count(base, "/fast", len(created))
+            if timings:
+                timings.report("latency")
             stop.set()
             await runner
         arrivals = (await receiver_stats(base))["arrivals"]
         latencies = sorted((arrivals[k] - v) * 1000 for k, v in created.items())
         p99 = latencies[int(len(latencies) * 0.99) - 1]
+        # The same from the moment each commit returned to the writer: what the relay adds.
+        after_commit = sorted((arrivals[k] - v) * 1000 for k, v in emitted["committed"].items())
         emit_line(
             figure="enqueue-to-delivery latency (ms)",
-            rate=round(len(created) / args.latency_seconds),
+            rate=round(emitted["rate"]),
+            asked=args.latency_rate,
             p50=round(statistics.median(latencies), 1),
             p99=round(p99, 1),
+            from_commit_p50=round(statistics.median(after_commit), 1),
+            from_commit_p99=round(after_commit[int(len(after_commit) * 0.99) - 1], 1),
             target="p99 <= 100",
             engine=args.engine,
         )

@@ -231,7 +231,8 @@ _UUIDS = ARRAY(e.id.type)
 
 # The sequencer lock (not waited for: when another sequencer holds it, nothing comes back)
 # with the oldest unsequenced events, each with its tenant's last feed position and enabled
-# endpoints (a JSON text of [id, patterns] pairs, read once per tenant).
+# endpoints (a JSON text of [id, patterns] pairs, read once per tenant: ``tops`` is
+# materialized, or PostgreSQL ran its subqueries once per event).
 _PENDING_SQL = """
     WITH locked AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(:k) AS got),
     pending AS MATERIALIZED (
@@ -240,7 +241,7 @@ _PENDING_SQL = """
         ORDER BY created_at, id
         LIMIT :limit
     ),
-    tops AS (
+    tops AS MATERIALIZED (
         SELECT owners.tenant_id,
                (SELECT max(seq) FROM events AS x WHERE x.tenant_id = owners.tenant_id) AS top,
                (SELECT coalesce(json_agg(json_build_array(w.id, w.events)), '[]')::text

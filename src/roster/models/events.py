@@ -67,6 +67,8 @@ webhook_endpoints = Table(
     ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
 )
 
+PENDING = text("status = 'pending'")
+
 webhook_deliveries = Table(
     "webhook_deliveries",
     metadata,
@@ -93,7 +95,25 @@ webhook_deliveries = Table(
         ["webhook_endpoints.tenant_id", "webhook_endpoints.id"],
         ondelete="CASCADE",
     ),
-    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
-    Index("ix_webhook_deliveries_order", "tenant_id", "endpoint_id", "subject_id", "event_seq"),
+    # PostgreSQL: these two hold pending deliveries only (see migration 0010).
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at", postgresql_where=PENDING),
+    # Each endpoint's pending deliveries in due order: the relay's claim (PostgreSQL) walks
+    # them one endpoint at a time, never over the backlog of an endpoint at its limit.
+    Index(
+        "ix_webhook_deliveries_pending",
+        "tenant_id",
+        "endpoint_id",
+        "next_attempt_at",
+        sqlite_where=PENDING,
+        postgresql_where=PENDING,
+    ),
+    Index(
+        "ix_webhook_deliveries_order",
+        "tenant_id",
+        "endpoint_id",
+        "subject_id",
+        "event_seq",
+        postgresql_where=PENDING,
+    ),
     Index("ix_webhook_deliveries_endpoint", "tenant_id", "endpoint_id", "created_at"),
 )

@@ -51,6 +51,11 @@ ANALYZE_AFTER_ROWS = 1000
 ANALYZE_EVERY = 60.0
 # Events a pass sequences at most; when it sequenced that many, another pass follows at once.
 SEQUENCE_BATCH = 1000
+# Deliveries claimed at most, as a multiple of ``webhook_concurrency``: those beyond the
+# sends in flight wait for a slot, so that sends go on while a pass runs. A pass on a busy
+# relay takes tens of milliseconds (five statements, on an event loop busy with the sends),
+# and at twice the concurrency the claimed deliveries ran out before it ended.
+CLAIM_AHEAD = 4
 # A send that has taken this long no longer counts against the relay's concurrency, only
 # against its endpoint's cap (seconds).
 SLOW_SEND = 1.0
@@ -101,10 +106,10 @@ class Relay:
         # Set when there is work: an event committed in this process, or enough sends
         # finished that recording them and claiming more is worth a pass.
         self.wake = asyncio.Event()
-        # Up to twice ``webhook_concurrency`` deliveries are claimed (twice the endpoint's
-        # cap per endpoint), and at most ``webhook_concurrency`` are being sent: the claimed
-        # rest waits here, so sending goes on while the next pass runs instead of stopping
-        # for it. A slow send gives its slot back (see ``SLOW_SEND``).
+        # Up to ``CLAIM_AHEAD`` times ``webhook_concurrency`` deliveries are claimed (twice
+        # the endpoint's cap per endpoint), and at most ``webhook_concurrency`` are being
+        # sent: the claimed rest waits here, so sending goes on while the next pass runs
+        # instead of stopping for it. A slow send gives its slot back (see ``SLOW_SEND``).
         self.sending = asyncio.Semaphore(settings.webhook_concurrency)
         self._created_since_analyze = 0
         self._next_analyze = 0.0
@@ -201,7 +206,7 @@ class Relay:
     async def _pass(self) -> tuple[int, bool]:
         done, self.done = self.done, []
         released, self.released = self.released, []
-        capacity = 2 * self.settings.webhook_concurrency - len(self.inflight)
+        capacity = CLAIM_AHEAD * self.settings.webhook_concurrency - len(self.inflight)
         async with self._unit_of_work() as conn:
             await self.record_all(conn, done)
             if released:
@@ -349,7 +354,6 @@ class Relay:
             {
                 "now": now,
                 "until": until,
-                "walk": capacity * 4,
                 "capacity": capacity,
                 "limit": limit,
                 "full": [endpoint for endpoint, room in busy if room <= 0],
@@ -672,51 +676,66 @@ _DETAILS = (
     events.c.created_at.label("event_at"),
 )
 
-# The claim on PostgreSQL in one round trip. ``due`` walks the due index in order (to at
-# most ``walk`` rows), leaving out endpoints at their limit and deliveries whose contact has
-# an earlier delivery pending for the endpoint, and locks what it reads, skipping rows that
-# another relay is claiming at the same moment; ``chosen`` keeps each endpoint within its
-# room (``room`` for those this relay already sends to, else ``limit``); the UPDATE leases
-# them, re-checking that the lease is free, and returns them with their event and endpoint.
+# The claim on PostgreSQL in one round trip, walking each endpoint's pending deliveries on
+# its own (``ix_webhook_deliveries_pending``), so that the backlog of an endpoint at its limit
+# (one that hangs) is never stepped over. ``owners`` are the endpoints with a due delivery,
+# except those this relay holds at their limit: a probe per endpoint, ordered as the index
+# so that it is read there (as ``EXISTS`` PostgreSQL made it a join reading every pending
+# delivery; unordered, a table scan that stepped over the endpoint's delivered rows). Each
+# may take its room (``room`` for those this relay already sends to, else ``limit``), at
+# most its share of twice the capacity; ``due`` walks each one's due deliveries in order,
+# leaving out those whose contact has an earlier delivery pending for the endpoint, and
+# locks what it takes, skipping rows that another relay is claiming at the same moment;
+# ``chosen`` keeps the oldest ``capacity``; the UPDATE leases them, re-checking that the
+# lease is free, and returns them with their event and endpoint.
 _CLAIM = (
     text(
         """
-    WITH due AS (
-        SELECT d.tenant_id, d.id, d.endpoint_id, d.next_attempt_at, d.event_seq
-        FROM webhook_deliveries AS d
-        WHERE d.status = 'pending' AND d.next_attempt_at <= :now
-          AND (d.lease_until IS NULL OR d.lease_until < :now)
-          AND d.endpoint_id <> ALL(:full)
-          AND NOT EXISTS (
-              SELECT 1 FROM webhook_deliveries AS earlier
-              WHERE earlier.tenant_id = d.tenant_id AND earlier.endpoint_id = d.endpoint_id
-                AND earlier.subject_id = d.subject_id AND earlier.status = 'pending'
-                AND earlier.event_seq < d.event_seq)
-        ORDER BY d.next_attempt_at
-        LIMIT :walk
-        FOR UPDATE OF d SKIP LOCKED
+    WITH owners AS MATERIALIZED (
+        SELECT w.tenant_id, w.id AS endpoint_id, COALESCE(held.room, :limit) AS room
+        FROM webhook_endpoints AS w
+        LEFT JOIN unnest(:busy, :room) AS held(endpoint_id, room) ON held.endpoint_id = w.id
+        CROSS JOIN LATERAL (
+            SELECT 1 FROM webhook_deliveries AS p
+            WHERE p.tenant_id = w.tenant_id AND p.endpoint_id = w.id
+              AND p.status = 'pending' AND p.next_attempt_at <= :now
+            ORDER BY p.next_attempt_at
+            LIMIT 1
+        ) AS has_due
+        WHERE w.id <> ALL(:full)
     ),
-    ranked AS (
-        SELECT due.*,
-               row_number() OVER (
-                   PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.event_seq
-               ) AS n
-        FROM due
+    share AS MATERIALIZED (
+        SELECT (2 * :capacity + count(*) - 1) / GREATEST(count(*), 1) AS n FROM owners
+    ),
+    due AS MATERIALIZED (
+        SELECT walk.*
+        FROM owners CROSS JOIN share
+        CROSS JOIN LATERAL (
+            SELECT d.tenant_id, d.id, d.next_attempt_at, d.event_seq
+            FROM webhook_deliveries AS d
+            WHERE d.tenant_id = owners.tenant_id AND d.endpoint_id = owners.endpoint_id
+              AND d.status = 'pending' AND d.next_attempt_at <= :now
+              AND (d.lease_until IS NULL OR d.lease_until < :now)
+              AND NOT EXISTS (
+                  SELECT 1 FROM webhook_deliveries AS earlier
+                  WHERE earlier.tenant_id = d.tenant_id AND earlier.endpoint_id = d.endpoint_id
+                    AND earlier.subject_id = d.subject_id AND earlier.status = 'pending'
+                    AND earlier.event_seq < d.event_seq)
+            ORDER BY d.next_attempt_at
+            LIMIT LEAST(owners.room, share.n, :capacity)
+            FOR UPDATE OF d SKIP LOCKED
+        ) AS walk
     ),
     chosen AS (
-        SELECT ranked.tenant_id, ranked.id
-        FROM ranked
-        LEFT JOIN unnest(:busy, :room) AS held(endpoint_id, room)
-          ON held.endpoint_id = ranked.endpoint_id
-        WHERE ranked.n <= COALESCE(held.room, :limit)
-        ORDER BY ranked.next_attempt_at, ranked.event_seq
+        SELECT due.tenant_id, due.id FROM due
+        ORDER BY due.next_attempt_at, due.event_seq
         LIMIT :capacity
     )
     UPDATE webhook_deliveries AS d
     SET lease_until = :until
     FROM chosen, events AS e, webhook_endpoints AS w
     WHERE d.tenant_id = chosen.tenant_id AND d.id = chosen.id
-      AND (d.lease_until IS NULL OR d.lease_until < :now)
+      AND d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until < :now)
       AND e.tenant_id = d.tenant_id AND e.id = d.event_id
       AND w.tenant_id = d.tenant_id AND w.id = d.endpoint_id
     RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id, d.event_seq, d.attempts,
@@ -728,7 +747,6 @@ _CLAIM = (
     .bindparams(
         bindparam("now", type_=UTCDateTime),
         bindparam("until", type_=UTCDateTime),
-        bindparam("walk", type_=Integer),
         bindparam("capacity", type_=Integer),
         bindparam("limit", type_=Integer),
         bindparam("full", type_=_UUIDS),
