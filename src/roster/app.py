@@ -125,7 +125,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # hottest read, served without the router) → the routes.
     app.add_middleware(ContactReads)
     app.add_middleware(Idempotency, ttl_seconds=settings.idempotency_ttl)
-    app.add_middleware(JsonDepthLimit, max_depth=settings.max_json_depth)
+    app.add_middleware(
+        JsonDepthLimit, max_depth=settings.max_json_depth, item_paths=("/v1/contacts/batch",)
+    )
     app.add_middleware(RateLimitHeaders)
     app.include_router(consent_router)
     app.include_router(notes_router)

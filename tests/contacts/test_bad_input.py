@@ -221,3 +221,61 @@ async def test_concurrent_creates_of_one_phone_in_different_formats(client):
             assert r.json()["conflicting_id"] == winner["id"]
     listed = (await client.get("/v1/contacts", params={"include_total": "true"})).json()
     assert listed["total"] == 1
+
+
+async def test_nul_is_refused_everywhere_alike_naming_the_field(client):
+    # PostgreSQL holds NUL in no text or JSON value: without the guard these failed deep in
+    # a query (500) there and were stored on SQLite.
+    nul = "a\u0000b"
+    cases = [
+        ("POST", "/v1/contacts", {"email": "n1@example.com", "custom_fields": {"k": nul}}, None),
+        ("POST", "/v1/contacts", {"email": "n2@example.com", "custom_fields": {nul: 1}}, None),
+        ("POST", "/v1/contacts", {"email": "n3@example.com", "tags": ["ok", nul]}, None),
+        (
+            "POST",
+            "/v1/contacts/search",
+            {
+                "filter": {
+                    "all": [
+                        {"field": "status", "op": "eq", "value": "lead"},
+                        {"field": "first_name", "op": "eq", "value": nul},
+                    ]
+                }
+            },
+            None,
+        ),
+    ]
+    fields = ["custom_fields.k", "custom_fields.a\\u0000b", "tags[1]", "filter.all[1].value"]
+    for (method, path, body, _), field in zip(cases, fields, strict=True):
+        response = await client.request(method, path, json=body)
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["code"] == "validation_error"
+        assert problem["errors"] == [
+            {"field": field, "message": "must not contain the NUL character (U+0000)"}
+        ]
+    for params in ({"tag": nul}, {"q": nul}, {"custom_fields.k": nul}, {nul: "x"}):
+        response = await client.get("/v1/contacts", params=params)
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "invalid_request"
+        assert response.json()["errors"][0]["message"].startswith("must not contain the NUL")
+    exported = await client.get("/v1/contacts/export", params={"tag": nul})
+    assert exported.status_code == 400
+    # In a batch, the item holding NUL fails alone.
+    batch = await client.post(
+        "/v1/contacts/batch",
+        json={
+            "contacts": [{"email": "n4@example.com"}, {"email": "n5@example.com", "company": nul}]
+        },
+    )
+    assert batch.status_code == 200, batch.text
+    results = batch.json()["results"]
+    assert [r["status"] for r in results] == ["created", "failed"]
+    assert results[1]["error"]["errors"] == [
+        {"field": "company", "message": "must not contain the NUL character (U+0000)"}
+    ]
+    # Nothing else was written; a backslash followed by "u0000" is not NUL and is kept.
+    listed = (await client.get("/v1/contacts", params={"include_total": "true"})).json()
+    assert listed["total"] == 1
+    kept = await make_contact(client, email="bs@example.com", custom_fields={"k": "\\u0000"})
+    assert kept["custom_fields"] == {"k": "\\u0000"}

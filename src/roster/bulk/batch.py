@@ -16,6 +16,7 @@ from roster.contacts.fields import FieldCheck
 from roster.contacts.schemas import READ_ONLY_FIELDS, ContactWrite, MatchOn
 from roster.errors import FieldProblem, ValidationFailed
 from roster.fielddefs.service import validators as field_checks
+from roster.kit.jsonguard import NUL_MESSAGE, nul_path
 
 MAX_BATCH = 1000
 PREPARE_SLICE = 50
@@ -71,6 +72,8 @@ def prepare_item(
     checks: Mapping[str, FieldCheck] | None = None,
 ) -> writer.Item:
     """Shape-check one item with the contact write schema, then the field rules."""
+    if (path := nul_path(raw)) is not None:
+        return writer.Item(index, {}, error=ValidationFailed.one(path, NUL_MESSAGE).body())
     try:
         patch = ContactWrite.model_validate(raw).model_dump(exclude_unset=True)
     except PydanticError as exc:

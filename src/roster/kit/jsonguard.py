@@ -7,16 +7,21 @@ orjson instead, which stops at depth 1024 with an ordinary error and never recur
 Python, and the depth of the result is measured iteratively (containers only). Bodies that
 orjson cannot parse at all are refused here as well (400), so that ``json`` never sees a
 pathological body.
+
+It also refuses the NUL character (U+0000) in a JSON string or key (422, naming the field)
+and in a query parameter (400, naming it): PostgreSQL can hold NUL in no text or JSON value,
+so it would otherwise fail deep in a query (a 500) on one engine and be stored on the other.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from roster.errors import InvalidRequest
+from roster.errors import FieldProblem, InvalidRequest, ValidationFailed
 from roster.kit.idempotency import read_body, replaying, send_problem
 
 _METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -41,6 +46,52 @@ def container_depth(value: Any, limit: int) -> int:
     return deepest
 
 
+NUL_MESSAGE = "must not contain the NUL character (U+0000)"
+
+
+def _named(path: str) -> str:
+    return path.replace("\x00", "\\u0000")
+
+
+def nul_path(value: Any) -> str | None:
+    """Where the first string or key of ``value`` that holds NUL is, named as validation
+    errors name fields (``custom_fields.k``, ``filter.all[1].value``); None when none does."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return _named(path) or "body"
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                inner = f"{path}.{key}" if path else str(key)
+                if "\x00" in key:
+                    return _named(inner)
+                stack.append((child, inner))
+        elif isinstance(node, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(node))
+    return None
+
+
+class _BadParameter(InvalidRequest):
+    def __init__(self, name: str, message: str):
+        super().__init__(f"{name}: {message}")
+        self.errors = [FieldProblem(name, message)]
+
+    def extra(self) -> dict[str, Any]:
+        return {"errors": [e.as_dict() for e in self.errors]}
+
+
+def nul_parameter(query_string: bytes) -> str | None:
+    """The first query parameter whose name or value holds NUL (``%00``)."""
+    if b"%00" not in query_string:
+        return None
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return _named(name)
+    return None
+
+
 def _is_json(scope: Scope) -> bool:
     for key, value in scope["headers"]:
         if key == b"content-type":
@@ -50,12 +101,21 @@ def _is_json(scope: Scope) -> bool:
 
 
 class JsonDepthLimit:
-    def __init__(self, app: ASGIApp, *, max_depth: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_depth: int, item_paths: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_depth = max_depth
+        # Routes whose body is a list of items answered one by one: a NUL fails its own item
+        # there (the route checks it), not the whole request.
+        self.item_paths = item_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _METHODS or not _is_json(scope):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["query_string"] and (name := nul_parameter(scope["query_string"])):
+            await send_problem(send, _BadParameter(name, NUL_MESSAGE))
+            return
+        if scope["method"] not in _METHODS or not _is_json(scope):
             await self.app(scope, receive, send)
             return
         body = await read_body(receive)
@@ -77,5 +137,13 @@ class JsonDepthLimit:
                     send,
                     InvalidRequest(f"the JSON body is nested deeper than {self.max_depth} levels"),
                 )
+                return
+            # NUL reaches a JSON string only written as the escape \u0000.
+            if (
+                b"\\u0000" in body
+                and scope["path"] not in self.item_paths
+                and (path := nul_path(value)) is not None
+            ):
+                await send_problem(send, ValidationFailed.one(path, NUL_MESSAGE))
                 return
         await self.app(scope, replaying(body, receive), send)
