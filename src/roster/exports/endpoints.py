@@ -73,7 +73,7 @@ def _respond(request: Request, tenant_id: UUID, where: ColumnElement[bool], fmt:
     "(code point order; a key no exported contact has gives an empty column), so the header "
     "leaves before any row is read. An export re-imports (POST /v1/imports) to the same "
     "contacts. On PostgreSQL a CSV export is one snapshot (the contacts as they were when it "
-    "started); a filter value holding NUL (U+0000) answers 400.",
+    "started). A filter value holding NUL (U+0000) is refused: 400 (a query parameter).",
 )
 async def export_contacts(
     request: Request,
@@ -101,7 +101,7 @@ async def export_contacts(
     description="`filter` (docs/filters.md) and `segment_id` combine with AND; neither "
     "exports every live contact. Archived contacts are never exported here. A `segment_id` "
     "that is not yours answers 404. On PostgreSQL a CSV export is one snapshot (the contacts "
-    "as they were when it started); a filter value holding NUL (U+0000) answers 400.",
+    "as they were when it started). A filter value holding NUL (U+0000) is refused: 422.",
 )
 async def export_by_filter(request: Request, principal: ContactsRead, body: ExportBody) -> Response:
     region = principal.default_region or settings(request).default_region
