@@ -46,6 +46,7 @@ from roster.contacts import render
 from roster.contacts.repository import ContactRepository
 from roster.errors import InvalidRequest
 from roster.kit.db import transaction
+from roster.kit.jsonguard import nul_path
 from roster.kit.timeutil import rfc3339
 from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contact_custom_keys, contacts
 
@@ -262,16 +263,6 @@ def pg_select_list(keys: list[str], dialect: Dialect) -> str:
 # --- literal SQL (PostgreSQL's COPY takes no parameters) ---------------------------------
 
 
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(v) for v in value)
-    return False
-
-
 _NUL = "a filter value holds the NUL character (U+0000)"
 
 
@@ -284,7 +275,7 @@ def _literal_compiler(base: Any) -> type[SQLCompiler]:
 
         def render_literal_value(self, value: Any, type_: Any) -> str:
             if isinstance(type_, sqltypes.JSON):
-                if _holds_nul(value):
+                if nul_path(value) is not None:
                     raise InvalidRequest(_NUL)
                 serialize = self.dialect._json_serializer or json.dumps
                 document = super().render_literal_value(serialize(value), Text())

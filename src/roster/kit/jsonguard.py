@@ -73,13 +73,15 @@ def nul_path(value: Any) -> str | None:
     return None
 
 
-class _BadParameter(InvalidRequest):
-    def __init__(self, name: str, message: str):
-        super().__init__(f"{name}: {message}")
-        self.errors = [FieldProblem(name, message)]
+class _BadParameter(ValidationFailed):
+    """A query parameter refused: 400 with the field named, as the framework's own query
+    parameter errors are answered (``roster.handlers.validation_error``)."""
 
-    def extra(self) -> dict[str, Any]:
-        return {"errors": [e.as_dict() for e in self.errors]}
+    status, code = 400, "invalid_request"
+
+    def __init__(self, name: str, message: str):
+        super().__init__([FieldProblem(name, message)])
+        self.detail = f"{name}: {message}"
 
 
 def nul_parameter(query_string: bytes) -> str | None:
