@@ -208,7 +208,7 @@ async def search_contacts(request: Request, principal: ContactsRead, body: Searc
 @router.get(
     "/contacts/{contact_id}",
     response_model=Contact,
-    responses=problems(404),
+    responses=problems(400, 404),
     summary="Get a contact (with ETag)",
 )
 async def get_contact(
@@ -322,7 +322,7 @@ async def put_contact(
 @router.delete(
     "/contacts/{contact_id}",
     status_code=204,
-    responses=problems(404, 412),
+    responses=problems(400, 404, 412),
     summary="Archive a contact (soft delete), or erase it (GDPR) with erase=true",
 )
 async def archive_contact(
