@@ -16,9 +16,7 @@ from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy import (
-    ARRAY,
     Boolean,
-    Text,
     and_,
     bindparam,
     exists,
@@ -29,6 +27,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -185,7 +184,7 @@ class _Compiler:
             joined = count == len(set(wanted))
         if not tags:
             return joined
-        return TagCondition(_own_tags(op, wanted), joined)
+        return TagCondition(_own_tags(op, wanted, joined), joined)
 
     # --- custom fields ------------------------------------------------------------------
 
@@ -225,20 +224,31 @@ class _Compiler:
         return _known(compare(target, op, bound, self.now))
 
 
-def _own_tags(op: str, wanted: list[str]) -> Condition:
-    """PostgreSQL: the tag condition on the contact's own ``tags`` array (JSONB, kept equal
-    to its contact_tags rows by every write): a test on the row, no join."""
+def _own_tags(op: str, wanted: list[str], joined: Condition) -> Condition:
+    """PostgreSQL: the tag condition as containment in the contact's own ``tags`` array
+    (JSONB, kept equal to its contact_tags rows by every write), which the GIN (tenant_id,
+    tags jsonb_path_ops) index answers: ``has``, ``has_all``, and ``has_any`` of one tag.
+    ``has_any`` of several tags stays the semi-join with contact_tags (``joined``): the
+    planner then drives it from the tags' rows when they are few, or probes them per
+    contact when the other conditions narrow first (an OR of containments was planned as a
+    walk of the date index in random heap order, 2.5x slower on B6). ``exists``: a
+    non-empty array."""
+    names = sorted(set(wanted))
     if op == "exists":
         return func.jsonb_array_length(c.tags) > 0
-    names = bindparam(None, sorted(set(wanted)), type_=ARRAY(Text()))
-    return cast(Condition, c.tags.op("?&" if op == "has_all" else "?|", is_comparison=True)(names))
+    if op == "has_any" and len(names) > 1:
+        return joined
+    contains = c.tags.op("@>", is_comparison=True)
+    return cast(Condition, contains(bindparam(None, names, type_=JSONB)))
 
 
 class TagCondition(ColumnElement[bool]):
-    """A tag condition written once per engine. PostgreSQL reads the contact's own ``tags``
-    array: counting a segment of a 1M-contact tenant through a semi-join with contact_tags
-    (hashed over every row of the wanted tags) took twice as long as the whole filter
-    without it. SQLite: EXISTS / count over contact_tags through its indexes."""
+    """A tag condition written once per engine. PostgreSQL: containment in the contact's
+    own ``tags`` array where the GIN index answers it (see ``_own_tags``); the jsonb ``?|``
+    and ``?&`` operators this used before are not in that index's operator class, so a
+    segment of one rare tag read every contact of the tenant (1.2 s at 1M, against 0.13 s
+    through the index), and ``?|`` was tested on every row before the cheaper conditions.
+    SQLite: EXISTS / count over contact_tags through its indexes."""
 
     type = Boolean()
     inherit_cache = True
