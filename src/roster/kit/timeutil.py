@@ -14,7 +14,7 @@ def utcnow() -> datetime:
 def rfc3339(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.tzinfo is not None and value.utcoffset():
+        value = value.astimezone(UTC)
+    # isoformat, not strftime: a third of the time, and years below 1000 keep four digits.
+    return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
