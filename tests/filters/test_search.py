@@ -217,3 +217,71 @@ async def test_read_scope_is_enough_and_needed(env: Any) -> None:
         assert (await http.post("/v1/contacts/search", json={})).status_code == 200
     async with env.client() as anonymous:
         assert (await anonymous.post("/v1/contacts/search", json={})).status_code == 401
+
+
+async def test_q_reads_as_the_listing_reads_it(
+    client: httpx.AsyncClient, people: dict[str, Any]
+) -> None:
+    """``q`` of a search is the ``q`` of ``GET /v1/contacts``: a case-insensitive substring
+    of name, first/last name, email or company, or of the phone's digits; the filter then
+    narrows it, and both engines answer the same."""
+    jane, bob, cy = (people[k]["id"] for k in ("jane", "bob", "cy"))
+    assert await ids(client, None, q="doe") == {jane}
+    assert await ids(client, None, q="  ACME_c ") == {jane}  # blanks around it dropped
+    assert await ids(client, None, q="5551234") == {jane}
+    assert await ids(client, None, q="(415) 555") == {jane}
+    assert await ids(client, None, q="100%") == {cy}  # % is a character, not a wildcard
+    assert await ids(client, None, q="example.org") == {bob}
+    assert await ids(client, None, q="xqzvw") == set()
+    beta = cond("tags", "has", "beta")
+    assert await ids(client, beta, q="o") == {jane, bob}
+    assert await ids(client, beta, q="bob") == {bob}
+    assert await ids(client, {"not": beta}, q="sure") == {cy}
+    assert await ids(client, cond("custom_fields.plan", "eq", "pro"), q="jane") == {jane}
+    assert await ids(client, cond("custom_fields.plan", "eq", "pro"), q="bob") == set()
+    listed = await client.get("/v1/contacts", params={"q": "o"})
+    assert {c["id"] for c in listed.json()["data"]} == await ids(client, None, q="o")
+
+
+async def test_q_pages_by_cursor_with_a_total(
+    client: httpx.AsyncClient, people: dict[str, Any]
+) -> None:
+    made = [
+        (await make_contact(client, first_name=f"Quinn{i}", tags=["many"]))["id"] for i in range(5)
+    ]
+    body: dict[str, Any] = {
+        "q": "quinn",
+        "filter": cond("tags", "has", "many"),
+        "limit": 2,
+        "include_total": True,
+    }
+    seen: list[str] = []
+    while True:
+        page = (await client.post("/v1/contacts/search", json=body)).json()
+        assert page["total"] == 5
+        seen += [c["id"] for c in page["data"]]
+        if not page["has_more"]:
+            break
+        body["cursor"] = page["next_cursor"]
+    assert seen == list(reversed(made))  # newest first, each once
+
+
+async def test_a_segment_with_tags_beside_a_tag_and_q_in_the_listing(
+    client: httpx.AsyncClient, people: dict[str, Any]
+) -> None:
+    """The listing reads a tag and ``q`` from that tag's rows; a segment's own tag test
+    (a subquery of the same table) must still be its own."""
+    jane, bob = people["jane"]["id"], people["bob"]["id"]
+    made = await client.post(
+        "/v1/segments",
+        json={"name": "vip or beta", "filter": cond("tags", "has_any", ["vip", "nope"])},
+    )
+    assert made.status_code == 201, made.text
+    segment = made.json()["id"]
+    for q, expected in (("o", {jane}), ("bob", set())):
+        listed = await client.get(
+            "/v1/contacts", params={"segment_id": segment, "tag": "beta", "q": q}
+        )
+        assert listed.status_code == 200, listed.text
+        assert {c["id"] for c in listed.json()["data"]} == expected
+    assert bob  # bob has beta but not vip: outside the segment

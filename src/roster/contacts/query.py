@@ -230,7 +230,7 @@ def parse(
 
     q = found.get("q")
     if q is not None:
-        q = _CONTROL.sub("", q).strip()
+        q = clean_q(q)
         if len(q) > MAX_Q:
             raise BadParameter("q", f"at most {MAX_Q} characters")
     opted_out = found.get("opted_out")
@@ -277,6 +277,12 @@ class Needles:
     @property
     def indexable(self) -> bool:
         return all(len(term) >= TRIGRAM for term in self.terms)
+
+
+def clean_q(q: str) -> str:
+    """``q`` without control characters and surrounding blanks (the listing's and the
+    search body's alike)."""
+    return _CONTROL.sub("", q).strip()
 
 
 def needles(q: str) -> Needles:

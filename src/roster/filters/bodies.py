@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from roster.contacts.query import MAX_Q
 from roster.contacts.schemas import Contact
 from roster.filters.schema import Filter
-from roster.filters.text_search import MAX_Q
 
 Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "name", "-name"]
 

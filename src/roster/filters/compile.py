@@ -174,13 +174,20 @@ class _Compiler:
             table, owner, item = list_members, list_members.c.contact_id, list_members.c.list_id
             wanted = [UUID(v) for v in value or []]
         scoped = [table.c.tenant_id == self.tenant_id, owner == c.id]
+        # Correlated to the contact only: a query that reads contact_tags itself (the
+        # listing's tag-driven pages) must not have its own tag row taken for this one's.
         if op == "exists":
-            joined: Condition = exists().where(*scoped)
+            joined: Condition = exists().where(*scoped).correlate(contacts)
         elif op in ("has", "has_any") or len(set(wanted)) == 1:
-            joined = exists().where(*scoped, item.in_(wanted))
+            joined = exists().where(*scoped, item.in_(wanted)).correlate(contacts)
         else:
             # has_all: every wanted member row is there (the primary key makes rows distinct).
-            count = select(func.count()).where(*scoped, item.in_(set(wanted))).scalar_subquery()
+            count = (
+                select(func.count())
+                .where(*scoped, item.in_(set(wanted)))
+                .correlate(contacts)
+                .scalar_subquery()
+            )
             joined = count == len(set(wanted))
         if not tags:
             return joined
@@ -209,9 +216,20 @@ class _Compiler:
             flags = [v for v in items if isinstance(v, bool)]
             numbers = [float(v) for v in items if not isinstance(v, str | bool)]
             parts: list[Condition] = []
-            for reader, wanted in ((JsonText, texts), (JsonBool, flags), (JsonNumber, numbers)):
+            for reader, wanted in ((JsonText, texts), (JsonBool, flags)):
                 if wanted:
                     parts.append(_known(reader(col, key).in_(wanted)))
+            if parts:
+                # Strings and booleans are equal exactly when contained ({key: value}),
+                # which the GIN index answers. Numbers compare as floats here and as exact
+                # decimals in containment, so they get no such prefilter.
+                contained = [
+                    col.op("@>", is_comparison=True)(bindparam(None, {key: v}, type_=JSONB))
+                    for v in (*texts, *flags)
+                ]
+                parts = [Prefiltered(or_(*parts), or_(*contained))]
+            if numbers:
+                parts.append(_known(JsonNumber(col, key).in_(numbers)))
             return or_(*parts)
         # gt / gte / lt / lte / between: numbers numerically, dates as instants.
         first = value[0] if op == "between" else value
@@ -261,6 +279,33 @@ class TagCondition(ColumnElement[bool]):
         self.own, self.joined = own, joined
 
 
+class Prefiltered(ColumnElement[bool]):
+    """A condition, and on PostgreSQL also a ``prefilter`` that it implies and an index
+    answers (the planner can then read the index instead of every contact of the tenant).
+    Equal to the condition alone on every row, so negation keeps its meaning."""
+
+    type = Boolean()
+    inherit_cache = True
+    _traverse_internals = [
+        ("exact", InternalTraversal.dp_clauseelement),
+        ("prefilter", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, exact: Condition, prefilter: Condition):
+        self.exact, self.prefilter = exact, prefilter
+
+
+@compiles(Prefiltered)
+def _prefiltered_exact(element: Prefiltered, compiler: Any, **kw: Any) -> str:
+    return cast(str, compiler.process(element.exact, **kw))
+
+
+@compiles(Prefiltered, "postgresql")
+def _prefiltered_indexed(element: Prefiltered, compiler: Any, **kw: Any) -> str:
+    both = compiler.process(and_(element.exact, element.prefilter), **kw)
+    return f"({both})"  # one operand, whatever operator (NOT, OR) applies to it
+
+
 @compiles(TagCondition)
 def _tags_joined(element: TagCondition, compiler: Any, **kw: Any) -> str:
     return cast(str, compiler.process(element.joined, **kw))
@@ -268,7 +313,7 @@ def _tags_joined(element: TagCondition, compiler: Any, **kw: Any) -> str:
 
 @compiles(TagCondition, "postgresql")
 def _tags_own(element: TagCondition, compiler: Any, **kw: Any) -> str:
-    return cast(str, compiler.process(element.own, **kw))
+    return f"({compiler.process(element.own, **kw)})"
 
 
 def _known(condition: Condition) -> Condition:

@@ -15,7 +15,8 @@ from sqlalchemy import bindparam, func, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from roster.contacts.repository import SORTS
+from roster.contacts.query import ContactFilter
+from roster.contacts.repository import SORTS, ContactRepository
 from roster.errors import InvalidRequest
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
 from roster.kit.repository import TenantRepository
@@ -83,16 +84,31 @@ async def contact_page(
     cursors: Cursors,
     kind: str,
     include_total: bool = False,
+    q: str | None = None,
 ) -> Page:
-    repo = ContactFilterRepository(conn, tenant_id)
-    rows = await repo.page(
-        where,
-        sort=sort,
-        after=_decode_key(sort, paging.cursor) if paging.cursor is not None else None,
-        offset=paging.offset,
-        limit=paging.limit + 1,
-    )
-    total = await repo.count(where) if include_total else None
+    """One page of the live contacts matching ``where`` (and ``q``, a substring as
+    ``GET /v1/contacts?q=`` reads it, planned by the contacts' own repository)."""
+    after = _decode_key(sort, paging.cursor) if paging.cursor is not None else None
+    total: int | None
+    if q:
+        contacts_repo = ContactRepository(conn, tenant_id)
+        flt, scope = ContactFilter(q=q), [where]
+        rows = await contacts_repo.page(
+            flt,
+            sort=sort,
+            after=after,
+            as_of=None,
+            offset=paging.offset,
+            limit=paging.limit + 1,
+            scope=scope,
+        )
+        total = await contacts_repo.count(flt, scope) if include_total else None
+    else:
+        repo = ContactFilterRepository(conn, tenant_id)
+        rows = await repo.page(
+            where, sort=sort, after=after, offset=paging.offset, limit=paging.limit + 1
+        )
+        total = await repo.count(where) if include_total else None
     return keyset_page(
         rows,
         paging.limit,

@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, true
+from sqlalchemy import true
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.auth.principal import Principal
+from roster.contacts.query import clean_q
 from roster.filters.compile import compile_filter
 from roster.filters.listing import contact_page
 from roster.filters.schema import Expression
-from roster.filters.text_search import q_condition
 from roster.kit.pagination import Cursors, Page, PageRequest
 
 
 def condition(
-    principal: Principal,
-    expr: Expression | None,
-    q: str | None,
-    *,
-    default_region: str,
+    principal: Principal, expr: Expression | None, *, default_region: str
 ) -> ColumnElement[bool]:
-    """The filter and ``q`` together, for this principal's tenant and region."""
-    parts: list[ColumnElement[bool]] = []
-    if expr is not None:
-        region = principal.default_region or default_region
-        parts.append(compile_filter(expr, principal.tenant_id, region=region))
-    if q:
-        parts.append(q_condition(q))
-    return and_(*parts) if parts else true()
+    """The filter, for this principal's tenant and region."""
+    if expr is None:
+        return true()
+    region = principal.default_region or default_region
+    return compile_filter(expr, principal.tenant_id, region=region)
 
 
 async def search(
@@ -43,7 +36,10 @@ async def search(
     default_region: str,
     include_total: bool = False,
 ) -> Page:
-    where = condition(principal, expr, q, default_region=default_region)
+    """``q`` has the meaning and the indexes of ``GET /v1/contacts?q=``: the listing plans
+    it (the trigram index on PostgreSQL, FTS5 on SQLite, or a bounded walk along the sort
+    order), with the filter as one more condition."""
+    where = condition(principal, expr, default_region=default_region)
     return await contact_page(
         conn,
         principal.tenant_id,
@@ -53,4 +49,5 @@ async def search(
         cursors=cursors,
         kind=f"search:{sort}",
         include_total=include_total,
+        q=clean_q(q) if q else None,
     )

@@ -123,10 +123,14 @@ def _cursor_id(cursor: list[Any] | None) -> UUID | None:
 
 def member_condition(tenant_id: UUID, list_id: UUID) -> ColumnElement[bool]:
     """Contacts in the list (for list member pages and a ``list_id`` query filter)."""
-    return exists().where(
-        list_members.c.tenant_id == tenant_id,
-        list_members.c.list_id == list_id,
-        list_members.c.contact_id == contacts.c.id,
+    return (
+        exists()
+        .where(
+            list_members.c.tenant_id == tenant_id,
+            list_members.c.list_id == list_id,
+            list_members.c.contact_id == contacts.c.id,
+        )
+        .correlate(contacts)
     )
 
 
