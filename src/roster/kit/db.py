@@ -42,6 +42,13 @@ SQLITE_PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
     # 64 MiB page cache per connection (negative = KiB).
     "PRAGMA cache_size=-65536",
+    # Read the file through a memory map (up to 2 GiB, SQLite's usual build limit; beyond it
+    # reads are system calls again): a page outside the connection's cache is then a memory
+    # access, not a read() per page. A tag-driven page of 12k contacts of a 1M-contact
+    # tenant went from 66 to 36 ms. The mapped pages are the OS's page cache, shared by all
+    # connections; they count in the process's RSS as file pages (RssFile), not as its
+    # own memory.
+    "PRAGMA mmap_size=2147418112",
 )
 
 
