@@ -6,8 +6,9 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.conftest import make_contact
+from tests.conftest import Env, make_contact
 
 VIP = {"field": "tags", "op": "has", "value": "vip"}
 
@@ -121,3 +122,25 @@ async def test_other_tenants_and_scopes(client: httpx.AsyncClient, env: Any) -> 
             await http.post("/v1/segments", json={"name": "x", "filter": VIP})
         ).status_code == 403
         assert (await http.post("/v1/segments/preview", json={"filter": VIP})).status_code == 200
+
+
+async def test_filter_statements_are_planned_for_their_values(env: Env) -> None:
+    """PostgreSQL: a filter's transaction plans each statement for its own values (no
+    generic plan after the fifth execution), and the setting ends with the transaction, so
+    the pooled connection goes back as it was."""
+    if env.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no plan cache")
+    from sqlalchemy import text
+
+    from roster.kit.db import custom_plans, transaction
+
+    engine = env.app.state.engine
+    show = text("SHOW plan_cache_mode")
+    async with transaction(engine, write=False) as conn:
+        assert (await conn.execute(show)).scalar_one() == "auto"
+        await custom_plans(conn)
+        await custom_plans(conn)  # once per transaction is enough; a second call is a no-op
+        assert (await conn.execute(show)).scalar_one() == "force_custom_plan"
+    for _ in range(3):  # whichever pooled connection comes next
+        async with transaction(engine, write=False) as conn:
+            assert (await conn.execute(show)).scalar_one() == "auto"

@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from roster.contacts.query import ContactFilter
 from roster.contacts.repository import SORTS, ContactRepository
 from roster.errors import InvalidRequest
+from roster.kit.db import custom_plans
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
 from roster.kit.repository import TenantRepository
 from roster.models import contacts
@@ -41,6 +42,7 @@ class ContactFilterRepository(TenantRepository):
         limit: int,
     ) -> list[dict[str, Any]]:
         key, descending = SORTS[sort]
+        await custom_plans(self.conn)
         query = self.select().where(c.deleted_at.is_(None), where)
         if after is not None:
             bound = tuple_(key, c.id)
@@ -56,6 +58,7 @@ class ContactFilterRepository(TenantRepository):
         return [dict(r._mapping) for r in await self.conn.execute(query)]
 
     async def count(self, where: ColumnElement[bool]) -> int:
+        await custom_plans(self.conn)
         query = self.select(func.count()).where(c.deleted_at.is_(None), where)
         return int((await self.conn.execute(query)).scalar_one())
 
@@ -91,6 +94,7 @@ async def contact_page(
     after = _decode_key(sort, paging.cursor) if paging.cursor is not None else None
     total: int | None
     if q:
+        await custom_plans(conn)
         contacts_repo = ContactRepository(conn, tenant_id)
         flt, scope = ContactFilter(q=q), [where]
         rows = await contacts_repo.page(
