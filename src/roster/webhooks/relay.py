@@ -4,7 +4,9 @@ One loop per relay process (or inside ``roster serve``). Each pass, in one write
 transaction, it records the outcomes of finished sends, sequences pending events (which
 creates their deliveries), and claims due deliveries with a lease; then it sends them
 concurrently. A pass runs when events are committed in this process (``on_commit``), when
-enough sends have finished, or every ``relay_interval`` seconds for other processes' events. A claim
+enough sends have finished, when another process commits events while this relay is idle
+(PostgreSQL: ``LISTEN``, see ``_Listener``), or every ``relay_interval`` seconds (other
+processes' events when no notification comes, retries falling due). A claim
 takes a delivery only when no earlier delivery about the same contact is still pending for
 that endpoint, so per endpoint the events about one contact arrive in order. Each endpoint
 has at most ``webhook_endpoint_concurrency`` sends in flight, so a slow or dead endpoint
@@ -62,6 +64,12 @@ SLOW_SEND = 1.0
 # A claimed delivery is sent only with at least the send timeout plus this much lease left
 # (or half of what the lease has beyond the timeout, when that is less).
 LEASE_MARGIN = 5.0
+# PostgreSQL: the channel an idle relay LISTENs on, and the advisory lock it holds while
+# idle; the trigger of migration 0011 notifies only while some relay holds that lock.
+WAKE_CHANNEL = "roster_events"
+RELAY_IDLE_LOCK = 727_1009
+# Seconds a listener waits to reconnect after its connection failed (polling goes on).
+LISTEN_RETRY = 5.0
 d = webhook_deliveries.c
 w = webhook_endpoints.c
 
@@ -83,6 +91,111 @@ def active_secrets(endpoint: dict[str, Any]) -> list[str]:
     if endpoint["previous_secret"] and expires is not None and expires > utcnow():
         found.append(endpoint["previous_secret"])
     return found
+
+
+class _Listener:
+    """PostgreSQL: how a relay hears, while it is idle, of events committed by another process.
+
+    A connection of its own ``LISTEN``s on ``WAKE_CHANNEL``. When a pass found no new work
+    the relay *arms* it: the connection takes ``RELAY_IDLE_LOCK`` exclusive, which waits
+    for the writers that took it shared (they inserted events while no relay was armed,
+    and notified nobody) to commit; once it holds the lock it sets ``wake``, and the pass
+    that follows sees their events. From then on an emitting transaction cannot take the
+    lock shared, so its trigger notifies (migration 0011), and the notification sets
+    ``wake``. When a pass finds work the relay disarms (unlocks): PostgreSQL commits
+    notifying transactions one at a time, and a busy relay's passes find the events
+    without them.
+
+    Arming and disarming run beside the loop, one statement at a time on the connection; the
+    lock is waited for at most ``arm_timeout`` (another idle relay may hold it: this one then
+    polls, and its next idle pass tries again). Any other failure closes the connection,
+    which frees the lock; the relay polls, and listens again ``LISTEN_RETRY`` s later."""
+
+    def __init__(self, engine: AsyncEngine, wake: asyncio.Event, arm_timeout: float):
+        self.engine = engine
+        self.wake = wake
+        self.arm_timeout = arm_timeout
+        self.want = False  # whether the relay wants the idle lock held
+        self.held = False  # whether this connection holds it
+        self._conn: AsyncConnection | None = None
+        self._driver: Any = None
+        self._retry_at = 0.0
+        self._settling: asyncio.Task[None] | None = None
+
+    def arm(self, armed: bool) -> None:
+        """Ask for the idle lock to be held (True) or given back (False)."""
+        self.want = armed
+        if self.held != armed and (self._settling is None or self._settling.done()):
+            self._settling = asyncio.create_task(self._settle())
+
+    async def _settle(self) -> None:
+        while self.held != self.want:
+            if not await self._open():
+                return
+            statement = "pg_advisory_lock" if self.want else "pg_advisory_unlock"
+            try:
+                await self._driver.execute(
+                    f"SELECT {statement}({RELAY_IDLE_LOCK})", timeout=self.arm_timeout + 1.0
+                )
+            except Exception as exc:
+                if getattr(exc, "sqlstate", None) == "55P03":  # lock_not_available
+                    return  # held elsewhere for longer than a poll: polling it is, this time
+                log.warning("relay listener failed; polling", exc_info=True)
+                self._retry_at = time.monotonic() + LISTEN_RETRY
+                await self._drop()
+                return
+            self.held = not self.held
+            if self.held:
+                # Writers that saw no armed relay have committed: a pass sees their events.
+                self.wake.set()
+
+    def _notified(self, *_: object) -> None:
+        self.wake.set()
+
+    async def _open(self) -> bool:
+        if self._driver is not None and not self._driver.is_closed():
+            return True
+        await self._drop()
+        if time.monotonic() < self._retry_at:
+            return False
+        conn = None
+        try:
+            conn = await self.engine.connect()
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            await driver.execute(
+                f"SET lock_timeout = {max(1, int(self.arm_timeout * 1000))}",
+                timeout=self.arm_timeout + 1.0,
+            )
+            await driver.add_listener(WAKE_CHANNEL, self._notified)
+        except Exception:
+            log.warning("relay cannot listen for events; polling", exc_info=True)
+            self._retry_at = time.monotonic() + LISTEN_RETRY
+            if conn is not None:
+                await self._close(conn)
+            return False
+        self._conn, self._driver = conn, driver
+        return True
+
+    async def close(self) -> None:
+        self.want = False
+        if self._settling is not None:
+            with contextlib.suppress(Exception):
+                await self._settling
+        await self._drop()
+
+    async def _drop(self) -> None:
+        """Close the connection, not return it to the pool: it listens, and may hold the lock."""
+        conn, self._conn, self._driver = self._conn, None, None
+        self.held = False
+        if conn is not None:
+            await self._close(conn)
+
+    @staticmethod
+    async def _close(conn: AsyncConnection) -> None:
+        with contextlib.suppress(Exception):
+            await conn.invalidate()
+        with contextlib.suppress(Exception):
+            await conn.close()
 
 
 class Relay:
@@ -117,6 +230,12 @@ class Relay:
         # The connection the passes run on, kept between them (see ``_unit_of_work``).
         self._conn: AsyncConnection | None = None
         self._unhook: Any = None
+        # PostgreSQL: notifications of events committed by other processes, while idle.
+        self._listener = (
+            _Listener(engine, self.wake, arm_timeout=min(settings.relay_interval, 0.05))
+            if engine.dialect.name == "postgresql"
+            else None
+        )
 
     async def __aenter__(self) -> Relay:
         s = self.settings
@@ -141,6 +260,8 @@ class Relay:
             await asyncio.gather(*self.inflight, return_exceptions=True)
         if self._analyzing is not None:
             await asyncio.gather(self._analyzing, return_exceptions=True)
+        if self._listener is not None:
+            await self._listener.close()
         if self._conn is not None:
             conn, self._conn = self._conn, None
             with contextlib.suppress(Exception):
@@ -155,15 +276,21 @@ class Relay:
         try:
             while not stop.is_set():
                 self.wake.clear()
+                busy = False
                 try:
                     if time.monotonic() >= next_sweep:
                         async with transaction(self.engine, write=True) as conn:
                             await sweep(conn, self.settings.events_retention_days)
                         next_sweep = time.monotonic() + SWEEP_EVERY
-                    more = await self.pass_()
+                    busy, more = await self._pass()
                 except Exception:  # keep relaying through outages; the cause is logged
                     log.exception("relay pass failed")
                     more = False
+                # PostgreSQL: an idle relay (no new work, no sends in flight) is told of other
+                # processes' commits; a busy one finds their events by its passes, which
+                # finishing sends call for (see _Listener).
+                if self._listener is not None:
+                    self._listener.arm(not busy and not self.inflight)
                 # Again at once when the sequencer left events behind, or when enough sends
                 # finished during the pass; else wait for a commit, for sends to finish,
                 # or for the poll interval (other processes' events, retries falling due).
@@ -195,7 +322,7 @@ class Relay:
     async def tick(self) -> int:
         """One pass in one write transaction: record finished sends, sequence new events,
         claim due deliveries; then start the sends. Returns how much work it found."""
-        found, _ = await self._pass()
+        found, _, _ = await self._pass_counts()
         return found
 
     async def pass_(self) -> bool:
@@ -203,7 +330,13 @@ class Relay:
         _, more = await self._pass()
         return more
 
-    async def _pass(self) -> tuple[int, bool]:
+    async def _pass(self) -> tuple[bool, bool]:
+        """One pass: whether it sequenced or claimed anything (new work, as against only
+        recording outcomes), and whether events were left unsequenced."""
+        _, new, more = await self._pass_counts()
+        return new, more
+
+    async def _pass_counts(self) -> tuple[int, bool, bool]:
         done, self.done = self.done, []
         released, self.released = self.released, []
         capacity = CLAIM_AHEAD * self.settings.webhook_concurrency - len(self.inflight)
@@ -220,7 +353,8 @@ class Relay:
             self.inflight.add(task)
             task.add_done_callback(self._finished(endpoint))
         self._refresh_statistics(sequenced)
-        return len(done) + sequenced + len(claimed), sequenced >= SEQUENCE_BATCH
+        found = len(done) + sequenced + len(claimed)
+        return found, bool(sequenced or claimed), sequenced >= SEQUENCE_BATCH
 
     @asynccontextmanager
     async def _unit_of_work(self) -> AsyncIterator[AsyncConnection]:
