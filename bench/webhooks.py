@@ -36,6 +36,7 @@ from roster.kit.timeutil import utcnow
 from roster.migrate import upgrade
 from roster.models import events
 from roster.tenants import service as tenants
+from roster.webhooks import relay as relay_module
 from roster.webhooks import sender
 from roster.webhooks.relay import Relay
 from roster.webhooks.service import create as create_webhook
@@ -348,6 +349,11 @@ async def main() -> None:
                         for _, body in items[start : start + 5000]
                     ],
                 )
+        # As `roster relay` does once set up (where the code has it): full garbage
+        # collections no longer walk the objects of a started process.
+        freeze = getattr(relay_module, "freeze_heap", None)
+        if freeze is not None:
+            freeze()
         stop = asyncio.Event()
         profiler = cProfile.Profile() if args.profile else None
         timings = StatementTimings(engine) if args.statements else None
@@ -386,6 +392,8 @@ async def main() -> None:
         # Latency: events committed at --latency-rate by another process (as the API's
         # processes commit them while `roster worker` relays) while the relay runs here.
         await receiver_reset(base)
+        if freeze is not None:
+            freeze()
         times = data_dir / f"b7_emitted_{os.getpid()}.json"
         stop = asyncio.Event()
         async with Relay(engine, settings) as relay:
