@@ -254,7 +254,7 @@ class Relay:
         # PostgreSQL: notifications of events committed by other processes, while idle.
         self._listener = (
             _Listener(engine, self.wake, arm_timeout=min(settings.relay_interval, 0.05))
-            if engine.dialect.name == "postgresql"
+            if engine.dialect.name == "postgresql" and settings.relay_listen
             else None
         )
 
