@@ -36,6 +36,7 @@ from roster.kit.timeutil import utcnow
 from roster.migrate import upgrade
 from roster.models import events
 from roster.tenants import service as tenants
+from roster.webhooks import relay as relay_module
 from roster.webhooks import sender
 from roster.webhooks.relay import Relay
 from roster.webhooks.service import create as create_webhook
@@ -194,12 +195,18 @@ async def prepare(
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", drop
 
 
-async def emit_events(url: str, tenant: str, rate: int, seconds: float, out: str) -> None:
+async def emit_events(
+    url: str, tenant: str, rate: int, seconds: float, out: str, per_contact: int = 1
+) -> None:
     """The latency phase's writer, in its own process: commits ``rate`` events a second, 10 a
     transaction, up to ``WRITERS`` transactions at once (as the API's concurrent requests
     commit them while `roster worker` relays), each starting at its time on the schedule or
     as soon as a writer is free. Writes each event's enqueue time (taken before its commit)
-    to ``out`` with the rate reached, from the first transaction to the last commit."""
+    to ``out`` with the rate reached, from the first transaction to the last commit.
+
+    Each run of ``per_contact`` events of a transaction is about one contact (1: every
+    event about its own). Events about one contact are delivered to an endpoint one after
+    another (per-contact order), so runs of them measure that chain, not the relay's delay."""
     engine = create_engine(url, pool_size=WRITERS)
     tenant_id = uuid.UUID(tenant)
     created: dict[str, float] = {}
@@ -214,10 +221,14 @@ async def emit_events(url: str, tenant: str, rate: int, seconds: float, out: str
         async with writers:
             enqueued = time.time()
             async with transaction(engine, write=True) as conn:
+                subjects = [uuid7() for _ in range(-(-per_batch // per_contact))]
                 ids = await emit_many(
                     conn,
                     tenant_id,
-                    [("contact.updated", {"contact": {"id": "x"}}, uuid7())] * per_batch,
+                    [
+                        ("contact.updated", {"contact": {"id": "x"}}, subjects[i // per_contact])
+                        for i in range(per_batch)
+                    ],
                 )
             done = time.time()
             for event_id in ids:
@@ -236,8 +247,8 @@ async def emit_events(url: str, tenant: str, rate: int, seconds: float, out: str
 
 async def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "emit":
-        url, tenant, rate, seconds, out = sys.argv[2:7]
-        await emit_events(url, tenant, int(rate), float(seconds), out)
+        url, tenant, rate, seconds, out, per_contact = sys.argv[2:8]
+        await emit_events(url, tenant, int(rate), float(seconds), out, int(per_contact))
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
@@ -248,6 +259,16 @@ async def main() -> None:
         type=int,
         default=1000,
         help="events/s the latency phase commits (another process, 10 events a transaction)",
+    )
+    parser.add_argument(
+        "--per-contact",
+        type=int,
+        default=1,
+        choices=range(1, 11),
+        metavar="1-10",
+        help="events about one contact in each run of the latency phase's transactions "
+        "(default 1: each event about its own contact; 10: all ten of a transaction, which "
+        "per-contact order delivers one after another)",
     )
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the delivery-rate phase (to stderr)"
@@ -328,6 +349,11 @@ async def main() -> None:
                         for _, body in items[start : start + 5000]
                     ],
                 )
+        # As `roster relay` does once set up (where the code has it): full garbage
+        # collections no longer walk the objects of a started process.
+        freeze = getattr(relay_module, "freeze_heap", None)
+        if freeze is not None:
+            freeze()
         stop = asyncio.Event()
         profiler = cProfile.Profile() if args.profile else None
         timings = StatementTimings(engine) if args.statements else None
@@ -366,6 +392,8 @@ async def main() -> None:
         # Latency: events committed at --latency-rate by another process (as the API's
         # processes commit them while `roster worker` relays) while the relay runs here.
         await receiver_reset(base)
+        if freeze is not None:
+            freeze()
         times = data_dir / f"b7_emitted_{os.getpid()}.json"
         stop = asyncio.Event()
         async with Relay(engine, settings) as relay:
@@ -380,6 +408,7 @@ async def main() -> None:
                 str(args.latency_rate),
                 str(args.latency_seconds),
                 str(times),
+                str(args.per_contact),
             )
             await emitter.wait()
             emitted = json.loads(times.read_text())
@@ -399,6 +428,7 @@ async def main() -> None:
             figure="enqueue-to-delivery latency (ms)",
             rate=round(emitted["rate"]),
             asked=args.latency_rate,
+            per_contact=args.per_contact,
             p50=round(statistics.median(latencies), 1),
             p99=round(p99, 1),
             from_commit_p50=round(statistics.median(after_commit), 1),

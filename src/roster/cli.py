@@ -181,7 +181,7 @@ def relay() -> None:
     """Deliver events to webhook endpoints until stopped (SIGINT or SIGTERM)."""
     import signal
 
-    from roster.webhooks.relay import Relay
+    from roster.webhooks.relay import Relay, freeze_heap
 
     settings = Settings()
 
@@ -190,6 +190,7 @@ def relay() -> None:
             settings.url, pool_size=settings.db_pool_size, **settings.engine_options()
         )
         await upgrade(engine)
+        freeze_heap()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         default=5 * 86400, description="Seconds of unbroken failure before an endpoint is disabled"
     )
     relay_interval: float = Field(default=0.05, gt=0, description="Seconds between relay polls")
+    relay_listen: bool = Field(
+        default=True,
+        description="PostgreSQL: an idle relay LISTENs for other processes' commits (a "
+        "connection of its own, with a session advisory lock); off behind a "
+        "transaction-pooling proxy, where the relay then only polls",
+    )
     embedded_relay: bool | None = Field(
         default=None,
         description="Deliver webhooks inside `roster serve`; default: on for SQLite only",

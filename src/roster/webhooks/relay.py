@@ -4,7 +4,9 @@ One loop per relay process (or inside ``roster serve``). Each pass, in one write
 transaction, it records the outcomes of finished sends, sequences pending events (which
 creates their deliveries), and claims due deliveries with a lease; then it sends them
 concurrently. A pass runs when events are committed in this process (``on_commit``), when
-enough sends have finished, or every ``relay_interval`` seconds for other processes' events. A claim
+enough sends have finished, when another process commits events while this relay is idle
+(PostgreSQL: ``LISTEN``, see ``_Listener``), or every ``relay_interval`` seconds (other
+processes' events when no notification comes, retries falling due). A claim
 takes a delivery only when no earlier delivery about the same contact is still pending for
 that endpoint, so per endpoint the events about one contact arrive in order. Each endpoint
 has at most ``webhook_endpoint_concurrency`` sends in flight, so a slow or dead endpoint
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import random
 import time
@@ -44,10 +47,15 @@ from roster.webhooks import sender
 log = logging.getLogger("roster.webhooks")
 SWEEP_EVERY = 600.0  # seconds between retention sweeps
 # PostgreSQL: refresh the planner's statistics of the deliveries table once this relay has
-# sequenced this many events (each creates its deliveries), at most once a minute. With
-# statistics from when the table was small the planner checked per-contact order through
-# the wrong index (17 s a claim instead of under 1 ms), before autovacuum came round to it.
-ANALYZE_AFTER_ROWS = 1000
+# sequenced this many events (each creates its deliveries), at most once a minute; and of
+# the deliveries and the events sooner, whenever it has sequenced as many as up to the
+# previous refresh (100, 200, 400, ...: tables that may have doubled). With statistics from
+# when the table was small the planner checked per-contact order through the wrong index
+# (17 s a claim instead of under 1 ms), before autovacuum came round to it. On a new
+# database at 1k events/s the claim was planned from empty tables (events joined by tenant
+# alone, 52k rows for 186 deliveries) and hit the statement timeout within seconds, each
+# time rolling back its pass's sequencing: deliveries 7-12 s late for the whole run.
+ANALYZE_AFTER_ROWS = 100
 ANALYZE_EVERY = 60.0
 # Events a pass sequences at most; when it sequenced that many, another pass follows at once.
 SEQUENCE_BATCH = 1000
@@ -62,8 +70,25 @@ SLOW_SEND = 1.0
 # A claimed delivery is sent only with at least the send timeout plus this much lease left
 # (or half of what the lease has beyond the timeout, when that is less).
 LEASE_MARGIN = 5.0
+# PostgreSQL: the channel an idle relay LISTENs on, and the advisory lock it holds while
+# idle; the trigger of migration 0011 notifies only while some relay holds that lock.
+WAKE_CHANNEL = "roster_events"
+RELAY_IDLE_LOCK = 727_1009
+# Seconds a listener waits to reconnect after its connection failed (polling goes on).
+LISTEN_RETRY = 5.0
+# Seconds at least between two armings of the listener (see ``_Listener.arm``).
+REARM_GAP = 0.05
 d = webhook_deliveries.c
 w = webhook_endpoints.c
+
+
+def freeze_heap() -> None:
+    """Leave the objects of a started process (modules, classes, the schema: about 115k
+    objects) out of the cyclic garbage collector's full collections. In a relay at 1,000
+    events/s each full collection walked them all and held the event loop 40-95 ms, the
+    largest part of the p99 delay (B7). Call once, when the process is set up."""
+    gc.collect()
+    gc.freeze()
 
 
 def payload(event: dict[str, Any]) -> bytes:
@@ -83,6 +108,152 @@ def active_secrets(endpoint: dict[str, Any]) -> list[str]:
     if endpoint["previous_secret"] and expires is not None and expires > utcnow():
         found.append(endpoint["previous_secret"])
     return found
+
+
+class _Listener:
+    """PostgreSQL: how a relay hears, while it is idle, of events committed by another process.
+
+    A connection of its own ``LISTEN``s on ``WAKE_CHANNEL``. When the relay is about to
+    wait with no sends that will finish soon, it *arms* it: the connection takes
+    ``RELAY_IDLE_LOCK`` exclusive, which waits for the writers that took it shared (they
+    inserted events while no relay was armed, and notified nobody) to commit, then looks
+    for unsequenced events (their events among them) and sets ``wake`` if there are any.
+    From then on an emitting transaction cannot take the lock shared, so its trigger
+    notifies (migration 0011), and the notification sets ``wake``. While sends are in
+    flight the relay disarms (unlocks): their finishing calls for the passes that find new
+    events, and PostgreSQL commits notifying transactions one at a time.
+
+    Arming and disarming run beside the loop, one statement at a time on the connection; the
+    lock is waited for at most ``arm_timeout`` (another idle relay may hold it: this one then
+    polls, and its next idle pass tries again). Any other failure closes the connection,
+    which frees the lock; the relay polls, and listens again ``LISTEN_RETRY`` s later."""
+
+    def __init__(
+        self, engine: AsyncEngine, wake: asyncio.Event, arm_timeout: float, rearm_gap: float
+    ):
+        self.engine = engine
+        self.wake = wake
+        self.arm_timeout = arm_timeout
+        self.rearm_gap = rearm_gap
+        self._armed_at = -rearm_gap
+        self._later: asyncio.TimerHandle | None = None
+        self.want = False  # whether the relay wants the idle lock held
+        self.held = False  # whether this connection holds it
+        self._conn: AsyncConnection | None = None
+        self._driver: Any = None
+        self._retry_at = 0.0
+        self._settling: asyncio.Task[None] | None = None
+
+    def arm(self, armed: bool) -> None:
+        """Ask for the idle lock to be held (True) or given back (False). Held at most once
+        per ``rearm_gap`` seconds: each writer that commits events while it is held sends a
+        notification, and PostgreSQL commits notifying transactions one at a time, so a
+        relay re-armed after every pass under a steady stream of writes made most of them
+        notify (16 writers of single contacts: 15-20 % fewer writes a second). With the gap
+        a busy stream costs a notification or two per gap, and the relay's polls find the
+        rest."""
+        self.want = armed
+        if self._later is not None:
+            self._later.cancel()
+            self._later = None
+        if armed and not self.held:
+            wait = self._armed_at + self.rearm_gap - time.monotonic()
+            if wait > 0:  # armed again once the gap is over (if still wanted then)
+                self._later = asyncio.get_running_loop().call_later(wait, self._rearm)
+                return
+        if self.held != armed and (self._settling is None or self._settling.done()):
+            self._settling = asyncio.create_task(self._settle())
+
+    def _rearm(self) -> None:
+        self._later = None
+        if self.want:
+            self.arm(True)
+
+    async def _settle(self) -> None:
+        while self.held != self.want:
+            if not await self._open():
+                return
+            statement = "pg_advisory_lock" if self.want else "pg_advisory_unlock"
+            try:
+                await self._driver.execute(
+                    f"SELECT {statement}({RELAY_IDLE_LOCK})", timeout=self.arm_timeout + 1.0
+                )
+            except Exception as exc:
+                if getattr(exc, "sqlstate", None) == "55P03":  # lock_not_available
+                    return  # held elsewhere for longer than a poll: polling it is, this time
+                log.warning("relay listener failed; polling", exc_info=True)
+                self._retry_at = time.monotonic() + LISTEN_RETRY
+                await self._drop()
+                return
+            self.held = not self.held
+            if self.held:
+                self._armed_at = time.monotonic()
+            if self.held and await self._unsequenced():
+                # Writers that saw no armed relay committed events: a pass sequences them.
+                self.wake.set()
+
+    async def _unsequenced(self) -> bool:
+        """Whether committed events wait for their feed position (a new snapshot, taken
+        after the lock: it sees every writer that took the lock shared)."""
+        try:
+            return bool(await self._driver.fetchval(_UNSEQUENCED, timeout=self.arm_timeout + 1.0))
+        except Exception:
+            log.warning("relay listener failed; polling", exc_info=True)
+            self._retry_at = time.monotonic() + LISTEN_RETRY
+            await self._drop()
+            return True
+
+    def _notified(self, *_: object) -> None:
+        self.wake.set()
+        self.arm(False)  # one notification is enough: the pass it wakes finds the rest
+
+    async def _open(self) -> bool:
+        if self._driver is not None and not self._driver.is_closed():
+            return True
+        await self._drop()
+        if time.monotonic() < self._retry_at:
+            return False
+        conn = None
+        try:
+            conn = await self.engine.connect()
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            await driver.execute(
+                f"SET lock_timeout = {max(1, int(self.arm_timeout * 1000))}",
+                timeout=self.arm_timeout + 1.0,
+            )
+            await driver.add_listener(WAKE_CHANNEL, self._notified)
+        except Exception:
+            log.warning("relay cannot listen for events; polling", exc_info=True)
+            self._retry_at = time.monotonic() + LISTEN_RETRY
+            if conn is not None:
+                await self._close(conn)
+            return False
+        self._conn, self._driver = conn, driver
+        return True
+
+    async def close(self) -> None:
+        self.want = False
+        if self._later is not None:
+            self._later.cancel()
+            self._later = None
+        if self._settling is not None:
+            with contextlib.suppress(Exception):
+                await self._settling
+        await self._drop()
+
+    async def _drop(self) -> None:
+        """Close the connection, not return it to the pool: it listens, and may hold the lock."""
+        conn, self._conn, self._driver = self._conn, None, None
+        self.held = False
+        if conn is not None:
+            await self._close(conn)
+
+    @staticmethod
+    async def _close(conn: AsyncConnection) -> None:
+        with contextlib.suppress(Exception):
+            await conn.invalidate()
+        with contextlib.suppress(Exception):
+            await conn.close()
 
 
 class Relay:
@@ -112,11 +283,23 @@ class Relay:
         # instead of stopping for it. A slow send gives its slot back (see ``SLOW_SEND``).
         self.sending = asyncio.Semaphore(settings.webhook_concurrency)
         self._created_since_analyze = 0
+        self._created_until_analyze = 0
         self._next_analyze = 0.0
         self._analyzing: asyncio.Task[None] | None = None
         # The connection the passes run on, kept between them (see ``_unit_of_work``).
         self._conn: AsyncConnection | None = None
         self._unhook: Any = None
+        # PostgreSQL: notifications of events committed by other processes, while idle.
+        self._listener = (
+            _Listener(
+                engine,
+                self.wake,
+                arm_timeout=min(settings.relay_interval, 0.05),
+                rearm_gap=min(settings.relay_interval, REARM_GAP),
+            )
+            if engine.dialect.name == "postgresql" and settings.relay_listen
+            else None
+        )
 
     async def __aenter__(self) -> Relay:
         s = self.settings
@@ -141,6 +324,8 @@ class Relay:
             await asyncio.gather(*self.inflight, return_exceptions=True)
         if self._analyzing is not None:
             await asyncio.gather(self._analyzing, return_exceptions=True)
+        if self._listener is not None:
+            await self._listener.close()
         if self._conn is not None:
             conn, self._conn = self._conn, None
             with contextlib.suppress(Exception):
@@ -164,6 +349,11 @@ class Relay:
                 except Exception:  # keep relaying through outages; the cause is logged
                     log.exception("relay pass failed")
                     more = False
+                # PostgreSQL: a relay about to wait with no sends that will finish soon is
+                # told of other processes' commits; otherwise finishing sends call for the
+                # passes that find their events (see _Listener).
+                if self._listener is not None:
+                    self._listener.arm(not more and not self._moving())
                 # Again at once when the sequencer left events behind, or when enough sends
                 # finished during the pass; else wait for a commit, for sends to finish,
                 # or for the poll interval (other processes' events, retries falling due).
@@ -179,6 +369,11 @@ class Relay:
         finally:
             stopping.cancel()
 
+    def _moving(self) -> int:
+        """Sends in flight that can finish soon: not those of endpoints that hang or crawl."""
+        stuck = sum(self.per_endpoint[endpoint] for endpoint, n in self.slow.items() if n)
+        return len(self.inflight) - stuck
+
     def _worth_a_pass(self) -> bool:
         """Whether enough sends have finished to record them and claim more: half of those
         that can finish soon (the claimed deliveries of endpoints that are not slow), so a
@@ -188,8 +383,7 @@ class Relay:
             return True
         if not self.done:
             return False
-        stuck = sum(self.per_endpoint[endpoint] for endpoint, n in self.slow.items() if n)
-        moving = min(len(self.inflight) - stuck, self.settings.webhook_concurrency)
+        moving = min(self._moving(), self.settings.webhook_concurrency)
         return len(self.done) >= max(1, moving // 2)
 
     async def tick(self) -> int:
@@ -266,20 +460,27 @@ class Relay:
             return
         self._created_since_analyze += sequenced
         now = time.monotonic()
-        if self._created_since_analyze < ANALYZE_AFTER_ROWS or now < self._next_analyze:
+        since = self._created_since_analyze
+        if since < ANALYZE_AFTER_ROWS:
+            return
+        grown = since >= self._created_until_analyze
+        if not grown and (now < self._next_analyze or since < 10 * ANALYZE_AFTER_ROWS):
             return
         if self._analyzing is not None and not self._analyzing.done():
             return
+        self._created_until_analyze += since
         self._created_since_analyze = 0
         self._next_analyze = now + ANALYZE_EVERY
-        self._analyzing = asyncio.create_task(self._analyze())
+        # The events table (the larger, read by sampling) only while it may have doubled.
+        tables = "webhook_deliveries, events" if grown else "webhook_deliveries"
+        self._analyzing = asyncio.create_task(self._analyze(tables))
 
-    async def _analyze(self) -> None:
+    async def _analyze(self, tables: str) -> None:
         try:
             async with transaction(self.engine, write=False) as conn:
-                await conn.execute(text("ANALYZE webhook_deliveries"))
+                await conn.execute(text(f"ANALYZE {tables}"))
         except Exception:  # statistics are refreshed again after the next burst
-            log.warning("ANALYZE webhook_deliveries failed", exc_info=True)
+            log.warning("ANALYZE %s failed", tables, exc_info=True)
 
     def _finished(self, endpoint_id: UUID) -> Any:
         def done(task: asyncio.Task[None]) -> None:
@@ -621,6 +822,9 @@ class Relay:
                 {"webhook": {"id": str(row["endpoint_id"]), "url": row["url"]}, "reason": reason},
             )
 
+
+# Reads ``ix_events_unsequenced`` (partial: only events still without their position).
+_UNSEQUENCED = "SELECT EXISTS (SELECT 1 FROM events WHERE seq IS NULL)"
 
 _DELIVERED = (
     update(webhook_deliveries)
