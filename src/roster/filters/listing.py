@@ -2,7 +2,8 @@
 
 Search, segment members and list members all page through contacts the same way: keyset
 pagination on the sort key plus id (the sorts of ``contacts.repository.SORTS``), live
-contacts only, the tenant scope applied by the repository base.
+contacts only, read by the contacts' own repository (``ContactRepository.page``) with the
+condition as its scope.
 """
 
 from __future__ import annotations
@@ -11,56 +12,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.contacts.query import ContactFilter
-from roster.contacts.repository import SORTS, ContactRepository
+from roster.contacts.repository import ContactRepository
 from roster.errors import InvalidRequest
 from roster.kit.db import custom_plans
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
-from roster.kit.repository import TenantRepository
-from roster.models import contacts
 
-c = contacts.c
 SAMPLE_SIZE = 10
-
-
-class ContactFilterRepository(TenantRepository):
-    """Queries over the contacts of one tenant that a filter condition narrows."""
-
-    table = contacts
-
-    async def page(
-        self,
-        where: ColumnElement[bool],
-        *,
-        sort: str,
-        after: list[Any] | None,
-        offset: int | None,
-        limit: int,
-    ) -> list[dict[str, Any]]:
-        key, descending = SORTS[sort]
-        await custom_plans(self.conn)
-        query = self.select().where(c.deleted_at.is_(None), where)
-        if after is not None:
-            bound = tuple_(key, c.id)
-            marker = tuple_(
-                bindparam(None, after[0], type_=key.type),
-                bindparam(None, after[1], type_=c.id.type),
-            )
-            query = query.where(bound < marker if descending else bound > marker)
-        order = (key.desc(), c.id.desc()) if descending else (key.asc(), c.id.asc())
-        query = query.order_by(*order).limit(limit)
-        if offset:
-            query = query.offset(offset)
-        return [dict(r._mapping) for r in await self.conn.execute(query)]
-
-    async def count(self, where: ColumnElement[bool]) -> int:
-        await custom_plans(self.conn)
-        query = self.select(func.count()).where(c.deleted_at.is_(None), where)
-        return int((await self.conn.execute(query)).scalar_one())
 
 
 def _sort_key(sort: str, row: dict[str, Any]) -> list[Any]:
@@ -90,29 +51,21 @@ async def contact_page(
     q: str | None = None,
 ) -> Page:
     """One page of the live contacts matching ``where`` (and ``q``, a substring as
-    ``GET /v1/contacts?q=`` reads it, planned by the contacts' own repository)."""
-    after = _decode_key(sort, paging.cursor) if paging.cursor is not None else None
-    total: int | None
-    if q:
-        await custom_plans(conn)
-        contacts_repo = ContactRepository(conn, tenant_id)
-        flt, scope = ContactFilter(q=q), [where]
-        rows = await contacts_repo.page(
-            flt,
-            sort=sort,
-            after=after,
-            as_of=None,
-            offset=paging.offset,
-            limit=paging.limit + 1,
-            scope=scope,
-        )
-        total = await contacts_repo.count(flt, scope) if include_total else None
-    else:
-        repo = ContactFilterRepository(conn, tenant_id)
-        rows = await repo.page(
-            where, sort=sort, after=after, offset=paging.offset, limit=paging.limit + 1
-        )
-        total = await repo.count(where) if include_total else None
+    ``GET /v1/contacts?q=`` reads it), read and planned by the contacts' own repository with
+    ``where`` as its scope."""
+    await custom_plans(conn)
+    repo = ContactRepository(conn, tenant_id)
+    flt, scope = ContactFilter(q=q or None), [where]
+    rows = await repo.page(
+        flt,
+        sort=sort,
+        after=_decode_key(sort, paging.cursor) if paging.cursor is not None else None,
+        as_of=None,
+        offset=paging.offset,
+        limit=paging.limit + 1,
+        scope=scope,
+    )
+    total = await repo.count(flt, scope) if include_total else None
     return keyset_page(
         rows,
         paging.limit,
@@ -132,9 +85,13 @@ async def count_and_sample(
     sample: int = SAMPLE_SIZE,
 ) -> tuple[int, list[dict[str, Any]]]:
     """How many live contacts match, and the first ``sample`` in ``sort`` order."""
-    repo = ContactFilterRepository(conn, tenant_id)
-    count = await repo.count(where)
+    await custom_plans(conn)
+    repo = ContactRepository(conn, tenant_id)
+    flt, scope = ContactFilter(), [where]
+    count = await repo.count(flt, scope)
     if not sample:
         return count, []
-    rows = await repo.page(where, sort=sort, after=None, offset=None, limit=sample)
+    rows = await repo.page(
+        flt, sort=sort, after=None, as_of=None, offset=None, limit=sample, scope=scope
+    )
     return count, rows
