@@ -16,5 +16,5 @@ def rfc3339(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is not None and value.utcoffset():
         value = value.astimezone(UTC)
-    # isoformat, not strftime: a third of the time, and years below 1000 keep four digits.
+    # isoformat, not strftime: a fifth less time, and years below 1000 keep four digits.
     return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
