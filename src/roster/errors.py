@@ -60,6 +60,17 @@ class InvalidRequest(RosterError):
     status, code = 400, "invalid_request"
 
 
+class BadParameter(InvalidRequest):
+    """400 naming the query parameter, shaped like the framework's own query errors."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(f"{name}: {message}")
+        self.name, self.message = name, message
+
+    def extra(self) -> dict[str, Any]:
+        return {"errors": [{"field": self.name, "message": self.message}]}
+
+
 class Unauthorized(RosterError):
     status, code = 401, "unauthorized"
 

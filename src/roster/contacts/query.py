@@ -41,7 +41,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import Join
 
-from roster.errors import InvalidRequest
+from roster.errors import BadParameter
 from roster.models import PREFERENCE_CHANNELS, contact_tags, contacts
 
 c = contacts.c
@@ -90,17 +90,6 @@ def derived(values: Mapping[str, Any]) -> dict[str, str]:
         "search_text": SEPARATOR.join(parts),
         "sort_name": (values["name"] or "").lower(),
     }
-
-
-class BadParameter(InvalidRequest):
-    """400 naming the query parameter, shaped like the framework's own query errors."""
-
-    def __init__(self, name: str, message: str):
-        super().__init__(f"{name}: {message}")
-        self.name, self.message = name, message
-
-    def extra(self) -> dict[str, Any]:
-        return {"errors": [{"field": self.name, "message": self.message}]}
 
 
 @dataclass(frozen=True)

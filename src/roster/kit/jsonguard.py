@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from roster.errors import FieldProblem, InvalidRequest, ValidationFailed
+from roster.errors import BadParameter, InvalidRequest, ValidationFailed
 from roster.kit.idempotency import read_body, replaying, send_problem
 
 _METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -73,17 +73,6 @@ def nul_path(value: Any) -> str | None:
     return None
 
 
-class _BadParameter(ValidationFailed):
-    """A query parameter refused: 400 with the field named, as the framework's own query
-    parameter errors are answered (``roster.handlers.validation_error``)."""
-
-    status, code = 400, "invalid_request"
-
-    def __init__(self, name: str, message: str):
-        super().__init__([FieldProblem(name, message)])
-        self.detail = f"{name}: {message}"
-
-
 def nul_parameter(query_string: bytes) -> str | None:
     """The first query parameter whose name or value holds NUL (``%00``)."""
     if b"%00" not in query_string:
@@ -115,7 +104,7 @@ class JsonDepthLimit:
             await self.app(scope, receive, send)
             return
         if scope["query_string"] and (name := nul_parameter(scope["query_string"])):
-            await send_problem(send, _BadParameter(name, NUL_MESSAGE))
+            await send_problem(send, BadParameter(name, NUL_MESSAGE))
             return
         if scope["method"] not in _METHODS or not _is_json(scope):
             await self.app(scope, receive, send)
