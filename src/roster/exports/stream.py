@@ -37,7 +37,7 @@ from uuid import UUID
 import orjson
 from sqlalchemy import ColumnElement, Text, literal, literal_column, select, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import sqltypes
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
@@ -105,10 +105,13 @@ CSV_HEADER = (
 async def custom_keys(engine: AsyncEngine, tenant_id: UUID) -> list[str]:
     """The tenant's custom field keys, in code point order (at most MAX_CUSTOM_KEYS)."""
     async with transaction(engine, write=False) as conn:
-        query = select(contact_custom_keys.c.key).where(
-            contact_custom_keys.c.tenant_id == tenant_id
-        )
-        keys = sorted(str(k) for k in (await conn.execute(query)).scalars())
+        return await _custom_keys_in(conn, tenant_id)
+
+
+async def _custom_keys_in(conn: AsyncConnection, tenant_id: UUID) -> list[str]:
+    """``custom_keys``, read in ``conn``'s transaction."""
+    query = select(contact_custom_keys.c.key).where(contact_custom_keys.c.tenant_id == tenant_id)
+    keys = sorted(str(k) for k in (await conn.execute(query)).scalars())
     return keys[:MAX_CUSTOM_KEYS]
 
 
@@ -389,11 +392,7 @@ async def _pg_copy(
                 "workers": str(COPY_WORKERS),
             }
             await conn.execute(_COPY_SETTINGS, settings)
-            query = select(contact_custom_keys.c.key).where(
-                contact_custom_keys.c.tenant_id == tenant_id
-            )
-            keys = sorted(str(k) for k in (await conn.execute(query)).scalars())
-            keys = keys[:MAX_CUSTOM_KEYS]
+            keys = await _custom_keys_in(conn, tenant_id)  # in the COPY's snapshot
             await put(csv_header(keys))
             sql = f"SELECT {pg_select_list(keys, conn.dialect)} {from_clause}"
             raw = (await conn.get_raw_connection()).driver_connection
