@@ -155,13 +155,21 @@ async def in_transaction(work: Any) -> Any:
         return result
 
 
-async def add_tags(execute: Any, tenant: Any, contact_id: uuid.UUID, tags: Any) -> None:
+async def add_tags(
+    execute: Any, tenant: Any, contact_id: uuid.UUID, created_at: datetime, tags: Any
+) -> None:
     for tag in tags:
         await execute(
-            f"INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES ({', '.join(marks(3))})",
-            tenant,
-            contact_id if PG else contact_id.hex,
-            tag,
+            "INSERT INTO contact_tags (tenant_id, contact_id, tag, created_at) "
+            f"VALUES ({', '.join(marks(4))})",
+            *db_args(
+                {
+                    "tenant_id": tenant,
+                    "contact_id": contact_id,
+                    "tag": tag,
+                    "created_at": created_at,
+                }
+            ),
         )
 
 
@@ -181,7 +189,7 @@ async def insert(tenant: Any, values: dict[str, Any]) -> tuple[int, bytes]:
 
     async def work(execute: Any, fetchrow: Any) -> None:
         await execute(statement, *db_args(row))
-        await add_tags(execute, tenant, row["id"], row["tags"])
+        await add_tags(execute, tenant, row["id"], row["created_at"], row["tags"])
 
     await in_transaction(work)
     return 201, orjson.dumps(render.contact(row))
@@ -218,7 +226,8 @@ async def update(tenant: Any, contact_id: uuid.UUID, patch: Any, region: str) ->
             await execute(
                 delete.format(*marks(3)), tenant, contact_id if PG else contact_id.hex, tag
             )
-        await add_tags(execute, tenant, contact_id, sorted(set(new["tags"]) - set(current["tags"])))
+        added = sorted(set(new["tags"]) - set(current["tags"]))
+        await add_tags(execute, tenant, contact_id, current["created_at"], added)
         return 200, orjson.dumps(render.contact({**current, **values}))
 
     result: tuple[int, bytes] = await in_transaction(work)

@@ -158,7 +158,10 @@ def generate(rng: random.Random, tenant_id: uuid.UUID, n: int, now: datetime) ->
                 "version": 1,
             }
         )
-        tag_rows += [{"tenant_id": tenant_id, "contact_id": cid, "tag": t} for t in tags]
+        tag_rows += [
+            {"tenant_id": tenant_id, "contact_id": cid, "tag": t, "created_at": created}
+            for t in tags
+        ]
         if len(chunk) == 2000:
             yield chunk, tag_rows
             chunk, tag_rows = [], []
@@ -194,8 +197,8 @@ async def _copy(url: str, rows: list[dict[str, Any]], tag_rows: list[dict[str, A
             if tag_rows:
                 await conn.copy_records_to_table(
                     "contact_tags",
-                    records=[(t["tenant_id"], t["contact_id"], t["tag"]) for t in tag_rows],
-                    columns=["tenant_id", "contact_id", "tag"],
+                    records=[tuple(t.values()) for t in tag_rows],
+                    columns=list(tag_rows[0]),
                 )
     finally:
         await conn.close()

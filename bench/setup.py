@@ -123,7 +123,13 @@ async def _load(
             seen_email.add(row["email_key"])
         batch.append({**row, "tenant_id": tenant_id})
         tags.extend(
-            {"tenant_id": tenant_id, "contact_id": row["id"], "tag": t} for t in row["tags"]
+            {
+                "tenant_id": tenant_id,
+                "contact_id": row["id"],
+                "tag": t,
+                "created_at": row["created_at"],
+            }
+            for t in row["tags"]
         )
         loaded += 1
         if len(batch) >= BATCH:

@@ -106,15 +106,31 @@ async def test_q_combines_with_filters_and_pages(client, strategy):
     assert total.json()["total"] == 6
 
 
-@pytest.mark.parametrize("sort", ["-created_at", "name"])
+@pytest.mark.parametrize("sort", ["-created_at", "created_at", "name"])
 async def test_q_with_tags_pages_the_same_whichever_plan(env, client, strategy, sort):
     """q + tags + status, paged by cursor: the tag-driven plans find exactly what the walk
     and the index find (the narrowest tag drives; archived contacts, contacts without every
-    tag, and another tenant's contacts with the same tags stay out)."""
+    tag, and another tenant's contacts with the same tags stay out). Tags given after a
+    contact was created (by PATCH, and by a batch upsert's bulk writer) take their place by
+    the contact's creation, which the tag index orders by."""
     wanted = [
-        await make_contact(client, name=f"Marta {i}", status="lead", tags=["x", "y", "z"])
-        for i in range(7)
+        await make_contact(client, name="Marta patched", status="lead", tags=["x"]),
+        await make_contact(client, name="Marta batched", status="lead", phone="+14155550188"),
     ]
+    wanted += [
+        await make_contact(client, name=f"Marta {i}", status="lead", tags=["x", "y", "z"])
+        for i in range(5)
+    ]
+    patch = {"tags": ["x", "y", "z"]}
+    response = await client.patch(f"/v1/contacts/{wanted[0]['id']}", json=patch)
+    assert response.status_code == 200, response.text
+    upsert = {
+        "mode": "upsert",
+        "match_on": "phone",
+        "contacts": [{"phone": "+14155550188", **patch}],
+    }
+    response = await client.post("/v1/contacts/batch", json=upsert)
+    assert response.json()["updated"] == 1, response.text
     await make_contact(client, name="Marta x only", status="lead", tags=["x", "z"])
     await make_contact(client, name="Marta customer", status="customer", tags=["x", "y"])
     await make_contact(client, name="Mario", status="lead", tags=["x", "y"])
@@ -136,8 +152,10 @@ async def test_q_with_tags_pages_the_same_whichever_plan(env, client, strategy, 
             break
         cursor = body["next_cursor"]
     expected = sorted(wanted, key=lambda c: (c["name"].lower(), c["id"]))
-    if sort == "-created_at":
-        expected = sorted(wanted, key=lambda c: (c["created_at"], c["id"]), reverse=True)
+    if sort.endswith("created_at"):
+        expected = sorted(
+            wanted, key=lambda c: (c["created_at"], c["id"]), reverse=sort.startswith("-")
+        )
     assert got == [c["id"] for c in expected]
     with_gone = await found(client, "marta", tag=["x", "y"], status="lead", include_deleted="true")
     assert set(with_gone) == {c["id"] for c in wanted} | {gone["id"]}

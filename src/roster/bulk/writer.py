@@ -290,7 +290,9 @@ async def _store(repo: ContactRepository, chunk: _Chunk, cause: Cause) -> None:
                 "deleted_at": None,
             }
             inserts.append(row)
-            tags_added += [{"contact_id": entry.id, "tag": t} for t in entry.values["tags"]]
+            tags_added += [
+                {"contact_id": entry.id, "tag": t, "created_at": now} for t in entry.values["tags"]
+            ]
             stored.append((entry, row, []))
         else:
             changed = fields.changed(entry.stored, entry.values)
@@ -304,7 +306,10 @@ async def _store(repo: ContactRepository, chunk: _Chunk, cause: Cause) -> None:
             }
             updates.append({**values, "b_id": entry.id, "b_version": entry.stored["version"]})
             old, new = set(entry.stored["tags"]), set(entry.values["tags"])
-            tags_added += [{"contact_id": entry.id, "tag": t} for t in sorted(new - old)]
+            created = entry.stored["created_at"]
+            tags_added += [
+                {"contact_id": entry.id, "tag": t, "created_at": created} for t in sorted(new - old)
+            ]
             tags_removed += [{"b_id": entry.id, "b_tag": t} for t in sorted(old - new)]
             stored.append((entry, {**entry.stored, **values}, changed))
     # One order for every writer, so concurrent chunks that share identifiers queue up on

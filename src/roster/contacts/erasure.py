@@ -56,7 +56,7 @@ class ErasureRepository(ContactRepository):
             sort_name="",
         )
         await self.conn.execute(self.update().where(contacts.c.id == row["id"]).values(**values))
-        await self.replace_tags(row["id"], row["tags"], [])
+        await self.replace_tags(row, row["tags"], [])
 
 
 async def _erase_one(conn: AsyncConnection, repo: ErasureRepository, row: Row) -> None:

@@ -95,7 +95,12 @@ class ContactRepository(TenantRepository):
         None when the version moved (another writer got there first)."""
         return await self.update_at_version(contact_id, version, _with_derived(values))
 
-    async def replace_tags(self, contact_id: UUID, old: Iterable[str], new: Iterable[str]) -> None:
+    async def replace_tags(
+        self, contact: dict[str, Any], old: Iterable[str], new: Iterable[str]
+    ) -> None:
+        """Make the contact's tag rows go from ``old`` to ``new`` (each row carries the
+        contact's created_at, the order of the tag index)."""
+        contact_id = contact["id"]
         old_set, new_set = set(old), set(new)
         gone, added = old_set - new_set, new_set - old_set
         if gone:
@@ -105,7 +110,11 @@ class ContactRepository(TenantRepository):
                 )
             )
         await self.insert(
-            [{"contact_id": contact_id, "tag": tag} for tag in sorted(added)], table=contact_tags
+            [
+                {"contact_id": contact_id, "tag": tag, "created_at": contact["created_at"]}
+                for tag in sorted(added)
+            ],
+            table=contact_tags,
         )
 
     async def _fts_rare(self, found: filters.Needles) -> bool:
@@ -213,6 +222,8 @@ class ContactRepository(TenantRepository):
             return [dict(r._mapping) for r in await self.conn.execute(statement)]
 
         def by_tag(tag: str, found: filters.Needles) -> Select[Any]:
+            if key is c.created_at:
+                return in_tag_order(tag, found)
             join, condition = filters.tag_join(tag, dialect)
             # q on an expression the trigram index cannot answer, so that PostgreSQL reads
             # the tag's rows rather than ANDing the trigram index into the plan.
@@ -224,6 +235,55 @@ class ContactRepository(TenantRepository):
             )
             return bounded(statement, indexed_order=False).limit(limit)
 
+        def in_tag_order(tag: str, found: filters.Needles) -> Select[Any]:
+            """The tag's rows walked along their index in creation order (each holds its
+            contact's created_at), every filter checked on each contact: the walk stops
+            when the page is full."""
+            t = contact_tags.c
+            walk = [self.scope(contact_tags), t.tag == tag]
+            if after is not None:
+                bound = tuple_(t.created_at, t.contact_id)
+                marker = tuple_(
+                    bindparam(None, after[0], type_=t.created_at.type),
+                    bindparam(None, after[1], type_=t.contact_id.type),
+                )
+                walk.append(bound < marker if descending else bound > marker)
+            checks = self._matching(flt, False, with_q=False, scope=scope)
+            if as_of is not None:
+                checks = checks.where(c.updated_at <= as_of)
+            order = (
+                (t.created_at.desc(), t.contact_id.desc())
+                if descending
+                else (t.created_at.asc(), t.contact_id.asc())
+            )
+            if dialect == "sqlite":
+                join, _ = filters.tag_join(tag, dialect)
+                statement = checks.select_from(join).where(
+                    *walk, filters.q_like(found, c.search_text)
+                )
+                return statement.order_by(*order).limit(limit)
+            # PostgreSQL: the checks run per tag row in a LATERAL subquery that OFFSET 0
+            # keeps from being merged into the join. Merged, the planner estimated a handful
+            # of matches where there were hundreds, answered the tag from the GIN index of
+            # contacts.tags instead, and read and sorted all the tag's contacts (80 ms for
+            # 12k at 1M, against 5 ms for the walk).
+            one = (
+                checks.where(
+                    c.id == t.contact_id,
+                    filters.q_like(found, filters.unindexed(c.search_text)),
+                )
+                .correlate(contact_tags)
+                .offset(0)
+                .lateral("matched")
+            )
+            return (
+                select(*one.c)
+                .select_from(contact_tags.join(one, literal_column("true")))
+                .where(*walk)
+                .order_by(*order)
+                .limit(limit)
+            )
+
         found = filters.needles(flt.q) if flt.q is not None else None
         if found is None or not found.indexable or offset:
             statement = bounded(await self._filtered(flt, scope=scope)).limit(limit)
@@ -231,7 +291,10 @@ class ContactRepository(TenantRepository):
         if dialect == "sqlite" and await self._fts_rare(found):
             return await fetch(bounded(self._matching(flt, True, scope=scope)).limit(limit))
         narrow = await self._narrowest_tag(flt.tags) if flt.tags else None
-        if narrow is not None and narrow[1] <= min(filters.WALK_CAP, filters.TAG_DRIVE_CAP):
+        # In creation order the tag's walk reads a subset of the rows the walk below would,
+        # in the same order, so it goes first whenever the tag is within TAG_DRIVE_CAP.
+        drive = filters.TAG_DRIVE_CAP if key is c.created_at else filters.WALK_CAP
+        if narrow is not None and narrow[1] <= min(drive, filters.TAG_DRIVE_CAP):
             return await fetch(by_tag(narrow[0], found))
         # The next WALK_CAP rows along the sort index, q checked on them inside the bounded
         # subquery (so no planner can answer it from the trigram index over the whole tenant

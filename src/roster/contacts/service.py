@@ -86,7 +86,7 @@ async def _insert(repo: ContactRepository, principal: Principal, values: Row) ->
     }
     for _ in range(_RETRIES):
         if await repo.add(row):
-            await repo.replace_tags(row["id"], [], row["tags"])
+            await repo.replace_tags(row, [], row["tags"])
             await _emit(repo, "contact.created", row)
             await hooks.after_write(repo.conn, principal, None, row, [], source="contact.create")
             return {**row, "tenant_id": repo.tenant_id}
@@ -150,7 +150,7 @@ async def _write(
     if written is False:
         conflict = await _conflict(repo, new, current["id"])
         raise conflict or Conflict("phone", None, "an identifier is being written concurrently")
-    await repo.replace_tags(current["id"], current["tags"], new["tags"])
+    await repo.replace_tags(current, current["tags"], new["tags"])
     stored = {**current, **values}
     await _emit(repo, "contact.updated", stored, changed_fields=fields.api_names(changed))
     await hooks.after_write(
@@ -245,7 +245,7 @@ async def upsert(
         ):
             row = await repo.find_live(column, candidate[column])
             assert row is not None
-            await repo.replace_tags(row["id"], [], row["tags"])
+            await repo.replace_tags(row, [], row["tags"])
             await _emit(repo, "contact.created", row)
             await hooks.after_write(conn, principal, None, row, [], source="contact.upsert")
             return row, True

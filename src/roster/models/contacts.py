@@ -98,11 +98,15 @@ contact_tags = Table(
     Column("tenant_id", Uuid, nullable=False),
     Column("contact_id", Uuid, nullable=False),
     Column("tag", String(64), nullable=False),
+    # The contact's own created_at (which never changes): the index below then holds each
+    # tag's contacts in the listing's default order, so a page filtered by a tag walks them
+    # in order and stops when it is full, instead of reading them all and sorting.
+    Column("created_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("tenant_id", "contact_id", "tag"),
     ForeignKeyConstraint(
         ["tenant_id", "contact_id"], ["contacts.tenant_id", "contacts.id"], ondelete="CASCADE"
     ),
-    Index("ix_contact_tags_tenant_tag", "tenant_id", "tag", "contact_id"),
+    Index("ix_contact_tags_tenant_tag", "tenant_id", "tag", "created_at", "contact_id"),
 )
 
 # Every custom field key a tenant's contacts have had (only ever added), kept by database
