@@ -27,6 +27,7 @@ from roster.gdpr.endpoints import router as gdpr_router
 from roster.imports.endpoints import router as imports_router
 from roster.kit import idempotency, ratelimit
 from roster.kit.db import create_engine, transaction
+from roster.kit.heap import freeze_heap
 from roster.kit.idempotency import Idempotency, sweep
 from roster.kit.jsonguard import JsonDepthLimit
 from roster.kit.middleware import RequestContext
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Likewise webhooks: delivered by the server, woken by each commit that emits.
             relay = await Relay(engine, settings).__aenter__()
             relaying = asyncio.create_task(relay.run(stop), name=BACKGROUND_PREFIX + "relay")
+        freeze_heap()
         try:
             yield
         finally:
