@@ -136,11 +136,12 @@ def active_secrets(endpoint: dict[str, Any]) -> list[str]:
 class Slots:
     """A counting semaphore that hands a freed slot straight to the longest waiter.
 
-    asyncio's Semaphore (3.11) counts a woken waiter as waiting until it runs, and while any
-    waiter is listed a newcomer waits too; slots freed meanwhile are passed on one per loop
-    iteration, each woken waiter waking the next. With a pass's batch of deliveries queued
-    behind the relay's busy sends, a third of the time nothing was being sent while a third
-    of the slots were free (B7)."""
+    asyncio's Semaphore (3.11) keeps a woken waiter listed until it runs, and a newcomer
+    waits while any waiter is listed, free slots or not; such a newcomer is woken only by a
+    woken waiter when that one runs, a loop iteration later. A pass starts its batch of
+    deliveries while the relay's sends are finishing, so that was the common case here.
+    Here a freed slot goes to the first waiter at once, and a newcomer waits only when no
+    slot is free."""
 
     def __init__(self, value: int):
         self.free = value
