@@ -19,19 +19,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
 import logging
 import random
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from operator import itemgetter
+from typing import Any, cast
 from uuid import UUID
 
 import aiohttp
 import orjson
-from sqlalchemy import Integer, and_, bindparam, column, exists, or_, select, text, tuple_, update
+from sqlalchemy import (
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    column,
+    exists,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
@@ -91,14 +106,22 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-def payload(event: dict[str, Any]) -> bytes:
-    return orjson.dumps(
-        {
-            "id": render_id(event["id"]),
-            "type": event["type"],
-            "created_at": rfc3339(event["created_at"]),
-            "data": event["data"],
-        }
+def payload(event_id: UUID, type_: str, created_at: datetime, data: str | None) -> bytes:
+    """The body of a delivery: the event's JSON ``data`` as the database keeps it as text
+    (PostgreSQL's rendering of the jsonb, SQLite's stored text), spliced in as it is, not
+    decoded and encoded again for each send."""
+    return b"".join(
+        (
+            b'{"id":"',
+            render_id(event_id).encode(),
+            b'","type":',
+            orjson.dumps(type_),
+            b',"created_at":"',
+            cast(str, rfc3339(created_at)).encode(),
+            b'","data":',
+            b"null" if data is None else data.encode(),
+            b"}",
+        )
     )
 
 
@@ -108,6 +131,45 @@ def active_secrets(endpoint: dict[str, Any]) -> list[str]:
     if endpoint["previous_secret"] and expires is not None and expires > utcnow():
         found.append(endpoint["previous_secret"])
     return found
+
+
+class Slots:
+    """A counting semaphore that hands a freed slot straight to the longest waiter.
+
+    asyncio's Semaphore (3.11) keeps a woken waiter listed until it runs, and a newcomer
+    waits while any waiter is listed, free slots or not; such a newcomer is woken only by a
+    woken waiter when that one runs, a loop iteration later. A pass starts its batch of
+    deliveries while the relay's sends are finishing, so that was the common case here.
+    Here a freed slot goes to the first waiter at once, and a newcomer waits only when no
+    slot is free."""
+
+    def __init__(self, value: int):
+        self.free = value
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self) -> None:
+        if self.free > 0 and not self._waiters:
+            self.free -= 1
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release()  # handed a slot, then cancelled before it ran: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(fut)
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                return
+        self.free += 1
 
 
 class _Listener:
@@ -267,7 +329,7 @@ class Relay:
         # hangs or crawls, and its claimed deliveries are not counted on to finish soon.
         self.slow: Counter[UUID] = Counter()
         # At most ``webhook_endpoint_concurrency`` sends in flight per endpoint.
-        self.endpoint_slots: dict[UUID, asyncio.Semaphore] = {}
+        self.endpoint_slots: dict[UUID, Slots] = {}
         # Finished sends whose outcome the next pass records (in its one transaction).
         self.done: list[tuple[dict[str, Any], sender.Outcome]] = []
         # Claimed deliveries given back unsent (their lease ran too short while they
@@ -281,7 +343,13 @@ class Relay:
         # the endpoint's cap per endpoint), and at most ``webhook_concurrency`` are being
         # sent: the claimed rest waits here, so sending goes on while the next pass runs
         # instead of stopping for it. A slow send gives its slot back (see ``SLOW_SEND``).
-        self.sending = asyncio.Semaphore(settings.webhook_concurrency)
+        self.sending = Slots(settings.webhook_concurrency)
+        # Sends holding a sending slot, in the order they started: number -> (start,
+        # endpoint); and those that turned slow (gave their slot back): number -> endpoint.
+        self._sends: dict[int, tuple[float, UUID]] = {}
+        self._slow_sends: dict[int, UUID] = {}
+        self._send_numbers = itertools.count()
+        self._slow_check: asyncio.TimerHandle | None = None
         self._created_since_analyze = 0
         self._created_until_analyze = 0
         self._next_analyze = 0.0
@@ -322,6 +390,9 @@ class Relay:
             self._unhook()
         if self.inflight:
             await asyncio.gather(*self.inflight, return_exceptions=True)
+        if self._slow_check is not None:
+            self._slow_check.cancel()
+            self._slow_check = None
         if self._analyzing is not None:
             await asyncio.gather(self._analyzing, return_exceptions=True)
         if self._listener is not None:
@@ -371,6 +442,8 @@ class Relay:
 
     def _moving(self) -> int:
         """Sends in flight that can finish soon: not those of endpoints that hang or crawl."""
+        if not self.slow:
+            return len(self.inflight)
         stuck = sum(self.per_endpoint[endpoint] for endpoint, n in self.slow.items() if n)
         return len(self.inflight) - stuck
 
@@ -400,12 +473,16 @@ class Relay:
     async def _pass(self) -> tuple[int, bool]:
         done, self.done = self.done, []
         released, self.released = self.released, []
-        capacity = CLAIM_AHEAD * self.settings.webhook_concurrency - len(self.inflight)
         async with self._unit_of_work() as conn:
             await self.record_all(conn, done)
             if released:
                 await self._release(conn, released)
             sequenced = await sequence_pending(conn, limit=SEQUENCE_BATCH)
+            # Counted now, not when the pass began: the sends that finished while it recorded
+            # and sequenced (tens of milliseconds on a busy relay) make room too. Counted at
+            # the start, a busy relay's passes each claimed only what had finished before
+            # them, and half the sending slots stood empty.
+            capacity = CLAIM_AHEAD * self.settings.webhook_concurrency - len(self.inflight)
             claimed = await self.claim(conn, capacity) if capacity > 0 else []
         for row in claimed:
             endpoint = row["endpoint_id"]
@@ -533,14 +610,19 @@ class Relay:
         the head of the walk and fill it, and the other endpoints' deliveries behind them
         are never reached."""
         limit = 2 * self.settings.webhook_endpoint_concurrency
+        timeout, lease = self.settings.webhook_timeout, self.settings.webhook_lease
+        # A send starts only with at least the timeout and a margin of the lease left:
+        # the latest moment it may start, on the monotonic clock (read once per claim).
+        send_by = time.monotonic() + lease - timeout - min(LEASE_MARGIN, (lease - timeout) / 2)
         now = utcnow()
-        until = now + timedelta(seconds=self.settings.webhook_lease)
+        until = now + timedelta(seconds=lease)
         if conn.dialect.name == "postgresql":
             rows = await self._claim_postgresql(conn, capacity, limit, now, until)
         else:
             rows = await self._claim_portable(conn, capacity, limit, now, until)
         for row in rows:
             row["lease_until"] = until
+            row["send_by"] = send_by
         return rows
 
     async def _claim_postgresql(
@@ -562,9 +644,9 @@ class Relay:
                 "room": [room for _, room in busy if room > 0],
             },
         )
-        rows = [dict(found._mapping) for found in result.all()]
-        rows.sort(key=lambda row: (row["next_attempt_at"], row["event_seq"]))
-        return rows
+        keys = list(result.keys())
+        rows = sorted(result.all(), key=itemgetter(0))  # by place: due, then feed position
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     async def _claim_portable(
         self, conn: AsyncConnection, capacity: int, limit: int, now: Any, until: Any
@@ -642,26 +724,23 @@ class Relay:
         endpoint = row["endpoint_id"]
         slots = self.endpoint_slots.get(endpoint)
         if slots is None:
-            slots = asyncio.Semaphore(self.settings.webhook_endpoint_concurrency)
+            slots = Slots(self.settings.webhook_endpoint_concurrency)
             self.endpoint_slots[endpoint] = slots
-        async with slots:
+        await slots.acquire()
+        try:
             # A delivery that waited long for its endpoint (one that hangs) may have too
             # little lease left for a whole send: it is given back, not sent, so that no
             # other relay can take it over while it is still being sent here.
-            timeout, lease = self.settings.webhook_timeout, self.settings.webhook_lease
-            margin = min(LEASE_MARGIN, (lease - timeout) / 2)
-            if (row["lease_until"] - utcnow()).total_seconds() < timeout + margin:
+            if time.monotonic() > row["send_by"]:
                 self.released.append(row)
                 return
-            body = payload(
-                {
-                    "id": row["event_id"],
-                    "type": row["type"],
-                    "created_at": row["event_at"],
-                    "data": row["data"],
-                }
-            )
-            async with self._sending_slot(endpoint):
+            body = payload(row["event_id"], row["type"], row["event_at"], row["data"])
+            await self.sending.acquire()
+            token = next(self._send_numbers)
+            self._sends[token] = (time.monotonic(), endpoint)
+            if self._slow_check is None:
+                self._watch_slow_sends()
+            try:
                 outcome = await sender.send(
                     self.session,
                     row["url"],
@@ -670,33 +749,38 @@ class Relay:
                     body,
                     allow_private=self.settings.webhooks_allow_private,
                 )
+            finally:
+                if self._sends.pop(token, None) is not None:
+                    self.sending.release()
+                else:  # counted slow meanwhile: its slot went back then
+                    del self._slow_sends[token]
+                    self.slow[endpoint] -= 1
+                    if self.slow[endpoint] <= 0:
+                        del self.slow[endpoint]
+        finally:
+            slots.release()
         self.done.append((row, outcome))
 
-    @asynccontextmanager
-    async def _sending_slot(self, endpoint: UUID) -> AsyncIterator[None]:
-        """One of the ``webhook_concurrency`` sending slots, given back when the send takes
-        longer than ``SLOW_SEND``: a hanging endpoint then holds only its own cap of sends,
-        not the slots the other endpoints' sends need."""
-        await self.sending.acquire()
-        slow = False
-
-        def give_back() -> None:
-            nonlocal slow
-            slow = True
+    def _watch_slow_sends(self) -> None:
+        """Give back the sending slot of each send that has taken ``SLOW_SEND``: a hanging
+        endpoint then holds only its own cap of sends, not the slots the other endpoints'
+        sends need. One timer for all sends, due when the oldest one turns slow (sends start
+        in order, so the oldest is the first in ``_sends``), rather than a timer per send."""
+        self._slow_check = None
+        now = time.monotonic()
+        turned = []
+        for token, (started, endpoint) in self._sends.items():
+            if now - started < SLOW_SEND:
+                self._slow_check = asyncio.get_running_loop().call_later(
+                    started + SLOW_SEND - now, self._watch_slow_sends
+                )
+                break
+            turned.append((token, endpoint))
+        for token, endpoint in turned:
+            del self._sends[token]
+            self._slow_sends[token] = endpoint
             self.slow[endpoint] += 1
             self.sending.release()
-
-        timer = asyncio.get_running_loop().call_later(SLOW_SEND, give_back)
-        try:
-            yield
-        finally:
-            timer.cancel()
-            if slow:
-                self.slow[endpoint] -= 1
-                if self.slow[endpoint] <= 0:
-                    del self.slow[endpoint]
-            else:
-                self.sending.release()
 
     async def record_all(
         self, conn: AsyncConnection, done: list[tuple[dict[str, Any], sender.Outcome]]
@@ -876,7 +960,8 @@ _DETAILS = (
     w.previous_secret_expires_at,
     w.failing_since,
     events.c.type,
-    events.c.data,
+    # As text, spliced into the payload (see ``payload``).
+    sa_cast(events.c.data, Text).label("data"),
     events.c.created_at.label("event_at"),
 )
 
@@ -931,7 +1016,9 @@ _CLAIM = (
         ) AS walk
     ),
     chosen AS (
-        SELECT due.tenant_id, due.id FROM due
+        SELECT due.tenant_id, due.id,
+            row_number() OVER (ORDER BY due.next_attempt_at, due.event_seq) AS place
+        FROM due
         ORDER BY due.next_attempt_at, due.event_seq
         LIMIT :capacity
     )
@@ -942,10 +1029,9 @@ _CLAIM = (
       AND d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until < :now)
       AND e.tenant_id = d.tenant_id AND e.id = d.event_id
       AND w.tenant_id = d.tenant_id AND w.id = d.endpoint_id
-    RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id, d.event_seq, d.attempts,
-        d.next_attempt_at, w.url, w.enabled, w.secret, w.previous_secret,
-        w.previous_secret_expires_at, w.failing_since, e.type, e.data,
-        e.created_at AS event_at
+    RETURNING chosen.place, d.tenant_id, d.id, d.endpoint_id, d.event_id, d.attempts,
+        w.url, w.enabled, w.secret, w.previous_secret, w.previous_secret_expires_at,
+        w.failing_since, e.type, e.data::text AS data, e.created_at AS event_at
     """
     )
     .bindparams(
@@ -957,5 +1043,8 @@ _CLAIM = (
         bindparam("busy", type_=_UUIDS),
         bindparam("room", type_=_INTS),
     )
-    .columns(*(column(c.key if c.key != "created_at" else "event_at", c.type) for c in _DETAILS))
+    .columns(
+        column("place", Integer),
+        *(column(c.key, c.type) for c in _DETAILS if c.key not in ("event_seq", "next_attempt_at")),
+    )
 )
