@@ -31,12 +31,12 @@ from sqlalchemy import event, insert
 from roster.config import Settings
 from roster.events.outbox import emit_many
 from roster.kit.db import create_engine, transaction
+from roster.kit.heap import freeze_heap
 from roster.kit.ids import uuid7
 from roster.kit.timeutil import utcnow
 from roster.migrate import upgrade
 from roster.models import events
 from roster.tenants import service as tenants
-from roster.webhooks import relay as relay_module
 from roster.webhooks import sender
 from roster.webhooks.relay import Relay
 from roster.webhooks.service import create as create_webhook
@@ -349,11 +349,9 @@ async def main() -> None:
                         for _, body in items[start : start + 5000]
                     ],
                 )
-        # As `roster relay` does once set up (where the code has it): full garbage
+        # As `roster relay` does once set up: full garbage
         # collections no longer walk the objects of a started process.
-        freeze = getattr(relay_module, "freeze_heap", None)
-        if freeze is not None:
-            freeze()
+        freeze_heap()
         stop = asyncio.Event()
         profiler = cProfile.Profile() if args.profile else None
         timings = StatementTimings(engine) if args.statements else None
@@ -392,8 +390,7 @@ async def main() -> None:
         # Latency: events committed at --latency-rate by another process (as the API's
         # processes commit them while `roster worker` relays) while the relay runs here.
         await receiver_reset(base)
-        if freeze is not None:
-            freeze()
+        freeze_heap()
         times = data_dir / f"b7_emitted_{os.getpid()}.json"
         stop = asyncio.Event()
         async with Relay(engine, settings) as relay:

@@ -181,7 +181,8 @@ def relay() -> None:
     """Deliver events to webhook endpoints until stopped (SIGINT or SIGTERM)."""
     import signal
 
-    from roster.webhooks.relay import Relay, freeze_heap
+    from roster.kit.heap import freeze_heap
+    from roster.webhooks.relay import Relay
 
     settings = Settings()
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import itertools
 import logging
 import random
@@ -95,15 +94,6 @@ LISTEN_RETRY = 5.0
 REARM_GAP = 0.05
 d = webhook_deliveries.c
 w = webhook_endpoints.c
-
-
-def freeze_heap() -> None:
-    """Leave the objects of a started process (modules, classes, the schema: about 115k
-    objects) out of the cyclic garbage collector's full collections. In a relay at 1,000
-    events/s each full collection walked them all and held the event loop 40-95 ms, the
-    largest part of the p99 delay (B7). Call once, when the process is set up."""
-    gc.collect()
-    gc.freeze()
 
 
 def payload(event_id: UUID, type_: str, created_at: datetime, data: str | None) -> bytes:

@@ -10,8 +10,8 @@ heap-only, none before), and PostgreSQL spent 76-82 µs of CPU per delivered eve
 
 SQLite: nothing (no fill factor; its rows are updated in place).
 
-Revision ID: 0012_deliveries_fillfactor
-Revises: 0011_events_wake_relay
+Revision ID: 0013_deliveries_fillfactor
+Revises: 0012_contact_tags_created
 Create Date: 2026-11-24 03:20:00
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0012_deliveries_fillfactor"
-down_revision: str | None = "0011_events_wake_relay"
+revision: str = "0013_deliveries_fillfactor"
+down_revision: str | None = "0012_contact_tags_created"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
