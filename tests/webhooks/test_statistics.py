@@ -1,0 +1,39 @@
+"""PostgreSQL: a relay refreshes the planner's statistics as the deliveries grow, counted from
+what the statistics already describe."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from roster.kit.db import transaction
+from tests.conftest import make_contact
+from tests.webhooks.conftest import relay_for
+
+
+async def test_a_started_relay_counts_growth_from_the_rows_already_analyzed(
+    env, client, private_ok, receiver
+):
+    if env.name != "postgresql":
+        pytest.skip("SQLite: the relay does not ANALYZE")
+    made = await client.post("/v1/webhooks", json={"url": receiver.url(), "events": ["*"]})
+    assert made.status_code == 201, made.text
+    for _ in range(3):
+        await make_contact(client)
+    async with relay_for(env) as relay:
+        await relay.tick()
+        await relay.drain()
+    engine = env.app.state.engine
+    async with transaction(engine, write=True) as conn:
+        await conn.execute(text("ANALYZE webhook_deliveries"))
+        known = (
+            await conn.execute(
+                text("SELECT reltuples FROM pg_class WHERE oid = 'webhook_deliveries'::regclass")
+            )
+        ).scalar_one()
+    assert known >= 3
+    async with relay_for(env) as restarted:
+        # A restarted relay ANALYZEs again once the deliveries have doubled from there, not
+        # after its first 100 (which, beside a large table, meant an ANALYZE every few
+        # hundred events while it started).
+        assert restarted._created_until_analyze == int(known)
