@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,45 +79,53 @@ class Env:
         return created.key
 
 
+@asynccontextmanager
+async def new_database(prefix: str, data_dir: Path, engine: str) -> AsyncIterator[str]:
+    """The URL of a new, empty database: a SQLite file in ``data_dir``, or a PostgreSQL
+    database dropped afterwards (skipped when PostgreSQL is unreachable; under CI=true that
+    fails the run instead)."""
+    if engine == "sqlite":
+        yield f"sqlite:///{data_dir / (prefix + '.db')}"
+        return
+    problem = await _pg_available()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI=true: {problem}")
+        pytest.skip(f"PostgreSQL not reachable: {problem}")
+    db = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    await _admin(f'CREATE DATABASE "{db}"')
+    try:
+        yield f"{PG_ADMIN_URL.rpartition('/')[0]}/{db}"
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+async def _admin(statement: str) -> None:
+    """One statement on a connection of its own to the admin database."""
+    admin = await asyncpg.connect(_asyncpg_dsn(PG_ADMIN_URL))
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 async def env(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Env]:
     name: str = request.param
     data_dir: Path = tmp_path_factory.mktemp(f"roster-{name}")
-    dropper = None
-    if name == "sqlite":
-        url = f"sqlite:///{data_dir / 'roster.db'}"
-    else:
-        problem = await _pg_available()
-        if problem:
-            if IN_CI:
-                pytest.fail(f"PostgreSQL is required under CI=true: {problem}")
-            pytest.skip(f"PostgreSQL not reachable: {problem}")
-        db = f"roster_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        admin = await asyncpg.connect(_asyncpg_dsn(PG_ADMIN_URL))
-        await admin.execute(f'CREATE DATABASE "{db}"')
-        await admin.close()
-        base, _, _ = PG_ADMIN_URL.rpartition("/")
-        url = f"{base}/{db}"
-
-        async def dropper() -> None:
-            conn = await asyncpg.connect(_asyncpg_dsn(PG_ADMIN_URL))
-            await conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-            await conn.close()
-
-    # Tests drive their own relays (tests/webhooks); the server's embedded one stays off.
-    settings = Settings(  # type: ignore[call-arg]
-        database_url=url, data_dir=data_dir, embedded_relay=False, _env_file=None
-    )
-    engine = create_engine(settings.url)
-    await upgrade(engine)
-    await engine.dispose()
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        yield Env(name=name, app=app, settings=settings)
-    if dropper:
-        await dropper()
+    async with new_database("roster_test", data_dir, name) as url:
+        # Tests drive their own relays (tests/webhooks); the server's embedded one stays off.
+        settings = Settings(  # type: ignore[call-arg]
+            database_url=url, data_dir=data_dir, embedded_relay=False, _env_file=None
+        )
+        engine = create_engine(settings.url)
+        await upgrade(engine)
+        await engine.dispose()
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            yield Env(name=name, app=app, settings=settings)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from alembic import command
@@ -21,7 +20,7 @@ from sqlalchemy.engine import Connection
 from roster.app import create_app
 from roster.config import Settings
 from roster.migrate import alembic_config
-from tests.conftest import IN_CI, PG_ADMIN_URL, _asyncpg_dsn, _pg_available
+from tests.conftest import new_database
 
 
 def _upgrade(url: str, target: str) -> None:
@@ -85,22 +84,8 @@ async def _upgrade_async(url: str, target: str) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """The URL of a database with no schema yet, on each engine."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    problem = await _pg_available()
-    if problem:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required under CI=true: {problem}")
-        pytest.skip(f"PostgreSQL not reachable: {problem}")
-    name = f"roster_migration_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(_asyncpg_dsn(PG_ADMIN_URL))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with new_database("roster_migration", tmp_path, request.param) as url:
+        yield url
 
 
 async def test_existing_tags_take_their_contacts_creation_time(empty_database: str, tmp_path: Path):
