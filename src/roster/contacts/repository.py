@@ -204,19 +204,26 @@ class ContactRepository(TenantRepository):
         key, descending = SORTS[sort]
         dialect = self.conn.dialect.name
 
+        def past(first: Any, second: Any) -> list[ColumnElement[bool]]:
+            """The keyset condition: (first, second) beyond ``after`` in the sort's direction."""
+            if after is None:
+                return []
+            bound = tuple_(first, second)
+            marker = tuple_(
+                bindparam(None, after[0], type_=first.type),
+                bindparam(None, after[1], type_=second.type),
+            )
+            return [bound < marker if descending else bound > marker]
+
+        def in_order(first: Any, second: Any) -> tuple[Any, Any]:
+            return (first.desc(), second.desc()) if descending else (first.asc(), second.asc())
+
         def bounded(statement: Select[Any], *, indexed_order: bool = True) -> Select[Any]:
-            if after is not None:
-                bound = tuple_(key, c.id)
-                marker = tuple_(
-                    bindparam(None, after[0], type_=key.type),
-                    bindparam(None, after[1], type_=c.id.type),
-                )
-                statement = statement.where(bound < marker if descending else bound > marker)
+            statement = statement.where(*past(key, c.id))
             if as_of is not None:
                 statement = statement.where(c.updated_at <= as_of)
             first = key if indexed_order else filters.unindexed(key)
-            order = (first.desc(), c.id.desc()) if descending else (first.asc(), c.id.asc())
-            return statement.order_by(*order)
+            return statement.order_by(*in_order(first, c.id))
 
         async def fetch(statement: Select[Any]) -> list[dict[str, Any]]:
             return [dict(r._mapping) for r in await self.conn.execute(statement)]
@@ -240,22 +247,11 @@ class ContactRepository(TenantRepository):
             contact's created_at), every filter checked on each contact: the walk stops
             when the page is full."""
             t = contact_tags.c
-            walk = [self.scope(contact_tags), t.tag == tag]
-            if after is not None:
-                bound = tuple_(t.created_at, t.contact_id)
-                marker = tuple_(
-                    bindparam(None, after[0], type_=t.created_at.type),
-                    bindparam(None, after[1], type_=t.contact_id.type),
-                )
-                walk.append(bound < marker if descending else bound > marker)
+            walk = [self.scope(contact_tags), t.tag == tag, *past(t.created_at, t.contact_id)]
             checks = self._matching(flt, False, with_q=False, scope=scope)
             if as_of is not None:
                 checks = checks.where(c.updated_at <= as_of)
-            order = (
-                (t.created_at.desc(), t.contact_id.desc())
-                if descending
-                else (t.created_at.asc(), t.contact_id.asc())
-            )
+            order = in_order(t.created_at, t.contact_id)
             if dialect == "sqlite":
                 join, _ = filters.tag_join(tag, dialect)
                 statement = checks.select_from(join).where(
@@ -293,8 +289,12 @@ class ContactRepository(TenantRepository):
         narrow = await self._narrowest_tag(flt.tags) if flt.tags else None
         # In creation order the tag's walk reads a subset of the rows the walk below would,
         # in the same order, so it goes first whenever the tag is within TAG_DRIVE_CAP.
-        drive = filters.TAG_DRIVE_CAP if key is c.created_at else filters.WALK_CAP
-        if narrow is not None and narrow[1] <= min(drive, filters.TAG_DRIVE_CAP):
+        drive = (
+            filters.TAG_DRIVE_CAP
+            if key is c.created_at
+            else min(filters.WALK_CAP, filters.TAG_DRIVE_CAP)
+        )
+        if narrow is not None and narrow[1] <= drive:
             return await fetch(by_tag(narrow[0], found))
         # The next WALK_CAP rows along the sort index, q checked on them inside the bounded
         # subquery (so no planner can answer it from the trigram index over the whole tenant
