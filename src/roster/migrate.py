@@ -23,17 +23,18 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, target: str) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, target)
 
 
-async def upgrade(engine: AsyncEngine) -> None:
-    """Apply every pending migration in one transaction (both engines have transactional DDL)."""
+async def upgrade(engine: AsyncEngine, target: str = "head") -> None:
+    """Apply every pending migration up to ``target`` (tests stop earlier to write rows an
+    older schema had) in one transaction (both engines have transactional DDL)."""
     async with engine.connect() as conn:
         await conn.execution_options(roster_write=True)
         async with conn.begin():
-            await conn.run_sync(_upgrade)
+            await conn.run_sync(_upgrade, target)

@@ -10,17 +10,18 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from alembic import command
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
 
 from roster.app import create_app
 from roster.config import Settings
-from roster.migrate import alembic_config
-from tests.conftest import new_database
+from roster.kit.db import create_engine, transaction
+from roster.kit.timeutil import rfc3339
+from roster.migrate import alembic_config, upgrade
+from roster.tenants import service as tenants
+from tests.conftest import Env, new_database
 
 
 def _upgrade(url: str, target: str) -> None:
@@ -65,22 +66,6 @@ def test_existing_contacts_are_backfilled_and_searchable(tmp_path: Path):
     db.close()
 
 
-async def _upgrade_async(url: str, target: str) -> None:
-    from roster.kit.db import create_engine
-
-    def run(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, target)
-
-    engine = create_engine(url)
-    async with engine.connect() as conn:
-        await conn.execution_options(roster_write=True)
-        async with conn.begin():
-            await conn.run_sync(run)
-    await engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """The URL of a database with no schema yet, on each engine."""
@@ -91,55 +76,46 @@ async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
 async def test_existing_tags_take_their_contacts_creation_time(empty_database: str, tmp_path: Path):
     """Migration 0012 fills contact_tags.created_at from the contacts, and the listing then
     pages a tag with a q in creation order through it."""
-    from roster.kit.db import create_engine, transaction
-    from roster.kit.timeutil import rfc3339
-    from roster.tenants import service as tenants
-
     settings = Settings(  # type: ignore[call-arg]
         database_url=empty_database, data_dir=tmp_path, embedded_relay=False, _env_file=None
     )
-    await _upgrade_async(settings.url, "0011_events_wake_relay")
     engine = create_engine(settings.url)
+    await upgrade(engine, "0011_events_wake_relay")
     async with transaction(engine, write=True) as conn:
         tenant = await tenants.create_tenant(conn, "t", "US")
         key = (await tenants.create_api_key(conn, tenant["id"], name="k", scopes=["admin"])).key
     pg = engine.dialect.name == "postgresql"
     born = [datetime(2026, 1, day, 12, 0, tzinfo=UTC) for day in (3, 1, 2)]
     ids = [uuid.uuid4() for _ in born]
-    async with engine.connect() as conn:
-        await conn.execution_options(roster_write=True)
-        async with conn.begin():
-            for n, (contact, at) in enumerate(zip(ids, born, strict=True)):
-                stamp = at if pg else at.strftime("%Y-%m-%d %H:%M:%S.%f")
-                owner, ident = (tenant["id"], contact) if pg else (tenant["id"].hex, contact.hex)
-                await conn.execute(
-                    text(
-                        "INSERT INTO contacts (tenant_id, id, name, phone, search_text, "
-                        "sort_name, source, status, tags, custom_fields, created_at, "
-                        "updated_at, version) VALUES (:t, :i, :name, :phone, :search, "
-                        ":name, 'api', 'lead', '[\"vip\"]', '{}', :at, :at, 1)"
-                    ),
-                    {
-                        "t": owner,
-                        "i": ident,
-                        "name": f"mara {n}",
-                        "phone": f"+1415555000{n}",
-                        "search": f"mara {n}",
-                        "at": stamp,
-                    },
-                )
-                await conn.execute(
-                    text(
-                        "INSERT INTO contact_tags (tenant_id, contact_id, tag) "
-                        "VALUES (:t, :i, 'vip')"
-                    ),
-                    {"t": owner, "i": ident},
-                )
-    await engine.dispose()
+    async with transaction(engine, write=True) as conn:
+        for n, (contact, at) in enumerate(zip(ids, born, strict=True)):
+            stamp = at if pg else at.strftime("%Y-%m-%d %H:%M:%S.%f")
+            owner, ident = (tenant["id"], contact) if pg else (tenant["id"].hex, contact.hex)
+            await conn.execute(
+                text(
+                    "INSERT INTO contacts (tenant_id, id, name, phone, search_text, "
+                    "sort_name, source, status, tags, custom_fields, created_at, "
+                    "updated_at, version) VALUES (:t, :i, :name, :phone, :search, "
+                    ":name, 'api', 'lead', '[\"vip\"]', '{}', :at, :at, 1)"
+                ),
+                {
+                    "t": owner,
+                    "i": ident,
+                    "name": f"mara {n}",
+                    "phone": f"+1415555000{n}",
+                    "search": f"mara {n}",
+                    "at": stamp,
+                },
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES (:t, :i, 'vip')"
+                ),
+                {"t": owner, "i": ident},
+            )
 
-    await _upgrade_async(settings.url, "head")
+    await upgrade(engine)
 
-    engine = create_engine(settings.url)
     async with transaction(engine, write=False) as conn:
         rows = (await conn.execute(text("SELECT contact_id, created_at FROM contact_tags"))).all()
     filled = {str(uuid.UUID(str(r[0]))): r[1] for r in rows}
@@ -150,21 +126,16 @@ async def test_existing_tags_take_their_contacts_creation_time(empty_database: s
     await engine.dispose()
 
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport,
-            base_url="http://roster.test",
-            headers={"Authorization": f"Bearer {key}"},
-        ) as http:
-            seen, cursor = [], None
-            while True:
-                params = {"tag": "vip", "q": "mara", "limit": 1}
-                if cursor:
-                    params["cursor"] = cursor
-                body = (await http.get("/v1/contacts", params=params)).json()
-                seen += [row["created_at"] for row in body["data"]]
-                cursor = body["next_cursor"]
-                if not body["has_more"]:
-                    break
+    http_client = Env(engine.dialect.name, app, settings).client(key)
+    async with app.router.lifespan_context(app), http_client as http:
+        seen, cursor = [], None
+        while True:
+            params = {"tag": "vip", "q": "mara", "limit": 1}
+            if cursor:
+                params["cursor"] = cursor
+            body = (await http.get("/v1/contacts", params=params)).json()
+            seen += [row["created_at"] for row in body["data"]]
+            cursor = body["next_cursor"]
+            if not body["has_more"]:
+                break
     assert seen == [rfc3339(at) for at in sorted(born, reverse=True)]
