@@ -102,7 +102,10 @@ def write_csv(rows: list[dict[str, str]], path: Path) -> None:
 
 
 def normalised(rows: list[dict[str, str]], tenant: Any) -> list[tuple[Any, ...]]:
-    """The rows as the import would store them (valid ones, last duplicate wins)."""
+    """The rows as the import stores them (valid ones, last duplicate wins), with the
+    columns derived from them (``search_text``, which the trigram index reads, and
+    ``sort_name``): without those the baseline's COPY would skip the index's work."""
+    from roster.contacts.query import derived
     from roster.kit.ids import uuid7
     from roster.kit.timeutil import utcnow
 
@@ -118,7 +121,8 @@ def normalised(rows: list[dict[str, str]], tenant: Any) -> list[tuple[Any, ...]]
     now = utcnow()
     records = []
     for values in by_phone.values():
-        record = {**values, "tenant_id": tenant, "id": uuid7(), "created_at": now}
+        record = {**values, **derived(values), "tenant_id": tenant, "id": uuid7()}
+        record["created_at"] = now
         record.update(updated_at=now, version=1, deleted_at=None)
         record["tags"] = json.dumps(record["tags"])
         record["custom_fields"] = json.dumps(record["custom_fields"])

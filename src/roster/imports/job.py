@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roster.bulk import writer
+from roster.contacts.repository import IDENTIFIERS
 from roster.errors import RosterError, Unavailable
 from roster.fielddefs.repository import FieldDefinitionRepository
 from roster.imports import mapping
@@ -203,6 +204,12 @@ async def _join_list(
 ANALYZE_FIRST_ROWS = 4000
 
 
+ANALYZE_COLUMNS = (
+    f"ANALYZE contacts (tenant_id, id, deleted_at, {', '.join(IDENTIFIERS)}), "
+    "contact_tags (tenant_id, contact_id, tag)"
+)
+
+
 async def _refresh_statistics(engine: AsyncEngine) -> None:
     """ANALYZE the tables an import grows, so that the planner knows how many contacts the
     tenant has now.
@@ -215,13 +222,17 @@ async def _refresh_statistics(engine: AsyncEngine) -> None:
     tenant grown from 0 to 20k contacts: the chunk's identifier look-up 10-35 ms instead
     of 4-8 ms, growing with the tenant. Best effort: skipped when another session holds
     the tables (a vacuum, another import's ANALYZE).
+
+    Only the columns those plans read are analysed (the table's size is counted whatever
+    the list): the wide text and JSON columns made a full ANALYZE about half of its cost,
+    1.5 s of PostgreSQL's 11 s in a 100k-row import. Autovacuum gathers the rest later.
     """
     try:
         async with transaction(engine, write=True) as conn:
             if conn.dialect.name != "postgresql":
                 return
             await conn.execute(text("SET LOCAL lock_timeout = '1s'"))
-            await conn.execute(text("ANALYZE contacts, contact_tags"))
+            await conn.execute(text(ANALYZE_COLUMNS))
     except (DBAPIError, Unavailable):
         pass
 
