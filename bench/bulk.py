@@ -300,7 +300,8 @@ asyncio.run(main())
 """
 
 
-def serve(settings: Settings) -> subprocess.Popen[bytes]:
+def serve(settings: Settings, workers: int = 1) -> subprocess.Popen[bytes]:
+    """The API server (``workers`` processes, as ``roster serve --workers``)."""
     env = {
         **os.environ,
         "ROSTER_DATABASE_URL": settings.database_url or "",
@@ -319,6 +320,8 @@ def serve(settings: Settings) -> subprocess.Popen[bytes]:
         str(PORT),
         "--log-level",
         "warning",
+        "--workers",
+        str(workers),
     ]
     proc = subprocess.Popen(cmd, env=env)
     for _ in range(100):
@@ -416,7 +419,7 @@ async def b5(dsn: str, tenant: Any, key: str, workdir: Path, server: int) -> Non
     )
 
 
-async def b8(dsn: str, key: str, n: int) -> None:
+async def b8(dsn: str, key: str, n: int, workers: int) -> None:
     rows = people(n, 3)
     batches = [rows[i : i + 1000] for i in range(0, len(rows), 1000)]
     queue: asyncio.Queue[list[dict[str, str]]] = asyncio.Queue()
@@ -503,6 +506,7 @@ async def b8(dsn: str, key: str, n: int) -> None:
         value=round(rate),
         rows=n,
         clients=4,
+        server_processes=workers,
         retried_503=retries[0],
     )
     emit(scenario="B8", figure="ratio_vs_on_conflict", value=round(rate / base, 3), target=0.60)
@@ -516,6 +520,13 @@ async def main() -> None:
     parser.add_argument("--only", choices=["B4", "B5", "B8"], action="append")
     parser.add_argument("--db", default=DB, help="the PostgreSQL database (created, dropped)")
     parser.add_argument("--port", type=int, default=PORT, help="the server's port")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="B8: server processes (roster serve --workers). B5 always runs one, whose RSS "
+        "it reads",
+    )
     args = parser.parse_args()
     PORT = args.port
     only = set(args.only or ["B4", "B5", "B8"])
@@ -529,15 +540,20 @@ async def main() -> None:
             tenant, key = await load_b5(dsn, settings, args.rows)
         else:
             tenant, key = await b4(dsn, settings, args.rows, workdir)
-        proc = serve(settings)
-        try:
-            if "B5" in only:
+        if "B5" in only:
+            proc = serve(settings)
+            try:
                 await b5(dsn, tenant, key, workdir, proc.pid)
-            if "B8" in only:
-                await b8(dsn, key, args.rows)
-        finally:
-            proc.terminate()
-            proc.wait()
+            finally:
+                proc.terminate()
+                proc.wait()
+        if "B8" in only:
+            proc = serve(settings, args.workers)
+            try:
+                await b8(dsn, key, args.rows, args.workers)
+            finally:
+                proc.terminate()
+                proc.wait()
     admin = await asyncpg.connect(ADMIN)
     await admin.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
     await admin.close()

@@ -103,8 +103,17 @@ async def run(
                 for i in range(start, min(start + PREPARE_SLICE, len(body.contacts)))
             ]
     cause = writer.Cause("contact.batch", actor)
+    # Decided and rendered ahead of the tenant's turn: with several batches in flight, one
+    # is validated and rendered while another writes.
     outcomes = await writer.write(
-        conn, tenant_id, items, mode=body.mode, region=region, cause=cause, checks=checks
+        conn,
+        tenant_id,
+        items,
+        mode=body.mode,
+        region=region,
+        cause=cause,
+        checks=checks,
+        ahead=True,
     )
     results: list[dict[str, Any]] = []
     counts = {"created": 0, "updated": 0, "failed": 0}

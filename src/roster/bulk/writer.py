@@ -21,6 +21,7 @@ import operator
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -221,9 +222,10 @@ def _decide(
     return outcomes
 
 
-async def _load(repo: ContactRepository, items: list[Item]) -> list[Row]:
-    """Live contacts holding any identifier of ``items``: one indexed query per identifier
-    column (an OR across columns lets the planner fall back to scanning the tenant)."""
+async def _load(repo: ContactRepository, items: list[Item], *, lock: bool = True) -> list[Row]:
+    """Live contacts holding any identifier of ``items``, by id: one indexed query per
+    identifier column (an OR across columns lets the planner fall back to scanning the
+    tenant). On PostgreSQL locked (``FOR UPDATE``) unless ``lock`` is false."""
     wanted: dict[str, set[Any]] = {}
     for item in items:
         for col, value in _identifiers(item.candidate or {}):
@@ -236,7 +238,9 @@ async def _load(repo: ContactRepository, items: list[Item]) -> list[Row]:
             # One array parameter: an IN list of a chunk's values would be compiled, sent
             # and parsed as thousands of separate parameters on every chunk.
             array = bindparam(f"any_{col}", sorted(values), type_=ARRAY(column.type))
-            query = repo.select().where(live, column == any_(array)).with_for_update()
+            query = repo.select().where(live, column == any_(array))
+            if lock:
+                query = query.with_for_update()
         else:
             query = repo.select().where(live, column.in_(sorted(values)))
         for r in await repo.conn.execute(query):
@@ -252,15 +256,25 @@ class Cause:
     actor: UUID | None = None
 
 
-async def _store(repo: ContactRepository, chunk: _Chunk, cause: Cause) -> None:
-    """Write the chunk's new and changed contacts with everything a single write does in
-    its transaction (see ``contacts.service``): the consent guard, the opt-outs remembered
-    from erased contacts, consent history, timeline rows, tag rows and outbox events.
+@dataclass(slots=True)
+class _Writes:
+    """A chunk's rows as they will be written: the contacts' (``_rows``), then the consent
+    history, timeline and outbox rows about them (``_render``)."""
 
-    The contacts' COPY is sent before their timeline rows and events are rendered, and
-    each COPY's records are built while the one before runs, so that PostgreSQL writes
-    while Python renders (the inserts still run one after the other, in the same order:
-    contacts first, then the rows that refer to them)."""
+    now: datetime
+    inserts: list[Row]
+    updates: list[Row]
+    tags_added: list[Row]
+    tags_removed: list[Row]
+    stored: list[tuple[_Entry, Row, list[str]]]  # entry, its row as written, changed
+    consent: list[Row] = field(default_factory=list)
+    timeline: list[Row] = field(default_factory=list)
+    outbox: list[tuple[str, Row, UUID | None]] = field(default_factory=list)
+
+
+async def _rows(repo: ContactRepository, chunk: _Chunk) -> _Writes:
+    """The chunk's new and changed contacts as rows, with the consent guard and the
+    opt-outs remembered from erased contacts applied (see ``contacts.service``)."""
     now = utcnow()
     written = [e for e in chunk.entries if e.stored is None or e.values is not e.stored]
     for entry in written:
@@ -271,11 +285,7 @@ async def _store(repo: ContactRepository, chunk: _Chunk, cause: Cause) -> None:
     erased = await identifiers.opted_out_many(
         repo.conn, repo.tenant_id, [(e.stored, e.values) for e in written]
     )
-    inserts: list[Row] = []
-    updates: list[Row] = []
-    tags_added: list[Row] = []
-    tags_removed: list[Row] = []
-    stored: list[tuple[_Entry, Row, list[str]]] = []  # entry, its row as written, changed
+    out = _Writes(now, [], [], [], [], [])
     for entry, channels in zip(written, erased, strict=True):
         if channels:
             entry.values = {**entry.values, **{f"pref_{ch}": history.OPTED_OUT for ch in channels}}
@@ -289,11 +299,11 @@ async def _store(repo: ContactRepository, chunk: _Chunk, cause: Cause) -> None:
                 "version": 1,
                 "deleted_at": None,
             }
-            inserts.append(row)
-            tags_added += [
+            out.inserts.append(row)
+            out.tags_added += [
                 {"contact_id": entry.id, "tag": t, "created_at": now} for t in entry.values["tags"]
             ]
-            stored.append((entry, row, []))
+            out.stored.append((entry, row, []))
         else:
             changed = fields.changed(entry.stored, entry.values)
             if not changed:
@@ -304,72 +314,110 @@ async def _store(repo: ContactRepository, chunk: _Chunk, cause: Cause) -> None:
                 "version": entry.stored["version"] + 1,
                 "updated_at": now,
             }
-            updates.append({**values, "b_id": entry.id, "b_version": entry.stored["version"]})
+            out.updates.append({**values, "b_id": entry.id, "b_version": entry.stored["version"]})
             old, new = set(entry.stored["tags"]), set(entry.values["tags"])
             created = entry.stored["created_at"]
-            tags_added += [
+            out.tags_added += [
                 {"contact_id": entry.id, "tag": t, "created_at": created} for t in sorted(new - old)
             ]
-            tags_removed += [{"b_id": entry.id, "b_tag": t} for t in sorted(old - new)]
-            stored.append((entry, {**entry.stored, **values}, changed))
+            out.tags_removed += [{"b_id": entry.id, "b_tag": t} for t in sorted(old - new)]
+            out.stored.append((entry, {**entry.stored, **values}, changed))
     # One order for every writer, so concurrent chunks that share identifiers queue up on
     # the unique indexes instead of deadlocking.
-    inserts.sort(key=lambda r: (r["phone"] or "", r["email_key"] or "", r["external_id"] or ""))
-    updates.sort(key=lambda r: r["b_id"])
-    if updates:
+    out.inserts.sort(key=lambda r: (r["phone"] or "", r["email_key"] or "", r["external_id"] or ""))
+    out.updates.sort(key=lambda r: r["b_id"])
+    return out
+
+
+async def _render(writes: _Writes, cause: Cause) -> None:
+    """The consent history, timeline rows and outbox events of the chunk's rows, yielding
+    to the event loop now and then (a COPY under way reads its answers and sends on)."""
+    now = writes.now
+    for position, (entry, row, changed) in enumerate(writes.stored):
+        if position % YIELD_EVERY == YIELD_EVERY - 1:
+            await asyncio.sleep(0)
+        if entry.stored is None:
+            writes.outbox.append(("contact.created", {"contact": render.contact(row)}, entry.id))
+        else:
+            data = {"contact": render.contact(row), "changed_fields": fields.api_names(changed)}
+            writes.outbox.append(("contact.updated", data, entry.id))
+        consent = history.changes(entry.stored, row)
+        if consent:
+            changes = history.rows(
+                entry.id, cause.actor, consent, row, source=cause.source, note=None, at=now
+            )
+            writes.consent += changes
+            reason = row.get("suppressed_reason")
+            writes.outbox += [
+                ("contact.consent_changed", history.event_data(change, reason), entry.id)
+                for change in changes
+            ]
+        writes.timeline += own_events.write_rows(entry.id, changed, entry.stored, row, consent, now)
+
+
+async def _send_contacts(repo: ContactRepository, writes: _Writes, copies: _Copies) -> None:
+    """The contacts' updates and tag removals, then their inserts (a COPY that runs on)."""
+    if writes.updates:
         await repo.conn.execute(
             repo.update().where(c.id == bindparam("b_id"), c.version == bindparam("b_version")),
-            updates,
+            writes.updates,
         )
-    if tags_removed:
+    if writes.tags_removed:
         t = contact_tags.c
         await repo.conn.execute(
             repo.delete(contact_tags).where(
                 t.contact_id == bindparam("b_id"), t.tag == bindparam("b_tag")
             ),
-            tags_removed,
+            writes.tags_removed,
         )
+    await copies.send(contacts, writes.inserts)
+
+
+async def _send_rest(repo: ContactRepository, writes: _Writes, copies: _Copies) -> None:
+    """The rows that refer to the contacts: tags, consent history, timeline, events."""
+    await copies.send(contact_tags, writes.tags_added)
+    await copies.send(consent_events, writes.consent)
+    await copies.send(activities, writes.timeline)
+    outbox = writes.outbox
+    if len(outbox) < COPY_MIN_ROWS or repo.conn.dialect.name != "postgresql":
+        await copies.done()
+        await emit_many(repo.conn, repo.tenant_id, outbox)
+    else:
+        now = utcnow()
+        rows = [
+            {"id": uuid7(), "type": t, "subject_id": s, "data": d, "created_at": now}
+            for t, d, s in outbox
+        ]
+        await copies.send(events, rows)
+        await copies.done()
+        notify_on_commit(repo.conn)
+
+
+async def _store(repo: ContactRepository, chunk: _Chunk, cause: Cause) -> None:
+    """Write the chunk's new and changed contacts with everything a single write does in
+    its transaction (see ``contacts.service``): the consent guard, the opt-outs remembered
+    from erased contacts, consent history, timeline rows, tag rows and outbox events.
+
+    The contacts' COPY is sent before their timeline rows and events are rendered, and
+    each COPY's records are built while the one before runs, so that PostgreSQL writes
+    while Python renders (the inserts still run one after the other, in the same order:
+    contacts first, then the rows that refer to them)."""
+    writes = await _rows(repo, chunk)
     copies = _Copies(repo)
     try:
-        await copies.send(contacts, inserts)
-        consent_rows: list[Row] = []
-        timeline: list[Row] = []
-        outbox: list[tuple[str, Row, UUID | None]] = []
-        for position, (entry, row, changed) in enumerate(stored):
-            if position % YIELD_EVERY == YIELD_EVERY - 1:
-                await asyncio.sleep(0)  # the COPY under way reads its answers, sends on
-            if entry.stored is None:
-                outbox.append(("contact.created", {"contact": render.contact(row)}, entry.id))
-            else:
-                data = {"contact": render.contact(row), "changed_fields": fields.api_names(changed)}
-                outbox.append(("contact.updated", data, entry.id))
-            consent = history.changes(entry.stored, row)
-            if consent:
-                changes = history.rows(
-                    entry.id, cause.actor, consent, row, source=cause.source, note=None, at=now
-                )
-                consent_rows += changes
-                reason = row.get("suppressed_reason")
-                outbox += [
-                    ("contact.consent_changed", history.event_data(change, reason), entry.id)
-                    for change in changes
-                ]
-            timeline += own_events.write_rows(entry.id, changed, entry.stored, row, consent, now)
-        await copies.send(contact_tags, tags_added)
-        await copies.send(consent_events, consent_rows)
-        await copies.send(activities, timeline)
-        if len(outbox) < COPY_MIN_ROWS or repo.conn.dialect.name != "postgresql":
-            await copies.done()
-            await emit_many(repo.conn, repo.tenant_id, outbox)
-        else:
-            now = utcnow()
-            rows = [
-                {"id": uuid7(), "type": t, "subject_id": s, "data": d, "created_at": now}
-                for t, d, s in outbox
-            ]
-            await copies.send(events, rows)
-            await copies.done()
-            notify_on_commit(repo.conn)
+        await _send_contacts(repo, writes, copies)
+        await _render(writes, cause)
+        await _send_rest(repo, writes, copies)
+    finally:
+        await copies.drain()
+
+
+async def _send(repo: ContactRepository, writes: _Writes) -> None:
+    """Write a chunk rendered beforehand (``write(..., ahead=True)``)."""
+    copies = _Copies(repo)
+    try:
+        await _send_contacts(repo, writes, copies)
+        await _send_rest(repo, writes, copies)
     finally:
         await copies.drain()
 
@@ -461,20 +509,39 @@ async def write(
     cause: Cause,
     add_tags: list[str] | None = None,
     checks: Mapping[str, fields.FieldCheck] | None = None,
+    ahead: bool = False,
 ) -> list[Outcome]:
-    """Write prepared items in order in the caller's transaction; one outcome per item."""
+    """Write prepared items in order in the caller's transaction; one outcome per item.
+
+    On PostgreSQL the bulk writers of a tenant take turns (see ``_take_turn``). ``ahead``:
+    decide and render the chunk before its turn, from the contacts as they are then, and
+    at its turn load them again (locked): if none of them changed (the same ids at the
+    same versions) the work done ahead is written as it is, else the chunk is decided
+    again. So a batch's Python work runs while another batch of the tenant writes,
+    instead of one after the other inside the turn.
+    """
     repo = ContactRepository(conn, tenant_id)
     extra = sorted(set(add_tags or []))
-    if conn.dialect.name == "postgresql":
-        # Bulk writers of one tenant take turns (until commit): two chunks that share
-        # identifiers would otherwise wait on each other's uncommitted rows, in cycles
-        # that can outlast the statement timeout.
-        key = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
-        await conn.execute(key, {"k": f"roster.bulk:{tenant_id}"})
+    postgres = conn.dialect.name == "postgresql"
     try:
         with gc_paused():
             async with conn.begin_nested():
-                chunk = _Chunk(await _load(repo, items))
+                if ahead and postgres and len(items) > 1:
+                    seen = await _load(repo, items, lock=False)
+                    chunk = _Chunk(seen)
+                    outcomes = _decide(chunk, items, mode, region, extra, checks)
+                    writes = await _rows(repo, chunk)
+                    await _render(writes, cause)
+                    await _take_turn(conn, tenant_id)
+                    loaded = await _load(repo, items)
+                    if _versions(loaded) == _versions(seen):
+                        await _send(repo, writes)
+                        return outcomes
+                else:
+                    if postgres:
+                        await _take_turn(conn, tenant_id)
+                    loaded = await _load(repo, items)
+                chunk = _Chunk(loaded)
                 outcomes = _decide(chunk, items, mode, region, extra, checks)
                 await _store(repo, chunk, cause)
         return outcomes
@@ -499,6 +566,20 @@ async def write(
             checks=checks,
         )
     return outcomes
+
+
+_TURN = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
+
+
+async def _take_turn(conn: AsyncConnection, tenant_id: UUID) -> None:
+    """Bulk writers of one tenant take turns (until commit): two chunks that share
+    identifiers would otherwise wait on each other's uncommitted rows, in cycles that can
+    outlast the statement timeout. Taken again in the same transaction, it is held already."""
+    await conn.execute(_TURN, {"k": f"roster.bulk:{tenant_id}"})
+
+
+def _versions(rows: list[Row]) -> list[tuple[UUID, int]]:
+    return [(r["id"], r["version"]) for r in rows]
 
 
 def _raced(item: Item) -> Outcome:
