@@ -190,6 +190,7 @@ async def b4(dsn: str, settings: Settings, n: int, workdir: Path) -> tuple[Any, 
         job = await service.start(conn, principal, upload, default_region="US")
     # The worker runs in a process of its own, as in production, so that its peak RSS is
     # the worker's (not this process's, which holds the generated rows).
+    pg_cpu = postgres_cpu_seconds()
     worker = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -198,6 +199,7 @@ async def b4(dsn: str, settings: Settings, n: int, workdir: Path) -> tuple[Any, 
         stdout=asyncio.subprocess.PIPE,
     )
     out, _ = await worker.communicate()
+    pg_cpu = postgres_cpu_seconds() - pg_cpu
     assert worker.returncode == 0, out
     measured_worker = json.loads(out.decode().strip().splitlines()[-1])
     elapsed = measured_worker["seconds"]
@@ -224,6 +226,17 @@ async def b4(dsn: str, settings: Settings, n: int, workdir: Path) -> tuple[Any, 
         value=measured_worker["rss_mb"],
         validation_process_peak_rss_mb=measured_worker["children_rss_mb"],
         target=300,
+    )
+    # Where the CPU went (seconds): with the COPY's rate, what bounds the import on this
+    # machine's cores (see docs/performance.md).
+    emit(
+        scenario="B4",
+        figure="import_cpu_seconds",
+        worker=round(measured_worker["cpu_s"], 2),
+        validation_processes=round(measured_worker["children_cpu_s"], 2),
+        postgresql=round(pg_cpu, 2),
+        wall=round(elapsed, 2),
+        cores=os.cpu_count(),
     )
     emit(scenario="B4", figure="ratio_vs_copy", value=round(rate / copy_rate, 3), target=0.70)
     await engine.dispose()
@@ -266,6 +279,24 @@ async def load_b5(dsn: str, settings: Settings, n: int) -> tuple[Any, Any]:
     return measured["id"], key.key
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU of this machine's PostgreSQL processes so far (0 when they are
+    not visible here, e.g. a server on another host)."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        name, _, rest = stat.partition("(")[2].rpartition(")")
+        if name == "postgres":
+            fields_ = rest.split()
+            total += int(fields_[11]) + int(fields_[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kb(pid: int, field: str = "VmRSS") -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -277,7 +308,7 @@ def rss_kb(pid: int, field: str = "VmRSS") -> int:
 # (and, as an upper bound, the largest of its validation processes', whose ru_maxrss
 # includes what they shared with the worker when it started them).
 WORKER = """
-import asyncio, json, resource, sys, time
+import asyncio, json, os, resource, sys, time
 from roster.config import Settings
 from roster.kit.db import create_engine
 from roster.worker.runner import Worker
@@ -285,16 +316,22 @@ from roster.worker.runner import Worker
 async def main():
     settings = Settings.model_validate_json(sys.argv[1])
     engine = create_engine(settings.url)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), os.times()
     await Worker(engine, settings).run_until_idle()
-    seconds = time.perf_counter() - started
+    seconds, after = time.perf_counter() - started, os.times()
     await engine.dispose()
     # VmHWM, not ru_maxrss: ru_maxrss survives exec, so it would count the bench process
     # this one was forked from.
     with open("/proc/self/status") as status:
         own = next(int(l.split()[1]) for l in status if l.startswith("VmHWM")) // 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
-    print(json.dumps({"seconds": seconds, "rss_mb": own, "children_rss_mb": children}))
+    print(json.dumps({
+        "seconds": seconds, "rss_mb": own, "children_rss_mb": children,
+        "cpu_s": after.user + after.system - cpu.user - cpu.system,
+        "children_cpu_s": (
+            after.children_user + after.children_system - cpu.children_user - cpu.children_system
+        ),
+    }))
 
 asyncio.run(main())
 """

@@ -267,3 +267,26 @@ async def test_internal_targets_are_refused_again_at_delivery(env, client, priva
     [d] = await deliveries(client, hook)
     assert d["status"] == "failed"
     assert "forbidden" in d["last_error"]
+
+
+async def test_a_disabled_endpoints_backlog_ends_in_one_pass_and_is_never_sent(
+    env, client, private_ok, receiver
+):
+    off = await register(client, receiver, path="/off")
+    on = await register(client, receiver, path="/on")
+    for _ in range(12):
+        await make_contact(client)
+    # The feed numbers the events, which creates both endpoints' deliveries.
+    await client.get("/v1/events")
+    patched = await client.patch(f"/v1/webhooks/{off['id']}", json={"enabled": False})
+    assert patched.status_code == 200, patched.text
+    # Room for 4 claims a pass: sent one by one, the 12 ended deliveries would take 3 passes.
+    async with relay_for(env, webhook_concurrency=1) as relay:
+        await relay.tick()
+        ended = await deliveries(client, off)
+        assert [(x["status"], x["attempts"]) for x in ended] == [("failed", 0)] * 12
+        assert {x["last_error"] for x in ended} == {"endpoint disabled"}
+        await receiver.wait_for(12, relay)
+        await relay.drain()
+    assert {r.path for r in receiver.received} == {"/on"}
+    assert [x["status"] for x in await deliveries(client, on)] == ["delivered"] * 12

@@ -84,6 +84,11 @@ SLOW_SEND = 1.0
 # A claimed delivery is sent only with at least the send timeout plus this much lease left
 # (or half of what the lease has beyond the timeout, when that is less).
 LEASE_MARGIN = 5.0
+# The pending deliveries of disabled endpoints are ended in sets of this many, at most
+# every END_DISABLED_EVERY seconds (at once again while a set comes back full).
+END_DISABLED_BATCH = 2000
+END_DISABLED_EVERY = 1.0
+DISABLED_ERROR = "endpoint disabled"
 # PostgreSQL: the channel an idle relay LISTENs on, and the advisory lock it holds while
 # idle; the trigger of migration 0011 notifies only while some relay holds that lock.
 WAKE_CHANNEL = "roster_events"
@@ -343,6 +348,7 @@ class Relay:
         self._created_since_analyze = 0
         self._created_until_analyze = 0
         self._next_analyze = 0.0
+        self._next_end_disabled = 0.0
         self._analyzing: asyncio.Task[None] | None = None
         # The connection the passes run on, kept between them (see ``_unit_of_work``).
         self._conn: AsyncConnection | None = None
@@ -485,6 +491,10 @@ class Relay:
             await self.record_all(conn, done)
             if released:
                 await self._release(conn, released)
+            if time.monotonic() >= self._next_end_disabled:
+                ended = await self.end_disabled(conn)
+                wait = 0.0 if ended >= END_DISABLED_BATCH else END_DISABLED_EVERY
+                self._next_end_disabled = time.monotonic() + wait
             sequenced = await sequence_pending(conn, limit=SEQUENCE_BATCH)
             # Counted now, not when the pass began: the sends that finished while it recorded
             # and sequenced (tens of milliseconds on a busy relay) make room too. Counted at
@@ -608,6 +618,36 @@ class Relay:
                 .values(lease_until=None)
             )
 
+    async def end_disabled(self, conn: AsyncConnection) -> int:
+        """End the pending deliveries of disabled endpoints (``failed``, "endpoint
+        disabled"), up to ``END_DISABLED_BATCH`` in one statement; returns how many.
+
+        A disabled endpoint is sent nothing more. Its backlog used to be ended one delivery
+        at a time, each claimed, "sent" and recorded like a real send: an endpoint disabled
+        with 100k deliveries pending (one that had hung, then was switched off) took the
+        claims' room for minutes, and the other endpoints' rate fell to a third (B7). The
+        claim now leaves disabled endpoints out (PostgreSQL), and their backlog ends here.
+        Deliveries being sent (leased) are left to their send."""
+        now = utcnow()
+        ending = (
+            select(d.tenant_id, d.id)
+            .join(webhook_endpoints, and_(w.tenant_id == d.tenant_id, w.id == d.endpoint_id))
+            .where(
+                w.enabled.is_(False),
+                d.status == "pending",
+                or_(d.lease_until.is_(None), d.lease_until < now),
+            )
+            .limit(END_DISABLED_BATCH)
+        )
+        if conn.dialect.name == "postgresql":
+            ending = ending.with_for_update(of=webhook_deliveries, skip_locked=True)
+        result = await conn.execute(
+            update(webhook_deliveries)
+            .where(tuple_(d.tenant_id, d.id).in_(ending))
+            .values(status="failed", finished_at=now, lease_until=None, last_error=DISABLED_ERROR)
+        )
+        return int(result.rowcount or 0)
+
     async def claim(self, conn: AsyncConnection, capacity: int) -> list[dict[str, Any]]:
         """Lease up to ``capacity`` due deliveries, with what sending them needs; per
         endpoint up to twice its cap, counting what this relay holds already.
@@ -726,7 +766,7 @@ class Relay:
     async def deliver(self, row: dict[str, Any]) -> None:
         """Send one claimed delivery; its outcome is recorded by the next pass."""
         if not row["enabled"]:
-            self.done.append((row, sender.Outcome(None, 0, "endpoint disabled", final=True)))
+            self.done.append((row, sender.Outcome(None, 0, DISABLED_ERROR, final=True)))
             return
         assert self.session is not None
         endpoint = row["endpoint_id"]
@@ -975,8 +1015,9 @@ _DETAILS = (
 
 # The claim on PostgreSQL in one round trip, walking each endpoint's pending deliveries on
 # its own (``ix_webhook_deliveries_pending``), so that the backlog of an endpoint at its limit
-# (one that hangs) is never stepped over. ``owners`` are the endpoints with a due delivery,
-# except those this relay holds at their limit: a probe per endpoint, ordered as the index
+# (one that hangs) is never stepped over. ``owners`` are the enabled endpoints with a due
+# delivery (a disabled one's backlog is ended by ``end_disabled``), except those this relay
+# holds at their limit: a probe per endpoint, ordered as the index
 # so that it is read there (as ``EXISTS`` PostgreSQL made it a join reading every pending
 # delivery; unordered, a table scan that stepped over the endpoint's delivered rows). Each
 # may take its room (``room`` for those this relay already sends to, else ``limit``), at
@@ -999,7 +1040,7 @@ _CLAIM = (
             ORDER BY p.next_attempt_at
             LIMIT 1
         ) AS has_due
-        WHERE w.id <> ALL(:full)
+        WHERE w.enabled AND w.id <> ALL(:full)
     ),
     share AS MATERIALIZED (
         SELECT (2 * :capacity + count(*) - 1) / GREATEST(count(*), 1) AS n FROM owners
