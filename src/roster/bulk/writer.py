@@ -402,21 +402,18 @@ async def _store(repo: ContactRepository, chunk: _Chunk, cause: Cause) -> None:
     each COPY's records are built while the one before runs, so that PostgreSQL writes
     while Python renders (the inserts still run one after the other, in the same order:
     contacts first, then the rows that refer to them)."""
-    writes = await _rows(repo, chunk)
+    await _send(repo, await _rows(repo, chunk), cause)
+
+
+async def _send(repo: ContactRepository, writes: _Writes, cause: Cause | None = None) -> None:
+    """Write a chunk's rows. With ``cause``, its timeline rows and events are rendered
+    here while the contacts' COPY runs; without, they were rendered beforehand
+    (``write(..., ahead=True)``)."""
     copies = _Copies(repo)
     try:
         await _send_contacts(repo, writes, copies)
-        await _render(writes, cause)
-        await _send_rest(repo, writes, copies)
-    finally:
-        await copies.drain()
-
-
-async def _send(repo: ContactRepository, writes: _Writes) -> None:
-    """Write a chunk rendered beforehand (``write(..., ahead=True)``)."""
-    copies = _Copies(repo)
-    try:
-        await _send_contacts(repo, writes, copies)
+        if cause is not None:
+            await _render(writes, cause)
         await _send_rest(repo, writes, copies)
     finally:
         await copies.drain()
