@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.util import await_
 
 from roster.errors import Unavailable
+from roster.kit.fairpool import FairAsyncQueuePool
 
 _log = logging.getLogger(__name__)
 
@@ -79,13 +80,20 @@ def create_engine(
     """
     if url.startswith("sqlite"):
         engine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=pool_timeout, **_JSON
+            url,
+            poolclass=FairAsyncQueuePool,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_timeout=pool_timeout,
+            **_JSON,
         )
         _configure_sqlite(engine)
         return engine
     engine = create_async_engine(
         url,
         **_JSON,
+        # First come, first served (see ``fairpool``).
+        poolclass=FairAsyncQueuePool,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=pool_timeout,
