@@ -9,8 +9,9 @@ race again and again: B1 (64 clients, 20 connections, each held about 7 ms) meas
 pool wait of 0 ms at the median and 261 ms at p99, up to a second, and a request p99 of
 300-640 ms against 41-47 ms for the same work with asyncpg's own pool.
 
-Here a returned connection is given straight to the oldest waiter still waiting; it enters
-the idle set only when nobody waits, so a newcomer can take only what no one is queued for.
+Here a returned connection is given straight to the oldest waiter still waiting
+(``roster.kit.handoff``); it enters the idle set only when nobody waits, so a newcomer can
+take only what no one is queued for.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import await_
 from sqlalchemy.util.queue import Empty, Full, QueueCommon
 
+from roster.kit.handoff import Handoff
+
 _T = TypeVar("_T")
 
 
@@ -33,7 +36,7 @@ class FairQueue(QueueCommon[_T], Generic[_T]):
         self.maxsize = maxsize
         self.use_lifo = use_lifo
         self._items: collections.deque[_T] = collections.deque()
-        self._waiters: collections.deque[asyncio.Future[_T]] = collections.deque()
+        self._waiters: Handoff[_T] = Handoff(self.put_nowait)
 
     def empty(self) -> bool:
         return not self._items
@@ -45,11 +48,8 @@ class FairQueue(QueueCommon[_T], Generic[_T]):
         return len(self._items)
 
     def put_nowait(self, item: _T) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():  # one that timed out or was cancelled is passed over
-                waiter.set_result(item)
-                return
+        if self._waiters.hand_over(item):
+            return
         if self.full():
             raise Full()
         self._items.append(item)
@@ -66,23 +66,10 @@ class FairQueue(QueueCommon[_T], Generic[_T]):
     def get(self, block: bool = True, timeout: float | None = None) -> _T:
         if self._items or not block:
             return self.get_nowait()
-        waiter: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
         try:
-            # wait_for returns the result of a waiter served just as its time ran out.
-            return await_(asyncio.wait_for(waiter, timeout))
-        except BaseException as exc:
-            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                # Served as the wait ended (a timeout, a cancelled request): the connection
-                # goes on to the next waiter instead of being lost.
-                self.put_nowait(waiter.result())
-            else:
-                waiter.cancel()
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
-            if isinstance(exc, TimeoutError):
-                raise Empty() from None
-            raise
+            return await_(asyncio.wait_for(self._waiters.wait(), timeout))
+        except TimeoutError:
+            raise Empty() from None
 
 
 class FairAsyncQueuePool(AsyncAdaptedQueuePool):

@@ -22,7 +22,7 @@ import itertools
 import logging
 import random
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -53,6 +53,7 @@ from sqlalchemy.orm import aliased
 from roster.config import Settings
 from roster.events.outbox import emit, render_id, sequence_pending, sweep
 from roster.kit.db import on_commit, take_notify, transaction
+from roster.kit.handoff import Slots
 from roster.kit.timeutil import rfc3339, utcnow
 from roster.kit.types import UTCDateTime
 from roster.models import events, webhook_deliveries, webhook_endpoints
@@ -126,45 +127,6 @@ def active_secrets(endpoint: dict[str, Any]) -> list[str]:
     if endpoint["previous_secret"] and expires is not None and expires > utcnow():
         found.append(endpoint["previous_secret"])
     return found
-
-
-class Slots:
-    """A counting semaphore that hands a freed slot straight to the longest waiter.
-
-    asyncio's Semaphore (3.11) keeps a woken waiter listed until it runs, and a newcomer
-    waits while any waiter is listed, free slots or not; such a newcomer is woken only by a
-    woken waiter when that one runs, a loop iteration later. A pass starts its batch of
-    deliveries while the relay's sends are finishing, so that was the common case here.
-    Here a freed slot goes to the first waiter at once, and a newcomer waits only when no
-    slot is free."""
-
-    def __init__(self, value: int):
-        self.free = value
-        self._waiters: deque[asyncio.Future[None]] = deque()
-
-    async def acquire(self) -> None:
-        if self.free > 0 and not self._waiters:
-            self.free -= 1
-            return
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(fut)
-        try:
-            await fut
-        except asyncio.CancelledError:
-            if fut.done() and not fut.cancelled():
-                self.release()  # handed a slot, then cancelled before it ran: pass it on
-            else:
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(fut)
-            raise
-
-    def release(self) -> None:
-        while self._waiters:
-            fut = self._waiters.popleft()
-            if not fut.done():
-                fut.set_result(None)
-                return
-        self.free += 1
 
 
 class _Listener:
