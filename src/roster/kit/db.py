@@ -78,25 +78,21 @@ def create_engine(
     default. A query that has already started waits at most ``statement_timeout_ms`` (the
     server cancels it) plus one second (the client gives up on a server that cannot answer).
     """
+    pool: dict[str, Any] = {
+        # First come, first served (see ``fairpool``).
+        "poolclass": FairAsyncQueuePool,
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+        "pool_timeout": pool_timeout,
+        **_JSON,
+    }
     if url.startswith("sqlite"):
-        engine = create_async_engine(
-            url,
-            poolclass=FairAsyncQueuePool,
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            pool_timeout=pool_timeout,
-            **_JSON,
-        )
+        engine = create_async_engine(url, **pool)
         _configure_sqlite(engine)
         return engine
     engine = create_async_engine(
         url,
-        **_JSON,
-        # First come, first served (see ``fairpool``).
-        poolclass=FairAsyncQueuePool,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_timeout=pool_timeout,
+        **pool,
         connect_args={
             # Covers the TCP connect and the startup handshake: a hung server that accepts
             # connections but never answers fails here.
