@@ -33,3 +33,10 @@ def relay_for(env, **overrides) -> Relay:
         }
     )
     return Relay(env.app.state.engine, settings)
+
+
+async def register(client, receiver, events=("*",), path="/hook"):
+    """A webhook endpoint on the local receiver (201 checked); its body, secret included."""
+    r = await client.post("/v1/webhooks", json={"url": receiver.url(path), "events": list(events)})
+    assert r.status_code == 201, r.text
+    return r.json()

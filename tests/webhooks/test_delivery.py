@@ -9,13 +9,7 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from tests.conftest import make_contact
-from tests.webhooks.conftest import relay_for
-
-
-async def register(client, receiver, events=("*",), path="/hook"):
-    r = await client.post("/v1/webhooks", json={"url": receiver.url(path), "events": list(events)})
-    assert r.status_code == 201, r.text
-    return r.json()
+from tests.webhooks.conftest import register, relay_for
 
 
 async def deliveries(client, hook):

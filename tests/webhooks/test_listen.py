@@ -10,6 +10,7 @@ import pytest
 from roster.kit.db import create_engine
 from roster.webhooks.relay import RELAY_IDLE_LOCK, Relay
 from tests.conftest import make_contact
+from tests.webhooks.conftest import register
 
 
 async def test_an_idle_relay_of_its_own_is_woken_by_commits_elsewhere(
@@ -17,8 +18,7 @@ async def test_an_idle_relay_of_its_own_is_woken_by_commits_elsewhere(
 ):
     if env.name != "postgresql":
         pytest.skip("SQLite: one process relays, woken in-process")
-    made = await client.post("/v1/webhooks", json={"url": receiver.url(), "events": ["*"]})
-    assert made.status_code == 201, made.text
+    await register(client, receiver)
     # The relay's engine is not the API's: the API's commits cannot wake it in-process, and
     # it polls once an hour, so only a notification can bring it each new event.
     engine = create_engine(env.settings.url)

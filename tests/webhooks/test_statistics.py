@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from roster.kit.db import transaction
 from tests.conftest import make_contact
-from tests.webhooks.conftest import relay_for
+from tests.webhooks.conftest import register, relay_for
 
 
 async def test_a_started_relay_counts_growth_from_the_rows_already_analyzed(
@@ -16,8 +16,7 @@ async def test_a_started_relay_counts_growth_from_the_rows_already_analyzed(
 ):
     if env.name != "postgresql":
         pytest.skip("SQLite: the relay does not ANALYZE")
-    made = await client.post("/v1/webhooks", json={"url": receiver.url(), "events": ["*"]})
-    assert made.status_code == 201, made.text
+    await register(client, receiver)
     for _ in range(3):
         await make_contact(client)
     async with relay_for(env) as relay:
