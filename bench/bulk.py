@@ -35,6 +35,7 @@ import asyncpg
 import httpx
 import phonenumbers
 
+from bench.servers import cpu_seconds
 from roster.auth.principal import Principal
 from roster.config import Settings
 from roster.contacts import fields
@@ -282,19 +283,16 @@ async def load_b5(dsn: str, settings: Settings, n: int) -> tuple[Any, Any]:
 def postgres_cpu_seconds() -> float:
     """User + system CPU of this machine's PostgreSQL processes so far (0 when they are
     not visible here, e.g. a server on another host)."""
-    total = 0
+    total = 0.0
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "postgres":
+                total += cpu_seconds(int(pid))
+        except OSError:  # gone meanwhile
             continue
-        name, _, rest = stat.partition("(")[2].rpartition(")")
-        if name == "postgres":
-            fields_ = rest.split()
-            total += int(fields_[11]) + int(fields_[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def rss_kb(pid: int, field: str = "VmRSS") -> int:
