@@ -350,8 +350,8 @@ async def main() -> None:
                         for _, body in items[start : start + 5000]
                     ],
                 )
-        # As `roster relay` does once set up: full garbage
-        # collections no longer walk the objects of a started process.
+        # As `roster relay` does once set up: full garbage collections no longer walk the
+        # objects of a started process.
         freeze_heap()
         stop = asyncio.Event()
         profiler = cProfile.Profile() if args.profile else None
@@ -488,15 +488,16 @@ async def main() -> None:
         rates: dict[bool, list[float]] = {False: [], True: []}
         hang: dict[str, Any] | None = None
         for beside in (False, True, True, False):
-            async with transaction(engine, write=True) as conn:
-                if beside and hang is None:
+            if beside and hang is None:
+                async with transaction(engine, write=True) as conn:
                     hang = await create_webhook(
                         conn,
                         principal,
                         {"url": f"{base}/hang", "events": ["*"]},
                         allow_private=True,
                     )
-                elif hang is not None:
+            elif hang is not None:
+                async with transaction(engine, write=True) as conn:
                     await update_webhook(
                         conn, principal, hang["id"], {"enabled": beside}, allow_private=True
                     )
