@@ -82,7 +82,9 @@ async def get_webhook(request: Request, principal: Admin, webhook_id: UUID) -> R
     responses=problems(404, 413, 422),
     summary="Change a webhook (url, events, enabled, description)",
     description="Setting `enabled: true` re-enables an endpoint that was disabled "
-    "after failures or a 410.",
+    "after failures or a 410. Setting `enabled: false` ends its pending deliveries: the "
+    'relay marks them `failed` with `last_error` "endpoint disabled" instead of sending '
+    "them (a send already under way finishes); events after re-enabling are delivered.",
 )
 async def update_webhook(
     request: Request, principal: Admin, webhook_id: UUID, body: WebhookUpdate
