@@ -47,7 +47,7 @@ async def resolve_scope(scope: Scope, *, single_reads: bool = False) -> Principa
             state[HELD] = held
         principal = await authenticate(
             app_state.engine,
-            _authorization(scope),
+            authorization_header(scope),
             getattr(app_state, "jwt", None),
             held.conn if held is not None else None,
         )
@@ -72,7 +72,7 @@ async def resolve_scope(scope: Scope, *, single_reads: bool = False) -> Principa
     return principal
 
 
-def _authorization(scope: Scope) -> str | None:
+def authorization_header(scope: Scope) -> str | None:
     for key, value in scope["headers"]:
         if key == b"authorization":
             decoded: str = value.decode("latin-1")

@@ -51,6 +51,16 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
+def api_key(authorization: str | None) -> str | None:
+    """The API key a well-formed ``Authorization`` header carries, else None (no header, a
+    malformed one, or a JWT: ``authenticate`` says which)."""
+    try:
+        token = bearer_token(authorization)
+    except Unauthorized:
+        return None
+    return token if keys.looks_like_key(token) else None
+
+
 async def authenticate(
     engine: AsyncEngine,
     authorization: str | None,
@@ -80,6 +90,12 @@ def _reading(
 async def _api_key(engine: AsyncEngine, token: str, conn: AsyncConnection | None) -> Principal:
     async with _reading(engine, conn) as reader:
         row = await credential_by_hash(reader, keys.hash_key(token))
+    return await key_principal(engine, row)
+
+
+async def key_principal(engine: AsyncEngine, row: dict[str, Any] | None) -> Principal:
+    """The principal of an API key's row as ``credential_by_hash`` reads it (None: no key
+    has that hash); Unauthorized for a revoked or expired key. Records the key's use."""
     if row is None or row["revoked_at"] is not None:
         raise Unauthorized("the credential is not valid")
     now = utcnow()

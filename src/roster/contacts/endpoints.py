@@ -12,10 +12,18 @@ from starlette.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roster.auth import scopes
-from roster.auth.deps import ContactsRead, ContactsWrite, check_scope, resolve_scope
+from roster.auth.deps import (
+    ContactsRead,
+    ContactsWrite,
+    authorization_header,
+    check_scope,
+    resolve_scope,
+)
+from roster.auth.principal import api_key, key_principal
 from roster.contacts import erasure, render, service
 from roster.contacts import query as filters
 from roster.contacts.parameters import ListFilterParameters
+from roster.contacts.repository import key_and_contact
 from roster.contacts.schemas import (
     Contact,
     ContactPage,
@@ -24,12 +32,14 @@ from roster.contacts.schemas import (
     TagPage,
     TagsBody,
 )
-from roster.errors import RosterError
+from roster.errors import NotFound, RosterError
 from roster.filters import service as expressions
 from roster.filters.bodies import SearchBody
+from roster.kit.db import transaction
 from roster.kit.jsonutil import JSONBody, ProblemBody
 from roster.kit.pagination import Page, envelope, page_request
 from roster.kit.web import cursors, problems, scope_uow, settings, uow
+from roster.tenants.keys import hash_key
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
 
@@ -256,16 +266,32 @@ class ContactReads:
         scope["route"] = self.route  # what the router sets (metrics and logs label by it)
         scope["path_params"] = {"contact_id": contact_id}
         try:
-            # Two independent look-ups (credential, contact): no snapshot needs sharing.
+            response: Response = _one(await self.read(scope, UUID(contact_id)))
+        except RosterError as exc:
+            response = ProblemBody(exc.body(), status_code=exc.status, headers=exc.headers)
+        await response(scope, receive, send)
+
+    @staticmethod
+    async def read(scope: Scope, contact_id: UUID) -> dict[str, Any]:
+        """The contact, after the checks and in the order the route makes them: the
+        credential (401), the rate limit (429), the scope (403), then the contact (404)."""
+        token = api_key(authorization_header(scope))
+        if token is None:
+            # A JWT or no usable credential: its own look-ups. Two independent ones
+            # (credential, contact), so no snapshot needs sharing.
             principal = check_scope(
                 await resolve_scope(scope, single_reads=True), scopes.CONTACTS_READ
             )
             async with scope_uow(scope, write=False) as conn:
-                row = await service.get(conn, principal, UUID(contact_id))
-            response: Response = _one(row)
-        except RosterError as exc:
-            response = ProblemBody(exc.body(), status_code=exc.status, headers=exc.headers)
-        await response(scope, receive, send)
+                return await service.get(conn, principal, contact_id)
+        engine = scope["app"].state.engine
+        async with transaction(engine, write=False, single_reads=True) as conn:
+            key, row = await key_and_contact(conn, hash_key(token), contact_id)
+        scope.setdefault("state", {})["principal"] = await key_principal(engine, key)
+        check_scope(await resolve_scope(scope), scopes.CONTACTS_READ)
+        if row is None:
+            raise NotFound("no such contact")
+        return row
 
 
 async def _update(

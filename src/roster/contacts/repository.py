@@ -8,10 +8,13 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal_column, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.contacts import query as filters
+from roster.kit.db import first_row
 from roster.kit.repository import TenantRepository
-from roster.models import HANDLE_CHANNELS, contact_tags, contacts
+from roster.models import HANDLE_CHANNELS, api_keys, contact_tags, contacts
+from roster.tenants.repository import BY_KEY_HASH, CREDENTIAL_COLUMNS, KEYS_WITH_TENANT
 
 # Identifier columns that are unique among a tenant's live contacts, and the field name a
 # client knows each by (reported in 409 responses).
@@ -361,3 +364,37 @@ _GET = {
     False: ContactRepository.prepared(c.id == bindparam("contact_id"), live),
     True: ContactRepository.prepared(c.id == bindparam("contact_id")),
 }
+
+# A live contact and the API key asking for it, in one look-up (one round trip, not two):
+# the key's columns as ``credential_by_hash`` reads them, then the contact's, labelled
+# apart. The contact is joined on the key's own tenant, and the outer join keeps the key's
+# row when there is no such live contact in that tenant.
+_CONTACT_LABELS = tuple((f"c_{column.name}", column.name) for column in contacts.c)
+_KEY_AND_CONTACT = (
+    select(
+        *CREDENTIAL_COLUMNS,
+        *(column.label(f"c_{column.name}") for column in contacts.c),
+    )
+    .select_from(
+        KEYS_WITH_TENANT.outerjoin(
+            contacts,
+            and_(
+                c.tenant_id == api_keys.c.tenant_id,
+                c.id == bindparam("contact_id"),
+                live,
+            ),
+        )
+    )
+    .where(BY_KEY_HASH)
+)
+
+
+async def key_and_contact(
+    conn: AsyncConnection, key_hash: str, contact_id: UUID
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """``(the key's row or None, its tenant's live contact with this id or None)``."""
+    row = await first_row(conn, _KEY_AND_CONTACT, {"key_hash": key_hash, "contact_id": contact_id})
+    if row is None:
+        return None, None
+    contact = {name: row.pop(label) for label, name in _CONTACT_LABELS}
+    return row, contact if contact["id"] is not None else None

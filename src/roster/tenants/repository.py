@@ -32,21 +32,21 @@ async def first_tenant(conn: AsyncConnection) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
-# Runs on every request: built once (its cache key is then computed once, too).
-_CREDENTIAL = (
-    select(
-        api_keys.c.id,
-        api_keys.c.tenant_id,
-        api_keys.c.scopes,
-        api_keys.c.rate_limit,
-        api_keys.c.expires_at,
-        api_keys.c.revoked_at,
-        api_keys.c.last_used_at,
-        tenants.c.default_region,
-    )
-    .join(tenants, tenants.c.id == api_keys.c.tenant_id)
-    .where(api_keys.c.key_hash == bindparam("key_hash"))
+# What a request's credential check reads: the key and its tenant's default region.
+CREDENTIAL_COLUMNS = (
+    api_keys.c.id,
+    api_keys.c.tenant_id,
+    api_keys.c.scopes,
+    api_keys.c.rate_limit,
+    api_keys.c.expires_at,
+    api_keys.c.revoked_at,
+    api_keys.c.last_used_at,
+    tenants.c.default_region,
 )
+KEYS_WITH_TENANT = api_keys.join(tenants, tenants.c.id == api_keys.c.tenant_id)
+BY_KEY_HASH = api_keys.c.key_hash == bindparam("key_hash")
+# Runs on every request: built once (its cache key is then computed once, too).
+_CREDENTIAL = select(*CREDENTIAL_COLUMNS).select_from(KEYS_WITH_TENANT).where(BY_KEY_HASH)
 
 
 async def credential_by_hash(conn: AsyncConnection, key_hash: str) -> dict[str, Any] | None:
