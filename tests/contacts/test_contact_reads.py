@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from roster.contacts.endpoints import ContactReads
 from roster.contacts.repository import _GET, _KEY_AND_CONTACT
@@ -203,3 +204,39 @@ async def test_metrics_label_the_direct_path_as_the_route(env, served):
         text = (await http.get("/metrics")).text
     assert served == [contact["id"]]
     assert 'route="/v1/contacts/{contact_id}"' in text
+
+
+async def test_a_pooled_connection_reads_in_one_round_trip(env, served):
+    # PostgreSQL: once the read runs on the driver directly, its connection comes from the
+    # pool without the liveness ping (kit.db.single_read), so a GET costs one query on it.
+    if env.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's pool has no ping")
+    _, key = await env.tenant()
+    engine = env.app.state.engine
+    queries: list[tuple[Any, int]] = []  # each checkout: its driver connection, count then
+
+    def checked_out(_dbapi: Any, _record: Any, proxy: Any) -> None:
+        driver = proxy.driver_connection
+        queries.append((driver, driver._protocol.queries_count))
+
+    # Ahead of the ping's own listener, so that a ping would be counted.
+    event.listen(engine.sync_engine, "checkout", checked_out, insert=True)
+    try:
+        async with env.client(key) as http:
+            contact = await make_contact(http)
+            for _ in range(3):  # SQLAlchemy's way first; the key's use recorded
+                assert (await http.get(f"/v1/contacts/{contact['id']}")).status_code == 200
+            for _ in range(5):
+                queries.clear()
+                response = await http.get(f"/v1/contacts/{contact['id']}")
+                assert response.status_code == 200
+                assert response.json() == contact
+                sent = [driver._protocol.queries_count - before for driver, before in queries]
+                assert sent == [1]
+            # Any other read still takes a pinged connection (the ping, then its queries).
+            queries.clear()
+            assert (await http.get(f"/v1/contacts/{contact['id']}?a=1")).status_code == 200
+            assert sum(d._protocol.queries_count - before for d, before in queries) > 2
+    finally:
+        event.remove(engine.sync_engine, "checkout", checked_out)
+    assert len(served) == 8

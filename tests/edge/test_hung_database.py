@@ -82,23 +82,36 @@ async def test_hung_database_is_503_then_recovers(env: Env) -> None:
             app_with(env, database_url=through_proxy) as app,
             client_for(app, key) as http,
         ):
-            # A warm pool of live connections.
-            warm = await asyncio.gather(*(http.get("/v1/contacts") for _ in range(4)))
-            assert [r.status_code for r in warm] == [200] * 4
+            # A warm pool of live connections, and a contact read by id, whose read takes a
+            # pooled connection without the liveness ping once it has run (kit.db.single_read).
+            made = await http.post("/v1/contacts", json={"email": f"{uuid.uuid4().hex}@ex.com"})
+            assert made.status_code == 201
+            by_id = f"/v1/contacts/{made.json()['id']}"
+            warm = await asyncio.gather(
+                *(http.get("/v1/contacts") for _ in range(4)), http.get(by_id), http.get(by_id)
+            )
+            assert [r.status_code for r in warm] == [200] * 6
 
             proxy.black_hole = True
             for _ in range(2):  # pooled connections first, then fresh ones
+                # The read by id alone first, so that it takes a pooled connection (in the
+                # first round): its read is bounded like the ping (1 s), then tried again on
+                # a pinged connection. A guard against hanging, not a measurement: without
+                # the bound it would wait for the statement timeout (11 s).
+                started = time.monotonic()
+                alone = await http.get(by_id)
+                assert time.monotonic() - started < 6
                 started = time.monotonic()
                 hung = await asyncio.gather(
                     http.get("/v1/contacts"),
                     http.post("/v1/contacts", json={"email": f"{uuid.uuid4().hex}@example.com"}),
                     http.get("/readyz"),
                     *(http.get("/v1/contacts") for _ in range(3)),
+                    http.get(by_id),
                 )
-                # A guard against hanging, not a measurement: the engine's bounds are
-                # 2 s (pool) + 1 s (ping) + 2 s (connect).
+                # The engine's bounds are 2 s (pool) + 1 s (ping) + 2 s (connect).
                 assert time.monotonic() - started < 8
-                for r in hung:
+                for r in [alone, *hung]:
                     assert r.status_code == 503, r.text
                     assert r.headers["content-type"] == "application/problem+json"
                     assert r.json()["code"] == "unavailable"
@@ -110,5 +123,7 @@ async def test_hung_database_is_503_then_recovers(env: Env) -> None:
                 "/v1/contacts", json={"email": f"{uuid.uuid4().hex}@example.com"}
             )
             assert made.status_code == 201, made.text
-            again = await asyncio.gather(*(http.get("/v1/contacts") for _ in range(6)))
-            assert [r.status_code for r in again] == [200] * 6
+            again = await asyncio.gather(
+                *(http.get("/v1/contacts") for _ in range(6)), http.get(by_id), http.get(by_id)
+            )
+            assert [r.status_code for r in again] == [200] * 8

@@ -35,7 +35,6 @@ from roster.contacts.schemas import (
 from roster.errors import NotFound, RosterError
 from roster.filters import service as expressions
 from roster.filters.bodies import SearchBody
-from roster.kit.db import transaction
 from roster.kit.jsonutil import JSONBody, ProblemBody
 from roster.kit.pagination import Page, envelope, page_request
 from roster.kit.web import cursors, problems, scope_uow, settings, uow
@@ -285,8 +284,7 @@ class ContactReads:
             async with scope_uow(scope, write=False) as conn:
                 return await service.get(conn, principal, contact_id)
         engine = scope["app"].state.engine
-        async with transaction(engine, write=False, single_reads=True) as conn:
-            key, row = await key_and_contact(conn, hash_key(token), contact_id)
+        key, row = await key_and_contact(engine, hash_key(token), contact_id)
         scope.setdefault("state", {})["principal"] = await key_principal(engine, key)
         check_scope(await resolve_scope(scope), scopes.CONTACTS_READ)
         if row is None:

@@ -8,10 +8,10 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal_column, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roster.contacts import query as filters
-from roster.kit.db import first_row
+from roster.kit.db import single_read
 from roster.kit.repository import TenantRepository
 from roster.models import HANDLE_CHANNELS, api_keys, contact_tags, contacts
 from roster.tenants.repository import BY_KEY_HASH, CREDENTIAL_COLUMNS, KEYS_WITH_TENANT
@@ -390,10 +390,12 @@ _KEY_AND_CONTACT = (
 
 
 async def key_and_contact(
-    conn: AsyncConnection, key_hash: str, contact_id: UUID
+    engine: AsyncEngine, key_hash: str, contact_id: UUID
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """``(the key's row or None, its tenant's live contact with this id or None)``."""
-    row = await first_row(conn, _KEY_AND_CONTACT, {"key_hash": key_hash, "contact_id": contact_id})
+    """``(the key's row or None, its tenant's live contact with this id or None)``, read
+    in a unit of work of its own (``kit.db.single_read``: one round trip)."""
+    params = {"key_hash": key_hash, "contact_id": contact_id}
+    row = await single_read(engine, _KEY_AND_CONTACT, params)
     if row is None:
         return None, None
     contact = {name: row.pop(label) for label, name in _CONTACT_LABELS}

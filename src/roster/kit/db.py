@@ -8,6 +8,7 @@ import logging
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +116,12 @@ def create_engine(
     return engine
 
 
+# Engine → the liveness ping's timeout (PostgreSQL engines only; see ``single_read``).
+_PING_TIMEOUTS: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+# Set while ``single_read`` takes its connection: handed out without the ping.
+_UNPINGED: ContextVar[bool] = ContextVar("roster_unpinged", default=False)
+
+
 def _ping_on_checkout(engine: AsyncEngine, timeout: float) -> None:
     """Check a pooled connection before handing it out, within ``timeout`` seconds.
 
@@ -122,8 +129,10 @@ def _ping_on_checkout(engine: AsyncEngine, timeout: float) -> None:
     and whose clean-up of a dead connection waits two more seconds for a polite goodbye. A
     connection that fails the ping is dropped at once and the pool opens a new one (bounded
     by the connect timeout): connections dropped by a restart are replaced, and the pool
-    recovers by itself when the database returns.
+    recovers by itself when the database returns. ``single_read`` takes connections
+    without the ping and bounds its one read the same way instead.
     """
+    _PING_TIMEOUTS[engine.sync_engine] = timeout
 
     @event.listens_for(engine.sync_engine, "connect")
     def _fresh(_dbapi_connection: Any, record: Any) -> None:
@@ -134,6 +143,8 @@ def _ping_on_checkout(engine: AsyncEngine, timeout: float) -> None:
         if record.info.pop("roster_fresh", False):
             return  # just opened: the handshake has proved it alive
         driver = proxy.driver_connection
+        if _UNPINGED.get() and not driver.is_closed():
+            return  # its one read is bounded like the ping instead (``single_read``)
         try:
             await_(driver.execute("SELECT 1", timeout=timeout))
         except Exception as exc:
@@ -276,7 +287,11 @@ def _plan_of(statement: Any, result: Any) -> _DirectPlan | None:
 
 
 async def first_row(
-    conn: AsyncConnection, statement: Any, params: dict[str, Any]
+    conn: AsyncConnection,
+    statement: Any,
+    params: dict[str, Any],
+    *,
+    bound: float | None = None,
 ) -> dict[str, Any] | None:
     """The first row of a read, as ``dict(result.first()._mapping)`` would give it.
 
@@ -287,6 +302,9 @@ async def first_row(
     wrapping) cost about twice the round trip of a primary-key look-up. A statement the
     driver refuses is run again SQLAlchemy's way, which raises (and invalidates a broken
     connection) as every other statement does.
+
+    ``bound`` (seconds; PostgreSQL, the direct way only): a read that takes longer fails with
+    TimeoutError and its connection is dropped, as a failed liveness ping drops it.
     """
     key = (id(statement), conn.dialect.name)
     found = _PLANS.get(key)
@@ -295,7 +313,9 @@ async def first_row(
         dbapi: Any = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
         try:
             if conn.dialect.name == "postgresql":
-                record = await dbapi._connection.fetchrow(plan.sql, *plan.parameters(params))
+                record = await dbapi._connection.fetchrow(
+                    plan.sql, *plan.parameters(params), timeout=bound
+                )
                 return plan.row(record) if record is not None else None
             async with dbapi._execute_mutex:
                 _, rows, _, _ = await dbapi._connection._execute(
@@ -303,6 +323,11 @@ async def first_row(
                 )
             return plan.row(rows[0]) if rows else None
         except (TimeoutError, OSError):
+            if bound is not None:
+                # Closed at once, as a failed ping closes it (invalidating alone would wait
+                # two seconds for a goodbye from a server that may not answer).
+                dbapi._connection.terminate()
+                await conn.invalidate()
             raise
         except Exception:
             # Run SQLAlchemy's way below: it answers or raises as for every statement.
@@ -314,6 +339,45 @@ async def first_row(
             _PLANS[key] = (statement, plan_found)
     row = result.first()
     return dict(row._mapping) if row else None
+
+
+def _planned(statement: Any, dialect: str) -> bool:
+    found = _PLANS.get((id(statement), dialect))
+    return found is not None and found[0] is statement
+
+
+async def single_read(
+    engine: AsyncEngine, statement: Any, params: dict[str, Any]
+) -> dict[str, Any] | None:
+    """``first_row`` in a unit of work of its own (``single_reads``), in one round trip.
+
+    On PostgreSQL, once the statement runs on the driver directly, its connection is taken
+    from the pool without the liveness ping, and the read is bounded by the ping's timeout
+    instead: the ping was a second round trip, and for a primary-key read it cost about
+    as much client CPU as the read itself (B1). A read that fails on such a connection
+    (dead since its last use, or hung past the bound: the connection is then dropped) is
+    read again on a connection taken the usual way, pinged, as the ping would have found
+    it. A database that is down or hung is therefore answered 503 at most one ping
+    timeout later than before. Waiting for the pool (``PoolTimeout``) is not retried.
+    """
+    bound = _PING_TIMEOUTS.get(engine.sync_engine)
+    if bound is not None and _planned(statement, engine.dialect.name):
+        reading = False
+        token = _UNPINGED.set(True)
+        try:
+            async with transaction(engine, write=False, single_reads=True) as conn:
+                _UNPINGED.reset(token)
+                reading = True
+                return await first_row(conn, statement, params, bound=bound)
+        except Unavailable:
+            if not reading:
+                raise
+            _log.info("a read without the liveness ping failed; reading again", exc_info=True)
+        finally:
+            if not reading:
+                _UNPINGED.reset(token)
+    async with transaction(engine, write=False, single_reads=True) as conn:
+        return await first_row(conn, statement, params)
 
 
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
