@@ -373,7 +373,7 @@ _CONTACT_LABELS = tuple((f"c_{column.name}", column.name) for column in contacts
 _KEY_AND_CONTACT = (
     select(
         *CREDENTIAL_COLUMNS,
-        *(column.label(f"c_{column.name}") for column in contacts.c),
+        *(contacts.c[name].label(label) for label, name in _CONTACT_LABELS),
     )
     .select_from(
         KEYS_WITH_TENANT.outerjoin(
