@@ -239,11 +239,11 @@ class ContactReads:
 
     Routing over every route and solving the dependency graph cost more than the read itself
     (about two thirds of the request's CPU time). This middleware, the innermost, answers that
-    one request shape through the same steps the route takes (``resolve_scope``,
-    ``check_scope``, ``scope_uow``, ``service.get``, ``_one``) and renders failures as the
-    exception handlers do; every other request, including a query string or a non-canonical
-    id, goes on to the router. ``tests/contacts/test_contact_reads.py`` holds both paths to
-    the same answers.
+    one request shape with the route's checks in the route's order (``read``) and renders
+    failures as the exception handlers do; with an API key the key and the contact are read
+    in one statement (``key_and_contact``), with a JWT as the route reads them. Every other
+    request, including a query string or a non-canonical id, goes on to the router.
+    ``tests/contacts/test_contact_reads.py`` holds both paths to the same answers.
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -260,6 +260,12 @@ class _DirectPlan:
 _PLANS: dict[tuple[int, str], tuple[Any, _DirectPlan]] = {}
 
 
+def _plan(statement: Any, dialect: str) -> _DirectPlan | None:
+    """How ``statement`` runs on the driver directly, once SQLAlchemy has run it there."""
+    found = _PLANS.get((id(statement), dialect))
+    return found[1] if found is not None and found[0] is statement else None
+
+
 def _single_reads(conn: AsyncConnection) -> bool:
     options = conn.sync_connection.get_execution_options()  # type: ignore[union-attr]
     if conn.dialect.name == "postgresql":
@@ -306,10 +312,8 @@ async def first_row(
     ``bound`` (seconds; PostgreSQL, the direct way only): a read that takes longer fails with
     TimeoutError and its connection is dropped, as a failed liveness ping drops it.
     """
-    key = (id(statement), conn.dialect.name)
-    found = _PLANS.get(key)
-    if found is not None and found[0] is statement and _single_reads(conn):
-        plan = found[1]
+    plan = _plan(statement, conn.dialect.name)
+    if plan is not None and _single_reads(conn):
         dbapi: Any = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
         try:
             if conn.dialect.name == "postgresql":
@@ -333,17 +337,12 @@ async def first_row(
             # Run SQLAlchemy's way below: it answers or raises as for every statement.
             _log.debug("direct read refused by the driver", exc_info=True)
     result = await conn.execute(statement, params)
-    if found is None:
+    if plan is None:
         plan_found = _plan_of(statement, result)
         if plan_found is not None:
-            _PLANS[key] = (statement, plan_found)
+            _PLANS[(id(statement), conn.dialect.name)] = (statement, plan_found)
     row = result.first()
     return dict(row._mapping) if row else None
-
-
-def _planned(statement: Any, dialect: str) -> bool:
-    found = _PLANS.get((id(statement), dialect))
-    return found is not None and found[0] is statement
 
 
 async def single_read(
@@ -361,12 +360,11 @@ async def single_read(
     timeout later than before. Waiting for the pool (``PoolTimeout``) is not retried.
     """
     bound = _PING_TIMEOUTS.get(engine.sync_engine)
-    if bound is not None and _planned(statement, engine.dialect.name):
-        reading = False
+    if bound is not None and _plan(statement, engine.dialect.name) is not None:
+        reading = False  # past the checkout: a failure now is the read's, and is retried
         token = _UNPINGED.set(True)
         try:
             async with transaction(engine, write=False, single_reads=True) as conn:
-                _UNPINGED.reset(token)
                 reading = True
                 return await first_row(conn, statement, params, bound=bound)
         except Unavailable:
@@ -374,8 +372,7 @@ async def single_read(
                 raise
             _log.info("a read without the liveness ping failed; reading again", exc_info=True)
         finally:
-            if not reading:
-                _UNPINGED.reset(token)
+            _UNPINGED.reset(token)
     async with transaction(engine, write=False, single_reads=True) as conn:
         return await first_row(conn, statement, params)
 
