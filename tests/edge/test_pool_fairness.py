@@ -1,11 +1,14 @@
-"""The connection pool serves waiters first come, first served, and a waiter that gives up
-leaves no connection behind (on both engines, through real connections)."""
+"""The connection pool serves waiters first come, first served, a waiter that gives up
+leaves no connection behind, and connections beyond the pool's size are kept while they are
+used (on both engines, through real connections)."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from roster.kit.db import create_engine
@@ -52,5 +55,49 @@ async def test_a_waiter_that_times_out_takes_nothing_with_it(env: Env) -> None:
         for conn in again:
             await conn.close()
         assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def _take_and_return(engine: Any, count: int) -> None:
+    held = [await engine.connect() for _ in range(count)]
+    for conn in held:
+        await conn.close()
+
+
+async def test_connections_beyond_the_pool_size_are_kept_while_in_use(env: Env) -> None:
+    engine = create_engine(env.settings.url, pool_size=1, pool_timeout=5)  # 2 connections
+    opened: list[object] = []
+    event.listen(engine.sync_engine, "connect", lambda dbapi, record: opened.append(dbapi))
+    try:
+        for _ in range(5):
+            await _take_and_return(engine, 2)
+        # The second connection came back to a pool with one idle each time: it was kept,
+        # not closed and opened again.
+        assert len(opened) == 2
+        assert engine.pool.checkedin() == 2  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def test_connections_beyond_the_pool_size_close_once_idle_long_enough(env: Env) -> None:
+    engine = create_engine(env.settings.url, pool_size=1, pool_timeout=5)
+    engine.pool.idle_lifetime = 0.2  # type: ignore[attr-defined]
+    closed: list[object] = []
+    event.listen(engine.sync_engine, "close", lambda dbapi, record: closed.append(dbapi))
+    try:
+        await _take_and_return(engine, 2)
+        await _take_and_return(engine, 1)  # too soon: both stay
+        assert engine.pool.checkedin() == 2  # type: ignore[attr-defined]
+        await asyncio.sleep(0.3)
+        # One is used again (the most recently used one); the other has been idle for
+        # longer than its lifetime, beyond the pool's size: it is closed.
+        await _take_and_return(engine, 1)
+        assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+        assert len(closed) == 1
+        # And it can be opened again: the pool still allows two.
+        await _take_and_return(engine, 2)
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert engine.pool.checkedin() == 2  # type: ignore[attr-defined]
     finally:
         await engine.dispose()

@@ -82,6 +82,9 @@ def create_engine(
     pool: dict[str, Any] = {
         # First come, first served (see ``fairpool``).
         "poolclass": FairAsyncQueuePool,
+        # Most recently used first, so that under light load the connections beyond
+        # pool_size are the ones left idle, and closed after a minute (see ``fairpool``).
+        "pool_use_lifo": True,
         "pool_size": pool_size,
         "max_overflow": pool_size,
         "pool_timeout": pool_timeout,
