@@ -53,6 +53,11 @@ def emit_line(**figure: Any) -> None:
     print(json.dumps({"scenario": "B7", **figure}), flush=True)
 
 
+def p99(ordered: list[float]) -> float:
+    """The 99th percentile of sorted latencies (ms, to 0.1), the latency phase's figure."""
+    return round(ordered[int(len(ordered) * 0.99) - 1], 1)
+
+
 def cpu_seconds() -> float:
     """CPU time (user + system) of this process so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -419,7 +424,6 @@ async def main() -> None:
             await runner
         arrivals = (await receiver_stats(base))["arrivals"]
         latencies = sorted((arrivals[k] - v) * 1000 for k, v in created.items())
-        p99 = latencies[int(len(latencies) * 0.99) - 1]
         # The same from the moment each commit returned to the writer: what the relay adds.
         after_commit = sorted((arrivals[k] - v) * 1000 for k, v in emitted["committed"].items())
         # And the writer's own part: from its enqueue time to its commit's return.
@@ -430,10 +434,10 @@ async def main() -> None:
             asked=args.latency_rate,
             per_contact=args.per_contact,
             p50=round(statistics.median(latencies), 1),
-            p99=round(p99, 1),
+            p99=p99(latencies),
             from_commit_p50=round(statistics.median(after_commit), 1),
-            from_commit_p99=round(after_commit[int(len(after_commit) * 0.99) - 1], 1),
-            writer_p99=round(writing[int(len(writing) * 0.99) - 1], 1),
+            from_commit_p99=p99(after_commit),
+            writer_p99=p99(writing),
             target="p99 <= 100",
             engine=args.engine,
         )
