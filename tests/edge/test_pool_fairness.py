@@ -8,10 +8,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from roster.kit.db import create_engine
+from roster.kit.db import create_engine, single_read
+from roster.models import api_keys
 from tests.conftest import Env
 
 
@@ -99,5 +100,63 @@ async def test_connections_beyond_the_pool_size_close_once_idle_long_enough(env:
         await _take_and_return(engine, 2)
         assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
         assert engine.pool.checkedin() == 2  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+# A read by id as ``single_read`` makes it: after SQLAlchemy's first run, straight from
+# the pool, outside any greenlet when an idle connection is at hand.
+_COUNT = select(func.count()).select_from(api_keys)
+
+
+def _counted(row: dict[str, Any] | None) -> bool:
+    return row is not None and list(row) == ["count_1"] and isinstance(row["count_1"], int)
+
+
+def _is_closed(dbapi: Any) -> bool:
+    driver = dbapi.driver_connection
+    if hasattr(driver, "is_closed"):  # asyncpg
+        return bool(driver.is_closed())
+    return driver._connection is None  # aiosqlite
+
+
+async def test_a_read_straight_from_the_pool_closes_long_idle_connections_too(env: Env) -> None:
+    engine = create_engine(env.settings.url, pool_size=1, pool_timeout=5)
+    engine.pool.idle_lifetime = 0.2  # type: ignore[attr-defined]
+    closed: list[object] = []
+    event.listen(engine.sync_engine, "close", lambda dbapi, record: closed.append(dbapi))
+    try:
+        assert _counted(await single_read(engine, _COUNT, {}))  # SQLAlchemy's way
+        await _take_and_return(engine, 2)
+        await asyncio.sleep(0.3)
+        # Taken and given back outside a greenlet: the other connection, idle beyond the
+        # pool's size for longer than its lifetime, is closed (which is I/O) all the same.
+        assert _counted(await single_read(engine, _COUNT, {}))
+        for _ in range(50):
+            if closed and _is_closed(closed[0]):
+                break
+            await asyncio.sleep(0.01)
+        assert len(closed) == 1
+        assert _is_closed(closed[0])  # really closed, not just asked to be
+        assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+        await _take_and_return(engine, 2)  # and the pool may open it again
+        assert engine.pool.checkedin() == 2  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_read_straight_from_the_pool_replaces_an_invalidated_connection(
+    env: Env,
+) -> None:
+    engine = create_engine(env.settings.url, pool_size=1, pool_timeout=5)
+    opened: list[object] = []
+    event.listen(engine.sync_engine, "connect", lambda dbapi, record: opened.append(dbapi))
+    try:
+        assert _counted(await single_read(engine, _COUNT, {}))
+        conn = await engine.connect()
+        await conn.invalidate()  # as after a failed statement: its record has no connection
+        await conn.close()
+        assert _counted(await single_read(engine, _COUNT, {}))
+        assert len(opened) == 2  # connecting anew is I/O: done in a greenlet
     finally:
         await engine.dispose()

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import event, text
@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.util import await_
+from sqlalchemy.util import await_, greenlet_spawn
 
 from roster.errors import Unavailable
 from roster.kit.fairpool import FairAsyncQueuePool
@@ -259,6 +259,73 @@ class _DirectPlan:
         }
 
 
+# What ``_pooled_read`` answers when the read is to be made again the usual way.
+_READ_AGAIN = object()
+
+
+async def _pooled_read(engine: AsyncEngine, plan: _DirectPlan, params: dict[str, Any]) -> object:
+    """A planned read on a connection taken straight from the pool: no ``AsyncConnection``,
+    no execution options to set and reset, and, when an idle connection is at hand, no
+    greenlet either (each greenlet SQLAlchemy starts maps and unmaps a stack for Python's
+    frames; the way through ``transaction`` started three per read). The connection is
+    taken without the liveness ping, and on PostgreSQL the read is bounded by the ping's
+    timeout instead.
+
+    Returns ``_READ_AGAIN`` when the read is to be made the usual way: the connection was
+    dead or hung (it is then dropped) or the driver refused the statement."""
+    pool: Any = engine.sync_engine.pool
+    bound = _PING_TIMEOUTS.get(engine.sync_engine)
+    postgresql = engine.dialect.name == "postgresql"
+    idle = pool.next_idle() if isinstance(pool, FairAsyncQueuePool) else None
+    token = _UNPINGED.set(True)
+    try:
+        # A closed PostgreSQL connection is pinged at checkout (``_ping_on_checkout``),
+        # and that is I/O: a greenlet's work.
+        if idle is not None and not (
+            postgresql and idle.dbapi_connection.driver_connection.is_closed()
+        ):
+            fairy = pool.connect()
+        else:
+            fairy = await greenlet_spawn(pool.connect)
+    except (TimeoutError, DBAPIError, PoolTimeout, OSError) as exc:
+        if is_unavailable(exc):
+            raise Unavailable("the database is not reachable; retry shortly") from exc
+        raise
+    finally:
+        _UNPINGED.reset(token)
+    dbapi = fairy.dbapi_connection
+    try:
+        return await _run_direct(dbapi, engine.dialect.name, plan, params, bound)
+    except BaseException as exc:
+        if postgresql and (
+            isinstance(exc, TimeoutError | OSError | asyncio.CancelledError)
+            or dbapi._connection.is_closed()
+        ):
+            # Dead, hung or cut off mid-read: closed at once (outside a greenlet SQLAlchemy
+            # terminates without waiting for a goodbye), and opened anew by the pool.
+            dbapi._connection.terminate()
+            fairy.invalidate()
+        if not isinstance(exc, Exception):
+            raise
+        _log.info("a read without the liveness ping failed; reading again", exc_info=True)
+        return _READ_AGAIN
+    finally:
+        if _reset_is_free(dbapi, postgresql):
+            fairy.close()
+        else:
+            await greenlet_spawn(fairy.close)
+
+
+def _reset_is_free(dbapi: Any, postgresql: bool) -> bool:
+    """Whether giving the connection back runs no I/O: no transaction for the pool to roll
+    back (SQLite: ``_OneHopConnection.rollback``), so no greenlet is needed."""
+    if dbapi is None:
+        return True  # invalidated: nothing left to reset
+    if postgresql:
+        return dbapi._transaction is None
+    return getattr(dbapi._connection, "roster_in_transaction", True) is False
+
+
 # (id of the statement, dialect name) → (the statement, kept so its id stays its own; plan)
 _PLANS: dict[tuple[int, str], tuple[Any, _DirectPlan]] = {}
 
@@ -319,16 +386,7 @@ async def first_row(
     if plan is not None and _single_reads(conn):
         dbapi: Any = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
         try:
-            if conn.dialect.name == "postgresql":
-                record = await dbapi._connection.fetchrow(
-                    plan.sql, *plan.parameters(params), timeout=bound
-                )
-                return plan.row(record) if record is not None else None
-            async with dbapi._execute_mutex:
-                _, rows, _, _ = await dbapi._connection._execute(
-                    _run_statement, dbapi._connection, plan.sql, plan.parameters(params), False
-                )
-            return plan.row(rows[0]) if rows else None
+            return await _run_direct(dbapi, conn.dialect.name, plan, params, bound)
         except (TimeoutError, OSError):
             if bound is not None:
                 # Closed at once, as a failed ping closes it (invalidating alone would wait
@@ -348,34 +406,40 @@ async def first_row(
     return dict(row._mapping) if row else None
 
 
+async def _run_direct(
+    dbapi: Any, dialect: str, plan: _DirectPlan, params: dict[str, Any], bound: float | None
+) -> dict[str, Any] | None:
+    """Run a planned read on the driver's connection (``dbapi``: SQLAlchemy's adapter)."""
+    if dialect == "postgresql":
+        record = await dbapi._connection.fetchrow(plan.sql, *plan.parameters(params), timeout=bound)
+        return plan.row(record) if record is not None else None
+    async with dbapi._execute_mutex:
+        _, rows, _, _ = await dbapi._connection._execute(
+            _run_statement, dbapi._connection, plan.sql, plan.parameters(params), False
+        )
+    return plan.row(rows[0]) if rows else None
+
+
 async def single_read(
     engine: AsyncEngine, statement: Any, params: dict[str, Any]
 ) -> dict[str, Any] | None:
     """``first_row`` in a unit of work of its own (``single_reads``), in one round trip.
 
-    On PostgreSQL, once the statement runs on the driver directly, its connection is taken
-    from the pool without the liveness ping, and the read is bounded by the ping's timeout
-    instead: the ping was a second round trip, and for a primary-key read it cost about
-    as much client CPU as the read itself (B1). A read that fails on such a connection
-    (dead since its last use, or hung past the bound: the connection is then dropped) is
-    read again on a connection taken the usual way, pinged, as the ping would have found
-    it. A database that is down or hung is therefore answered 503 at most one ping
-    timeout later than before. Waiting for the pool (``PoolTimeout``) is not retried.
+    Once SQLAlchemy has run the statement on this engine kind, the read runs on a
+    connection taken straight from the pool (``_pooled_read``), without the liveness
+    ping: on PostgreSQL the ping was a second round trip, and for a primary-key read it
+    cost about as much client CPU as the read itself (B1); the read is bounded by the
+    ping's timeout instead. A read that fails on such a connection (dead since its last
+    use, or hung past the bound: the connection is then dropped) is read again the usual
+    way, on a pinged connection, as the ping would have found it. A database that is down
+    or hung is therefore answered 503 at most one ping timeout later than before. Waiting
+    for the pool (``PoolTimeout``) is not retried.
     """
-    bound = _PING_TIMEOUTS.get(engine.sync_engine)
-    if bound is not None and _plan(statement, engine.dialect.name) is not None:
-        reading = False  # past the checkout: a failure now is the read's, and is retried
-        token = _UNPINGED.set(True)
-        try:
-            async with transaction(engine, write=False, single_reads=True) as conn:
-                reading = True
-                return await first_row(conn, statement, params, bound=bound)
-        except Unavailable:
-            if not reading:
-                raise
-            _log.info("a read without the liveness ping failed; reading again", exc_info=True)
-        finally:
-            _UNPINGED.reset(token)
+    plan = _plan(statement, engine.dialect.name)
+    if plan is not None:
+        found = await _pooled_read(engine, plan, params)
+        if found is not _READ_AGAIN:
+            return cast(dict[str, Any] | None, found)
     async with transaction(engine, write=False, single_reads=True) as conn:
         return await first_row(conn, statement, params)
 

@@ -34,7 +34,8 @@ import time
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.pool import AsyncAdaptedQueuePool
-from sqlalchemy.util import await_
+from sqlalchemy.util import await_, greenlet_spawn
+from sqlalchemy.util.concurrency import in_greenlet
 from sqlalchemy.util.queue import Empty, QueueCommon
 
 from roster.kit.handoff import Handoff
@@ -80,9 +81,21 @@ class FairQueue(QueueCommon[_T], Generic[_T]):
         if self._items or not block:
             return self.get_nowait()
         try:
-            return await_(asyncio.wait_for(self._waiters.wait(), timeout))
+            return await_(self._wait(timeout))
         except TimeoutError:
             raise Empty() from None
+
+    async def _wait(self, seconds: float | None) -> _T:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the wait in a task of
+        # its own, one more task per request that waits for a connection.
+        async with asyncio.timeout(seconds):
+            return await self._waiters.wait()
+
+    def peek(self) -> _T | None:
+        """The idle connection ``get`` would hand out next, or None."""
+        if not self._items:
+            return None
+        return self._items[-1 if self.use_lifo else 0][0]
 
     def stale(self, returned_before: float) -> list[_T]:
         """Take out the idle connections beyond ``maxsize`` that came back before
@@ -101,10 +114,43 @@ class FairAsyncQueuePool(AsyncAdaptedQueuePool):
     _pool: FairQueue[Any]
     idle_lifetime = 60.0
 
+    def next_idle(self) -> Any:
+        """The connection record ``connect()`` would hand out next if it would hand out an
+        idle connection as it is (nobody waits before it, and it is open and not due for
+        replacement: SQLAlchemy's checks in ``_ConnectionRecord.get_connection``), else
+        None. Such a checkout runs no I/O unless a checkout listener does, so it needs no
+        greenlet (``roster.kit.db.single_read``)."""
+        record = self._pool.peek()
+        usable = (
+            record is not None
+            and record.dbapi_connection is not None
+            and (self._recycle < 0 or time.time() - record.starttime <= self._recycle)
+            and self._invalidate_time <= record.starttime
+            and record._soft_invalidate_time <= record.starttime
+        )
+        return record if usable else None
+
     def _do_return_conn(self, record: Any) -> None:
         self._pool.put(record, False)
-        for idle in self._pool.stale(time.monotonic() - self.idle_lifetime):
+        stale = self._pool.stale(time.monotonic() - self.idle_lifetime)
+        if not stale:
+            return
+        if in_greenlet():
+            self._close_idle(stale)
+        else:
+            # Returned outside a greenlet (``single_read``): closing is I/O, so it runs
+            # in one, beside the caller.
+            task = asyncio.get_running_loop().create_task(greenlet_spawn(self._close_idle, stale))
+            _closing.add(task)
+            task.add_done_callback(_closing.discard)
+
+    def _close_idle(self, stale: list[Any]) -> None:
+        for idle in stale:
             try:
                 idle.close()
             finally:
                 self._dec_overflow()
+
+
+# Closings of idle connections under way outside a greenlet (kept until done).
+_closing: set[asyncio.Task[None]] = set()
