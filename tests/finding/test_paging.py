@@ -169,3 +169,33 @@ async def test_archived_rows_stay_hidden_across_pages(client):
     assert made[3]["id"] not in [r["id"] for r in rows]
     rows = await walk(client, {"sort": "name", "include_deleted": "true"})
     assert made[3]["id"] in [r["id"] for r in rows]
+
+
+@pytest.mark.parametrize("tags", [["pg"], ["pg", "other"]])
+async def test_a_tag_pages_in_creation_order_while_rows_are_added(client, tags):
+    # Tags alone in creation order are read from the tag's rows in that order (on
+    # PostgreSQL: roster.contacts.repository, "Tags alone"): every page must follow
+    # on from the last, archived contacts left out, and contacts added while paging never
+    # returned twice.
+    tagged = []
+    for i in range(7):
+        await make_contact(client, external_id=f"plain{i}")
+        tagged.append(await make_contact(client, external_id=f"t{i}", tags=[*tags, f"n{i}"]))
+    if len(tags) > 1:  # the other tag is the narrower one: it drives the walk
+        await make_contact(client, external_id="pg-only", tags=["pg"])
+        await make_contact(client, external_id="pg-only-2", tags=["pg"])
+    gone = tagged.pop(3)
+    assert (await client.delete(f"/v1/contacts/{gone['id']}")).status_code == 204
+    params = {"tag": tags, "sort": "-created_at", "limit": 2}
+    first = (await client.get("/v1/contacts", params=params)).json()
+    seen = [row["id"] for row in first["data"]]
+    await make_contact(client, external_id="late", tags=tags)  # newer than every page
+    cursor = first["next_cursor"]
+    while cursor:
+        body = (await client.get("/v1/contacts", params={**params, "cursor": cursor})).json()
+        seen += [row["id"] for row in body["data"]]
+        cursor = body["next_cursor"]
+    assert seen == [c["id"] for c in reversed(tagged)]
+    ascending = [row["id"] for row in await walk(client, {"tag": tags, "sort": "created_at"})]
+    assert ascending[:-1] == [c["id"] for c in tagged]  # then the one added meanwhile
+    assert len(ascending) == len(tagged) + 1

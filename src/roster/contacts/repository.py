@@ -245,7 +245,7 @@ class ContactRepository(TenantRepository):
             )
             return bounded(statement, indexed_order=False).limit(limit)
 
-        def in_tag_order(tag: str, found: filters.Needles) -> Select[Any]:
+        def in_tag_order(tag: str, found: filters.Needles | None) -> Select[Any]:
             """The tag's rows walked along their index in creation order (each holds its
             contact's created_at), every filter checked on each contact: the walk stops
             when the page is full."""
@@ -257,20 +257,19 @@ class ContactRepository(TenantRepository):
             order = in_order(t.created_at, t.contact_id)
             if dialect == "sqlite":
                 join, _ = filters.tag_join(tag, dialect)
-                statement = checks.select_from(join).where(
-                    *walk, filters.q_like(found, c.search_text)
-                )
+                statement = checks.select_from(join).where(*walk)
+                if found is not None:
+                    statement = statement.where(filters.q_like(found, c.search_text))
                 return statement.order_by(*order).limit(limit)
             # PostgreSQL: the checks run per tag row in a LATERAL subquery that OFFSET 0
             # keeps from being merged into the join. Merged, the planner estimated a handful
             # of matches where there were hundreds, answered the tag from the GIN index of
             # contacts.tags instead, and read and sorted all the tag's contacts (80 ms for
             # 12k at 1M, against 5 ms for the walk).
+            if found is not None:
+                checks = checks.where(filters.q_like(found, filters.unindexed(c.search_text)))
             one = (
-                checks.where(
-                    c.id == t.contact_id,
-                    filters.q_like(found, filters.unindexed(c.search_text)),
-                )
+                checks.where(c.id == t.contact_id)
                 .correlate(contact_tags)
                 .offset(0)
                 .lateral("matched")
@@ -284,6 +283,23 @@ class ContactRepository(TenantRepository):
             )
 
         found = filters.needles(flt.q) if flt.q is not None else None
+        if (
+            dialect == "postgresql"
+            and flt.q is None
+            and not offset
+            and key is c.created_at
+            and flt.tags
+            and not scope
+            and flt == filters.ContactFilter(tags=flt.tags, include_deleted=flt.include_deleted)
+        ):
+            # Tags alone, in creation order: the (narrowest) tag's rows walked in that
+            # order, the walk stopping when the page is full. Left to the planner, whose
+            # estimate of a JSON containment is a fixed fraction of the table (1,093 rows
+            # for a tag that 12,142 of 1M contacts carry), PostgreSQL read every contact
+            # of the tag through the GIN index and sorted them: 30 ms a page at 1M, and
+            # 8 ms or 30 ms depending on the sample ANALYZE drew.
+            tag = flt.tags[0] if len(flt.tags) == 1 else (await self._narrowest_tag(flt.tags))[0]
+            return await fetch(in_tag_order(tag, None))
         if found is None or not found.indexable or offset:
             statement = bounded(await self._filtered(flt, scope=scope)).limit(limit)
             return await fetch(statement.offset(offset) if offset else statement)
