@@ -81,11 +81,18 @@ async def test_connections_beyond_the_pool_size_are_kept_while_in_use(env: Env) 
         await engine.dispose()
 
 
-async def test_connections_beyond_the_pool_size_close_once_idle_long_enough(env: Env) -> None:
+def _short_lived_pool(env: Env) -> tuple[Any, list[object]]:
+    """A pool of one (two with the overflow) whose idle extra closes after 0.2 s, and the
+    driver connections it has closed."""
     engine = create_engine(env.settings.url, pool_size=1, pool_timeout=5)
     engine.pool.idle_lifetime = 0.2  # type: ignore[attr-defined]
     closed: list[object] = []
     event.listen(engine.sync_engine, "close", lambda dbapi, record: closed.append(dbapi))
+    return engine, closed
+
+
+async def test_connections_beyond_the_pool_size_close_once_idle_long_enough(env: Env) -> None:
+    engine, closed = _short_lived_pool(env)
     try:
         await _take_and_return(engine, 2)
         await _take_and_return(engine, 1)  # too soon: both stay
@@ -121,10 +128,7 @@ def _is_closed(dbapi: Any) -> bool:
 
 
 async def test_a_read_straight_from_the_pool_closes_long_idle_connections_too(env: Env) -> None:
-    engine = create_engine(env.settings.url, pool_size=1, pool_timeout=5)
-    engine.pool.idle_lifetime = 0.2  # type: ignore[attr-defined]
-    closed: list[object] = []
-    event.listen(engine.sync_engine, "close", lambda dbapi, record: closed.append(dbapi))
+    engine, closed = _short_lived_pool(env)
     try:
         assert _counted(await single_read(engine, _COUNT, {}))  # SQLAlchemy's way
         await _take_and_return(engine, 2)

@@ -188,6 +188,10 @@ class ContactRepository(TenantRepository):
         (sort key, id); ``as_of`` leaves out rows changed since the first page; ``scope``
         adds the list and segment membership conditions of ``flt``.
 
+        PostgreSQL, tags alone (no other filter) in creation order: the narrowest tag's
+        rows walked in that order (as in 2, stopping when the page is full), since the
+        planner's estimate of a JSON containment is a fixed fraction of the table.
+
         A ``q`` of 3+ characters is planned here rather than left to the database, whose
         estimate of a substring's frequency is poor (PostgreSQL walked 60 ms along the date
         index for a rare email fragment the trigram index answers in 5 ms):
