@@ -21,6 +21,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -76,13 +78,18 @@ class TenantRepository:
             )
 
     async def insert_unless_taken(self, row: Mapping[str, Any]) -> bool:
-        """Insert one row; False, with nothing written, when a unique key is taken."""
-        try:
-            async with self.conn.begin_nested():
-                await self.insert(row)
-        except IntegrityError:
-            return False
-        return True
+        """Insert one row; False, with nothing written, when a unique key is taken.
+
+        One statement, ``INSERT ... ON CONFLICT DO NOTHING`` (every unique index of the
+        table is an arbiter, on both engines), rather than the insert inside a savepoint:
+        the savepoint and its release were two more round trips on every create."""
+        values = {**row, "tenant_id": self.tenant_id}
+        dialect = self.conn.dialect.name
+        statement = (
+            postgresql_insert(self.table) if dialect == "postgresql" else sqlite_insert(self.table)
+        ).on_conflict_do_nothing()
+        result = await self.conn.execute(statement, values)
+        return bool(result.rowcount)
 
     async def update_at_version(
         self, object_id: UUID, version: int, values: Mapping[str, Any]

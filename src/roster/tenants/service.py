@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -84,17 +85,35 @@ async def create_api_key(
     return created
 
 
+# Engine → the instance secret as read back from its database. Once made it never changes,
+# and every create or update that checks erased identifiers needs it: one read fewer each.
+_SECRETS: weakref.WeakKeyDictionary[Any, bytes] = weakref.WeakKeyDictionary()
+# Transactions that made the secret: what they read back is not committed yet.
+_MADE_IN: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
 async def instance_secret(conn: AsyncConnection) -> bytes:
     """The instance's signing secret (cursors, keyed hashes), made on first use."""
+    known = _SECRETS.get(conn.engine.sync_engine)
+    if known is not None:
+        return known
     value = await repository.get_setting(conn, SECRET_SETTING)
-    if value is None:
-        value = secrets.token_hex(32)
-        try:
-            async with conn.begin_nested():
-                await repository.put_setting(conn, SECRET_SETTING, value)
-        except IntegrityError:  # another process made it first
-            value = await repository.get_setting(conn, SECRET_SETTING)
-            assert value is not None
+    current = conn.sync_connection.get_transaction() if conn.sync_connection else None
+    if value is not None:
+        secret = bytes.fromhex(value)
+        if current is None or current not in _MADE_IN:
+            _SECRETS[conn.engine.sync_engine] = secret  # committed: kept from now on
+        return secret
+    # Made here, and not kept: this transaction may still roll back.
+    if current is not None:
+        _MADE_IN.add(current)
+    value = secrets.token_hex(32)
+    try:
+        async with conn.begin_nested():
+            await repository.put_setting(conn, SECRET_SETTING, value)
+    except IntegrityError:  # another process made it first
+        value = await repository.get_setting(conn, SECRET_SETTING)
+        assert value is not None
     return bytes.fromhex(value)
 
 
