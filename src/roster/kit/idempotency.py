@@ -35,8 +35,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -75,12 +73,7 @@ class IdempotencyRepository(TenantRepository):
 
     async def claim(self, row: dict[str, Any]) -> bool:
         """Insert the in-flight row; False when the key is already there."""
-        values = {**row, "tenant_id": self.tenant_id}
-        dialect = self.conn.dialect.name
-        factory = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = factory(idempotency_keys).values(values).on_conflict_do_nothing()
-        result = await self.conn.execute(stmt)
-        return bool(result.rowcount)
+        return await self.insert_unless_taken(row)
 
     async def get(self, key: str) -> dict[str, Any] | None:
         found = (await self.conn.execute(self.select().where(self.table.c.key == key))).first()

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from sqlalchemy import (
     Delete,
+    Insert,
     Select,
     Table,
     Update,
@@ -77,18 +78,21 @@ class TenantRepository:
                 insert(target), [{**row, "tenant_id": self.tenant_id} for row in batch]
             )
 
+    def insert_or_skip(self, table: Table | None = None) -> Insert:
+        """``INSERT ... ON CONFLICT DO NOTHING`` on this engine: a row whose unique key is
+        taken (every unique index of the table is an arbiter) is left out, not an error."""
+        target = table if table is not None else self.table
+        build = postgresql_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        return build(target).on_conflict_do_nothing()
+
     async def insert_unless_taken(self, row: Mapping[str, Any]) -> bool:
         """Insert one row; False, with nothing written, when a unique key is taken.
 
-        One statement, ``INSERT ... ON CONFLICT DO NOTHING`` (every unique index of the
-        table is an arbiter, on both engines), rather than the insert inside a savepoint:
-        the savepoint and its release were two more round trips on every create."""
-        values = {**row, "tenant_id": self.tenant_id}
-        dialect = self.conn.dialect.name
-        statement = (
-            postgresql_insert(self.table) if dialect == "postgresql" else sqlite_insert(self.table)
-        ).on_conflict_do_nothing()
-        result = await self.conn.execute(statement, values)
+        One statement (``insert_or_skip``) rather than the insert inside a savepoint: the
+        savepoint and its release were two more round trips on every create."""
+        result = await self.conn.execute(
+            self.insert_or_skip(), {**row, "tenant_id": self.tenant_id}
+        )
         return bool(result.rowcount)
 
     async def update_at_version(

@@ -7,8 +7,6 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import and_, func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from roster.kit.repository import NamedRepository
 from roster.models import contacts, list_members, lists
@@ -57,10 +55,7 @@ class ListRepository(NamedRepository):
             {"tenant_id": self.tenant_id, "list_id": list_id, "contact_id": cid, "added_at": now}
             for cid in ids
         ]
-        build = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
-        statement = (
-            build(list_members).values(rows).on_conflict_do_nothing().returning(m.contact_id)
-        )
+        statement = self.insert_or_skip(list_members).values(rows).returning(m.contact_id)
         result = await self.conn.execute(statement)
         return sorted(result.scalars())
 
@@ -82,8 +77,7 @@ class ListRepository(NamedRepository):
         ]
         if not rows:
             return 0
-        build = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
-        result = await self.conn.execute(build(list_members).values(rows).on_conflict_do_nothing())
+        result = await self.conn.execute(self.insert_or_skip(list_members).values(rows))
         return int(result.rowcount)
 
     async def leave_all(self, contact_ids: list[UUID]) -> list[tuple[UUID, UUID]]:
