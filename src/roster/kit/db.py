@@ -366,8 +366,6 @@ async def first_row(
     conn: AsyncConnection,
     statement: Any,
     params: dict[str, Any],
-    *,
-    bound: float | None = None,
 ) -> dict[str, Any] | None:
     """The first row of a read, as ``dict(result.first()._mapping)`` would give it.
 
@@ -377,22 +375,15 @@ async def first_row(
     SQLAlchemy's execution path (compiled cache, greenlet, cursor adaptation, result
     wrapping) cost about twice the round trip of a primary-key look-up. A statement the
     driver refuses is run again SQLAlchemy's way, which raises (and invalidates a broken
-    connection) as every other statement does.
-
-    ``bound`` (seconds; PostgreSQL, the direct way only): a read that takes longer fails with
-    TimeoutError and its connection is dropped, as a failed liveness ping drops it.
+    connection) as every other statement does; a connection that fails or times out
+    raises as it is (``single_read`` bounds its own reads).
     """
     plan = _plan(statement, conn.dialect.name)
     if plan is not None and _single_reads(conn):
         dbapi: Any = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
         try:
-            return await _run_direct(dbapi, conn.dialect.name, plan, params, bound)
+            return await _run_direct(dbapi, conn.dialect.name, plan, params, None)
         except (TimeoutError, OSError):
-            if bound is not None:
-                # Closed at once, as a failed ping closes it (invalidating alone would wait
-                # two seconds for a goodbye from a server that may not answer).
-                dbapi._connection.terminate()
-                await conn.invalidate()
             raise
         except Exception:
             # Run SQLAlchemy's way below: it answers or raises as for every statement.
