@@ -215,10 +215,16 @@ def _pg_custom(key: str, dialect: Dialect) -> str:
     text = f"(custom_fields ->> {name})"
     # An integer as it is; a float as PostgreSQL's shortest text when that is orjson's
     # (".0" added to a whole one); an exponent (orjson writes those differently) by
-    # roster_json_number.
+    # roster_json_number. A float whose text is already the shortest is kept as it is,
+    # without the round trip through float8: at most 15 significant digits (at most 16
+    # characters with the point) always come back the same from a double, so without a
+    # trailing zero (but for a whole "12.0") they are the shortest text, and between 1e-4
+    # and 1e15 PostgreSQL writes them without an exponent.
     double = f"{text}::float8::text"
     number = (
         f"CASE WHEN strpos({text}, '.') = 0 AND length({text}) < 19 THEN {text} "
+        f"WHEN length({text}) <= 16 AND left(ltrim({text}, '-'), 6) <> '0.0000' "
+        f"AND (right({text}, 1) <> '0' OR right({text}, 2) = '.0') THEN {text} "
         f"WHEN strpos({double}, 'e') > 0 THEN roster_json_number({text}) "
         f"WHEN strpos({double}, '.') > 0 THEN {double} ELSE {double} || '.0' END"
     )
@@ -354,7 +360,8 @@ async def rows(
 _COPY_SETTINGS = text(
     "SELECT set_config('statement_timeout', :timeout, true), "
     "set_config('standard_conforming_strings', :strings, true), "
-    "set_config('max_parallel_workers_per_gather', :workers, true)"
+    "set_config('max_parallel_workers_per_gather', :workers, true), "
+    "set_config('parallel_leader_participation', 'off', true)"
 )
 
 
