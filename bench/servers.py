@@ -40,10 +40,14 @@ def _free_port() -> int:
 _PIDS: dict[str, int] = {}
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU the process has used so far (all its threads)."""
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User + system CPU the process has used so far (all its threads); with ``children``,
+    that of its exited children it has waited for too."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
