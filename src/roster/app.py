@@ -16,6 +16,7 @@ from roster.activities.endpoints import router as activities_router
 from roster.apikeys.endpoints import router as apikeys_router
 from roster.auth.jwt import JwtVerifier
 from roster.bulk.endpoints import router as bulk_router
+from roster.bulk.statistics import Growth
 from roster.config import Settings
 from roster.consent.endpoints import router as consent_router
 from roster.contacts.endpoints import ContactReads
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jwt = JwtVerifier.from_settings(settings)
     app.state.limiter = make_limiter(settings.redis_url)
     app.state.metrics = Metrics(app.state)
+    app.state.bulk_growth = Growth()
     handlers.install(app)
     app.include_router(system_router)
     app.include_router(bulk_router)

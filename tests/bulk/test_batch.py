@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import httpx
+import uuid
+from typing import Any
 
-from tests.conftest import make_contact
+import httpx
+import pytest
+from sqlalchemy import event
+
+from roster.bulk import statistics
+from tests.conftest import Env, make_contact
 
 
 async def test_batch_upsert_per_item_results(client: httpx.AsyncClient) -> None:
@@ -91,3 +97,58 @@ async def test_batch_needs_write_scope(env) -> None:  # type: ignore[no-untyped-
     async with env.client(key) as http:
         response = await http.post("/v1/contacts/batch", json={"contacts": [{"phone": "+1"}]})
     assert response.status_code == 403
+
+
+async def test_batches_refresh_the_statistics_as_the_tenant_grows(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After FIRST_ROWS contacts created by one tenant's batches, then twice as many, and
+    so on, PostgreSQL's statistics are gathered again (see bulk.statistics); contacts
+    updated do not count, and another tenant counts apart."""
+    monkeypatch.setattr(statistics, "FIRST_ROWS", 3)
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("ANALYZE"):
+            seen.append(statement)
+
+    def batch(*emails: str) -> dict[str, Any]:
+        return {"contacts": [{"email": f"{e}@example.com"} for e in emails]}
+
+    _, key = await env.tenant()
+    _, other_key = await env.tenant()
+    engine = env.app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        async with env.client(key) as http, env.client(other_key) as other:
+            steps = [
+                (http, batch("a", "b"), 0),  # 2 created
+                (other, batch("a", "b"), 0),  # another tenant's 2
+                (http, batch("a", "b", "c"), 1),  # 3 (2 updated): due at 3
+                (http, batch("d", "e"), 1),  # 5: next at 6
+                (http, batch("f"), 2),  # 6: due
+                (other, batch("c"), 3),  # the other tenant's 3: due
+            ]
+            for http_client, body, analysed in steps:
+                response = await http_client.post("/v1/contacts/batch", json=body)
+                assert response.status_code == 200, response.text
+                assert len(seen) == (analysed if env.name == "postgresql" else 0), body
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert set(seen) <= {statistics.COLUMNS}
+
+
+def test_growth_forgets_the_tenant_written_longest_ago(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(statistics, "FIRST_ROWS", 10)
+    monkeypatch.setattr(statistics.Growth, "MAX_TENANTS", 2)
+    growth = statistics.Growth()
+    first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    assert not growth.due(first, 9)
+    assert not growth.due(second, 9)
+    assert not growth.due(first, 0)  # first is now the most recent
+    assert not growth.due(third, 1)  # second is forgotten
+    assert growth.due(first, 1)  # 10
+    assert not growth.due(second, 9)  # counted from 0 again
+    assert growth.due(first, 30)  # 40: past 20, next at 80
+    assert not growth.due(first, 39)
+    assert growth.due(first, 1)

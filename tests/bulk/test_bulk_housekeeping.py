@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import event, text
 
+from roster.bulk import statistics
 from roster.bulk.writer import gc_paused
-from roster.imports import job
 from tests.bulk.helpers import import_csv
 from tests.conftest import Env
 
@@ -61,7 +61,7 @@ def test_a_collector_switched_off_elsewhere_stays_off() -> None:
 async def test_an_import_refreshes_the_statistics_as_the_tenant_grows(
     env: Env, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(job, "ANALYZE_FIRST_ROWS", 2)
+    monkeypatch.setattr(statistics, "FIRST_ROWS", 2)
     monkeypatch.setattr(env.settings, "import_chunk_rows", 2)
     seen: list[str] = []
 
@@ -80,7 +80,7 @@ async def test_an_import_refreshes_the_statistics_as_the_tenant_grows(
     if env.name == "postgresql":
         # After 2 written rows, then 4, then 8: three times for nine rows.
         # Only the columns the look-ups and foreign key checks are planned on.
-        assert seen == [job.ANALYZE_COLUMNS] * 3
+        assert seen == [statistics.COLUMNS] * 3
         assert "contacts (tenant_id, id, deleted_at, phone, email_key" in seen[0]
         async with env.app.state.engine.connect() as conn:
             analysed = await conn.scalars(

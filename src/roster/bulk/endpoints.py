@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from roster.auth.deps import ContactsWrite
-from roster.bulk import actions, batch
+from roster.bulk import actions, batch, statistics
 from roster.kit.jsonutil import JSONBody
 from roster.kit.web import problems, settings, uow
 from roster.worker.endpoints import render as jobs_render
@@ -31,6 +31,12 @@ async def batch_contacts(
         result = await batch.run(
             conn, principal.tenant_id, body, region=region, actor=principal.credential_id
         )
+    engine = request.app.state.engine
+    growth: statistics.Growth = request.app.state.bulk_growth
+    if engine.dialect.name == "postgresql" and growth.due(principal.tenant_id, result["created"]):
+        # Committed: the planner learns how many contacts the tenant has now (see
+        # bulk.statistics), before the next batch looks its identifiers up.
+        await statistics.refresh(engine)
     return JSONBody(result)
 
 

@@ -23,13 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roster.bulk import writer
-from roster.contacts.repository import IDENTIFIERS
-from roster.errors import RosterError, Unavailable
+from roster.bulk import statistics, writer
+from roster.errors import RosterError
 from roster.fielddefs.repository import FieldDefinitionRepository
 from roster.imports import mapping
 from roster.imports.reader import Source
@@ -199,44 +196,6 @@ async def _join_list(
     await membership_events(conn, tenant_id, "list.member_added", [(list_id, c) for c in added])
 
 
-# The job refreshes PostgreSQL's statistics of the tables it grows after writing this many
-# rows, then after twice as many, and so on (a few times per job whatever its size).
-ANALYZE_FIRST_ROWS = 4000
-
-
-ANALYZE_COLUMNS = (
-    f"ANALYZE contacts (tenant_id, id, deleted_at, {', '.join(IDENTIFIERS)}), "
-    "contact_tags (tenant_id, contact_id, tag)"
-)
-
-
-async def _refresh_statistics(engine: AsyncEngine) -> None:
-    """ANALYZE the tables an import grows, so that the planner knows how many contacts the
-    tenant has now.
-
-    A tenant that had few contacts when the statistics were last gathered looks tiny to
-    the planner, which then reads a chunk's identifiers, and checks every tag and timeline
-    row's foreign key, through any index that starts with ``tenant_id``: a scan of the
-    tenant per look-up, so each chunk costs more than the one before it (autovacuum
-    gathers them again only after 10 % of the whole table has changed). Measured on a
-    tenant grown from 0 to 20k contacts: the chunk's identifier look-up 10-35 ms instead
-    of 4-8 ms, growing with the tenant. Best effort: skipped when another session holds
-    the tables (a vacuum, another import's ANALYZE).
-
-    Only the columns those plans read are analysed (the table's size is counted whatever
-    the list): the wide text and JSON columns made a full ANALYZE about half of its cost,
-    1.5 s of PostgreSQL's 11 s in a 100k-row import. Autovacuum gathers the rest later.
-    """
-    try:
-        async with transaction(engine, write=True) as conn:
-            if conn.dialect.name != "postgresql":
-                return
-            await conn.execute(text("SET LOCAL lock_timeout = '1s'"))
-            await conn.execute(text(ANALYZE_COLUMNS))
-    except (DBAPIError, Unavailable):
-        pass
-
-
 async def _definitions(
     ctx: JobContext, tenant_id: UUID
 ) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
@@ -275,7 +234,7 @@ async def run_import(ctx: JobContext) -> int:
     records = source.records()
     chunk_rows = max(1, ctx.settings.import_chunk_rows)
     processed = int(job["processed"])
-    written, analyze_at = 0, ANALYZE_FIRST_ROWS
+    written, analyze_at = 0, statistics.FIRST_ROWS
 
     async def read(after: Row) -> _Batch:
         # Reading runs in a thread too: the event loop never waits on the disk.
@@ -326,7 +285,7 @@ async def run_import(ctx: JobContext) -> int:
             written += counts.get("created", 0) + counts.get("updated", 0)
             ctx.check_cancel()
             if written >= analyze_at:
-                await _refresh_statistics(ctx.engine)
+                await statistics.refresh(ctx.engine)
                 analyze_at = written * 2
     finally:
         batch.items.cancel()
