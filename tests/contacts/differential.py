@@ -246,6 +246,16 @@ TLDS = ["com", "org", "net", "io", "de", "co", "uk", "museum", "x", "c0m", "123"
 SPECIAL = [*SPECIAL_USE_DOMAIN_NAMES, "example", "example.com", "localhost"]
 UNICODE_BITS = [
     "é",
+    "ſ",
+    "Ā",
+    "ÿ",
+    "À",
+    "×",
+    "÷",
+    "¿",
+    "ª",
+    "µ",
+    "ƀ",
     "ü",
     "ß",
     "ı",
@@ -283,7 +293,14 @@ def _label(rnd: random.Random) -> str:
 def _local(rnd: random.Random) -> str:
     roll = rnd.random()
     if roll < 0.5:
-        first = rnd.choice(["ada", "Alan", "grace", "LINUS", "o'neil", "jose", "wei"])
+        first = rnd.choice(
+            [
+                *("ada", "Alan", "grace", "LINUS", "o'neil", "jose", "wei"),
+                # Accented Latin letters, at and beyond the ends of the fast path's ranges.
+                *("josé", "Zoë", "MÜLLER", "łukasz", "İlker", "çelik", "ĳssel", "ŉa", "ſam"),
+                *("Ñandú", "ÿ", "Ø", "À", "ö÷", "×x", "ƀa", "µ", "ªb", "e\u0301", "Å\u0308"),
+            ]
+        )
         return rnd.choice(
             [first, f"{first}.{rnd.choice(['x', 'Lee', 'smith'])}{rnd.randint(0, 999)}"]
         )

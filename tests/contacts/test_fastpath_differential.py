@@ -11,6 +11,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 
+from roster.contacts import fastpath
 from tests.contacts import differential
 
 INPUTS = int(os.environ.get("ROSTER_DIFFERENTIAL_INPUTS", "1000000"))
@@ -49,3 +50,5 @@ def test_the_generators_reach_the_hard_cases() -> None:
     assert any(text.endswith(".onion") or text.endswith(".test") for text in emails)
     assert any("xn--" in text for text in emails)
     assert any("<" in text for text in emails)
+    # Accented local parts, some of them taken by the fast path.
+    assert sum(not text.isascii() and fastpath.email(text) is not None for text in emails) > 100

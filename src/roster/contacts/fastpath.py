@@ -36,6 +36,12 @@ _FOUND_BY_TYPE = frozenset(
 )
 
 _LOCAL = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*")
+# The same with the letters of Latin-1 and Latin Extended-A (the accented letters of most
+# European names: "josé.müller"). Each is one code point already in NFC and of Unicode
+# category L, so email-validator keeps them in a local part as they are (RFC 6531); it
+# then skips the case-insensitive mailbox names, which are ASCII.
+_LATIN = "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f"
+_LOCAL_LATIN = re.compile(f"[A-Za-z0-9_+{_LATIN}-]+(?:\\.[A-Za-z0-9_+{_LATIN}-]+)*")
 _DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
 _MAILBOXES = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
 _SPECIAL = tuple(SPECIAL_USE_DOMAIN_NAMES)
@@ -75,7 +81,8 @@ def phone_region(e164: str) -> str | None:
 
 
 def email(text: str) -> tuple[str, str] | None:
-    """``(email, key)`` of a plain ASCII address (``text`` already trimmed), else None."""
+    """``(email, key)`` of a plain address (``text`` already trimmed): an ASCII domain, and
+    a local part of ASCII or of accented Latin letters too, else None."""
     local, at, domain = text.partition("@")
     if (
         not at
@@ -83,10 +90,13 @@ def email(text: str) -> tuple[str, str] | None:
         or len(local) > 64
         or len(domain) > 253
         or "--" in domain
-        or _LOCAL.fullmatch(local) is None
         or _DOMAIN.fullmatch(domain) is None
-        or local.lower() in _MAILBOXES
     ):
+        return None
+    if local.isascii():
+        if _LOCAL.fullmatch(local) is None or local.lower() in _MAILBOXES:
+            return None
+    elif _LOCAL_LATIN.fullmatch(local) is None or len(text.encode()) > 254:
         return None
     domain = domain.lower()
     for special in _SPECIAL:
