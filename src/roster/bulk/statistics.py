@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roster.contacts.repository import IDENTIFIERS
-from roster.errors import Unavailable
+from roster.errors import RosterError
 from roster.kit.db import transaction
 
 FIRST_ROWS = 4000
@@ -40,15 +40,17 @@ COLUMNS = (
 
 
 async def refresh(engine: AsyncEngine) -> None:
-    """ANALYZE the tables bulk writes grow (PostgreSQL). Best effort: skipped when another
-    session holds them (a vacuum, another ANALYZE) for more than a second."""
+    """ANALYZE the tables bulk writes grow (PostgreSQL). Best effort, never raising (it
+    runs after the writes it follows have committed): skipped when another session holds
+    the tables (a vacuum, another ANALYZE) for more than a second, or when the database
+    cannot be reached."""
     try:
         async with transaction(engine, write=True) as conn:
             if conn.dialect.name != "postgresql":
                 return
             await conn.execute(text("SET LOCAL lock_timeout = '1s'"))
             await conn.execute(text(COLUMNS))
-    except (DBAPIError, Unavailable):
+    except (DBAPIError, RosterError, TimeoutError, OSError):
         pass
 
 

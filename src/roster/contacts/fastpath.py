@@ -3,8 +3,9 @@
 Imports and batches validate every row with phonenumbers and email-validator, which cost
 most of an imported row's time. The functions here decide the most common shapes (a North
 American number written as "(212) 555-1234", "212.555.1234" or "+1 212 555 1234"; an
-ASCII address such as "ada.lovelace+news@example.com") with a fraction of the work, and
-answer None for anything else, which then goes through the libraries. They only ever
+address such as "ada.lovelace+news@example.com" or "josé.müller@example.com", whose local
+part is ASCII or accented Latin letters and whose domain is ASCII) with a fraction of the
+work, and answer None for anything else, which then goes through the libraries. They only ever
 accept: whatever they accept, the libraries accept with the same normalised result, and
 whatever they are unsure of they leave to the libraries. tests/contacts/
 test_fastpath_differential.py checks that over more than a million generated inputs,
