@@ -30,7 +30,7 @@ import io
 import json
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -124,11 +124,6 @@ def _cell(value: Any) -> str:
 
 
 def _time(value: datetime | None) -> str:
-    """rfc3339(), through the C isoformat when the value is in UTC already."""
-    if value is None:
-        return ""
-    if value.tzinfo is UTC:
-        return value.isoformat(timespec="milliseconds")[:-6] + "Z"
     return rfc3339(value) or ""
 
 
