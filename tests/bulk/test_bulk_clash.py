@@ -72,3 +72,60 @@ async def test_batch_decided_ahead_is_decided_again_when_a_contact_changed_befor
     feed = await _feed(client)
     updated = [e for e in feed if e["type"] == "contact.updated"]
     assert [e["data"]["contact"]["version"] for e in updated] == [2, 3]
+
+
+async def test_batch_decided_again_keeps_what_came_out_the_same(
+    env: Env, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the batch's look-ahead and its turn another request creates a contact the
+    batch would have created: decided again, that item updates it, and the contacts that
+    came out the same are written as rendered ahead, with the same ids: every event holds
+    the contact exactly as it is stored."""
+    if env.name != "postgresql":
+        pytest.skip("bulk writers take turns on PostgreSQL only")
+    real_turn, real_rows = writer._take_turn, writer._rows
+    turns: list[int] = []
+    made: list[dict[str, Any]] = []
+    rows_for: list[list[Any]] = []
+
+    async def meanwhile(conn: Any, tenant_id: Any) -> None:
+        if not turns:
+            made.append(await make_contact(client, phone="+14155554001", last_name="Other"))
+        turns.append(1)
+        await real_turn(conn, tenant_id)
+
+    async def rows(repo: Any, chunk: Any, now: Any = None) -> Any:
+        rows_for.append(sorted(str(e.id) for e in chunk.entries if e.stored is None))
+        return await real_rows(repo, chunk, now)
+
+    real_render = writer._render_one
+    rendered: list[Any] = []
+
+    def render_one(entry: Any, *args: Any) -> Any:
+        rendered.append(entry.id)
+        return real_render(entry, *args)
+
+    monkeypatch.setattr(writer, "_take_turn", meanwhile)
+    monkeypatch.setattr(writer, "_rows", rows)
+    monkeypatch.setattr(writer, "_render_one", render_one)
+    items = [{"phone": f"+1415555{4000 + i:04d}", "first_name": f"N{i}"} for i in range(4)]
+    response = await client.post("/v1/contacts/batch", json={"contacts": items})
+    out = response.json()
+    assert (out["created"], out["updated"], out["failed"]) == (3, 1, 0), out
+    assert out["results"][1] == {"index": 1, "status": "updated", "id": made[0]["id"]}
+    created = sorted(r["id"] for r in out["results"] if r["status"] == "created")
+    # Decided twice; the contacts still new got the ids they were given ahead.
+    assert len(rows_for) == 2 and set(created) <= set(rows_for[0]) and rows_for[1] == created
+    # Rendered four times ahead, then only the contact that came out otherwise.
+    assert len(rendered) == 5 and str(rendered[-1]) == made[0]["id"]
+    feed = await _feed(client)
+    for result in out["results"]:
+        stored = (await client.get(f"/v1/contacts/{result['id']}")).json()
+        mine = [e for e in feed if e["data"]["contact"]["id"] == result["id"]]
+        kinds = [e["type"] for e in mine]
+        if result["status"] == "created":
+            assert kinds == ["contact.created"]
+        else:
+            assert kinds == ["contact.created", "contact.updated"]
+            assert (stored["first_name"], stored["last_name"]) == ("N1", "Other")
+        assert mine[-1]["data"]["contact"] == stored

@@ -168,8 +168,8 @@ class _Chunk:
                 return Conflict(IDENTIFIERS[col], other.id)
         return None
 
-    def create(self, values: Row) -> _Entry:
-        entry = _Entry(uuid7(), values, None)
+    def create(self, values: Row, id_: UUID | None = None) -> _Entry:
+        entry = _Entry(id_ or uuid7(), values, None)
         self._add(entry)
         return entry
 
@@ -191,7 +191,10 @@ def _decide(
     region: str,
     add_tags: list[str],
     checks: Mapping[str, fields.FieldCheck] | None,
+    new_ids: dict[int, UUID] | None = None,
 ) -> list[Outcome]:
+    """``new_ids``: the id each item creates a contact with, by item index, kept there for
+    the next decision of the same items (the chunk decided again in its turn)."""
     outcomes: list[Outcome] = []
     for item in items:
         if item.error is not None or item.candidate is None:
@@ -216,7 +219,12 @@ def _decide(
                 conflict = chunk.holder(values, None)
                 if conflict:
                     raise conflict
-                outcomes.append(Outcome(item.index, "created", chunk.create(values).id))
+                if new_ids is None:
+                    entry = chunk.create(values)
+                else:
+                    entry = chunk.create(values, new_ids.get(item.index))
+                    new_ids[item.index] = entry.id
+                outcomes.append(Outcome(item.index, "created", entry.id))
         except RosterError as exc:
             outcomes.append(Outcome(item.index, "failed", error=exc.body()))
     return outcomes
@@ -270,12 +278,18 @@ class _Writes:
     consent: list[Row] = field(default_factory=list)
     timeline: list[Row] = field(default_factory=list)
     outbox: list[tuple[str, Row, UUID | None]] = field(default_factory=list)
+    # By contact id: its row as written, its changed fields, the version it was loaded at,
+    # and its consent, timeline and outbox rows (``_render``, for ``reuse``).
+    rendered: dict[UUID, tuple[Row, list[str], int | None, _Rendered]] = field(default_factory=dict)
 
 
-async def _rows(repo: ContactRepository, chunk: _Chunk) -> _Writes:
+_Rendered = tuple[list[Row], list[Row], list[tuple[str, Row, UUID | None]]]
+
+
+async def _rows(repo: ContactRepository, chunk: _Chunk, now: datetime | None = None) -> _Writes:
     """The chunk's new and changed contacts as rows, with the consent guard and the
     opt-outs remembered from erased contacts applied (see ``contacts.service``)."""
-    now = utcnow()
+    now = now or utcnow()
     written = [e for e in chunk.entries if e.stored is None or e.values is not e.stored]
     for entry in written:
         if entry.stored is not None:
@@ -329,30 +343,52 @@ async def _rows(repo: ContactRepository, chunk: _Chunk) -> _Writes:
     return out
 
 
-async def _render(writes: _Writes, cause: Cause) -> None:
+async def _render(writes: _Writes, cause: Cause, reuse: _Writes | None = None) -> None:
     """The consent history, timeline rows and outbox events of the chunk's rows, yielding
-    to the event loop now and then (a COPY under way reads its answers and sends on)."""
+    to the event loop now and then (a COPY under way reads its answers and sends on).
+
+    ``reuse``: the same chunk rendered before, at the same ``now`` (decided again in its
+    turn): a contact whose row, changed fields and loaded version are the same as there
+    takes what was rendered for it there."""
     now = writes.now
     for position, (entry, row, changed) in enumerate(writes.stored):
         if position % YIELD_EVERY == YIELD_EVERY - 1:
             await asyncio.sleep(0)
-        if entry.stored is None:
-            writes.outbox.append(("contact.created", {"contact": render.contact(row)}, entry.id))
+        version = None if entry.stored is None else entry.stored["version"]
+        before = reuse.rendered.get(entry.id) if reuse is not None else None
+        if before is not None and before[:3] == (row, changed, version):
+            pieces = before[3]
         else:
-            data = {"contact": render.contact(row), "changed_fields": fields.api_names(changed)}
-            writes.outbox.append(("contact.updated", data, entry.id))
-        consent = history.changes(entry.stored, row)
-        if consent:
-            changes = history.rows(
-                entry.id, cause.actor, consent, row, source=cause.source, note=None, at=now
-            )
-            writes.consent += changes
-            reason = row.get("suppressed_reason")
-            writes.outbox += [
-                ("contact.consent_changed", history.event_data(change, reason), entry.id)
-                for change in changes
-            ]
-        writes.timeline += own_events.write_rows(entry.id, changed, entry.stored, row, consent, now)
+            pieces = _render_one(entry, row, changed, cause, now)
+        consent, timeline, outbox = pieces
+        writes.consent += consent
+        writes.timeline += timeline
+        writes.outbox += outbox
+        writes.rendered[entry.id] = (row, changed, version, pieces)
+
+
+def _render_one(
+    entry: _Entry, row: Row, changed: list[str], cause: Cause, now: datetime
+) -> _Rendered:
+    outbox: list[tuple[str, Row, UUID | None]] = []
+    if entry.stored is None:
+        outbox.append(("contact.created", {"contact": render.contact(row)}, entry.id))
+    else:
+        data = {"contact": render.contact(row), "changed_fields": fields.api_names(changed)}
+        outbox.append(("contact.updated", data, entry.id))
+    consent = history.changes(entry.stored, row)
+    changes: list[Row] = []
+    if consent:
+        changes = history.rows(
+            entry.id, cause.actor, consent, row, source=cause.source, note=None, at=now
+        )
+        reason = row.get("suppressed_reason")
+        outbox += [
+            ("contact.consent_changed", history.event_data(change, reason), entry.id)
+            for change in changes
+        ]
+    timeline = own_events.write_rows(entry.id, changed, entry.stored, row, consent, now)
+    return changes, timeline, outbox
 
 
 async def _send_contacts(repo: ContactRepository, writes: _Writes, copies: _Copies) -> None:
@@ -524,16 +560,24 @@ async def write(
         with gc_paused():
             async with conn.begin_nested():
                 if ahead and postgres and len(items) > 1:
+                    new_ids: dict[int, UUID] = {}
                     seen = await _load(repo, items, lock=False)
                     chunk = _Chunk(seen)
-                    outcomes = _decide(chunk, items, mode, region, extra, checks)
+                    outcomes = _decide(chunk, items, mode, region, extra, checks, new_ids)
                     writes = await _rows(repo, chunk)
                     await _render(writes, cause)
                     await _take_turn(conn, tenant_id)
                     loaded = await _load(repo, items)
-                    if _versions(loaded) == _versions(seen):
-                        await _send(repo, writes)
-                        return outcomes
+                    if _versions(loaded) != _versions(seen):
+                        # Decided again on the contacts as they are now, in the turn; what
+                        # was rendered ahead for a contact that comes out the same is kept
+                        # (the same ids for the same new contacts, the same "now").
+                        chunk = _Chunk(loaded)
+                        outcomes = _decide(chunk, items, mode, region, extra, checks, new_ids)
+                        ahead_writes, writes = writes, await _rows(repo, chunk, writes.now)
+                        await _render(writes, cause, reuse=ahead_writes)
+                    await _send(repo, writes)
+                    return outcomes
                 else:
                     if postgres:
                         await _take_turn(conn, tenant_id)
