@@ -168,7 +168,7 @@ class _Chunk:
                 return Conflict(IDENTIFIERS[col], other.id)
         return None
 
-    def create(self, values: Row, id_: UUID | None = None) -> _Entry:
+    def create(self, values: Row, id_: UUID | None) -> _Entry:
         entry = _Entry(id_ or uuid7(), values, None)
         self._add(entry)
         return entry
@@ -191,7 +191,7 @@ def _decide(
     region: str,
     add_tags: list[str],
     checks: Mapping[str, fields.FieldCheck] | None,
-    new_ids: dict[int, UUID] | None = None,
+    new_ids: dict[int, UUID],
 ) -> list[Outcome]:
     """``new_ids``: the id each item creates a contact with, by item index, kept there for
     the next decision of the same items (the chunk decided again in its turn)."""
@@ -219,11 +219,8 @@ def _decide(
                 conflict = chunk.holder(values, None)
                 if conflict:
                     raise conflict
-                if new_ids is None:
-                    entry = chunk.create(values)
-                else:
-                    entry = chunk.create(values, new_ids.get(item.index))
-                    new_ids[item.index] = entry.id
+                entry = chunk.create(values, new_ids.get(item.index))
+                new_ids[item.index] = entry.id
                 outcomes.append(Outcome(item.index, "created", entry.id))
         except RosterError as exc:
             outcomes.append(Outcome(item.index, "failed", error=exc.body()))
@@ -583,7 +580,7 @@ async def write(
                         await _take_turn(conn, tenant_id)
                     loaded = await _load(repo, items)
                 chunk = _Chunk(loaded)
-                outcomes = _decide(chunk, items, mode, region, extra, checks)
+                outcomes = _decide(chunk, items, mode, region, extra, checks, {})
                 await _store(repo, chunk, cause)
         return outcomes
     except (DBAPIError, _CopyFailed) as exc:
