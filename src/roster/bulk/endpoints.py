@@ -31,12 +31,11 @@ async def batch_contacts(
         result = await batch.run(
             conn, principal.tenant_id, body, region=region, actor=principal.credential_id
         )
-    engine = request.app.state.engine
     growth: statistics.Growth = request.app.state.bulk_growth
-    if engine.dialect.name == "postgresql" and growth.due(principal.tenant_id, result["created"]):
+    if growth.due(principal.tenant_id, result["created"]):
         # Committed: the planner learns how many contacts the tenant has now (see
         # bulk.statistics), before the next batch looks its identifiers up.
-        await statistics.refresh(engine)
+        await statistics.refresh(request.app.state.engine)
     return JSONBody(result)
 
 

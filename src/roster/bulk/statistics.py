@@ -44,10 +44,10 @@ async def refresh(engine: AsyncEngine) -> None:
     runs after the writes it follows have committed): skipped when another session holds
     the tables (a vacuum, another ANALYZE) for more than a second, or when the database
     cannot be reached."""
+    if engine.dialect.name != "postgresql":
+        return
     try:
         async with transaction(engine, write=True) as conn:
-            if conn.dialect.name != "postgresql":
-                return
             await conn.execute(text("SET LOCAL lock_timeout = '1s'"))
             await conn.execute(text(COLUMNS))
     except (DBAPIError, RosterError, TimeoutError, OSError):
