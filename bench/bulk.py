@@ -280,20 +280,27 @@ async def load_b5(dsn: str, settings: Settings, n: int) -> tuple[Any, Any]:
     return measured["id"], key.key
 
 
-def postgres_cpu_seconds() -> float:
-    """User + system CPU of this machine's PostgreSQL processes so far, those that have
-    exited included (the postmaster counts its reaped backends' CPU as its children's),
-    0 when they are not visible here (e.g. a server on another host)."""
+def _cpu_of(pick: Any, *, children: bool = False) -> float:
+    """User + system CPU so far of this machine's processes that ``pick(comm, ppid)``
+    chooses (with ``children``, that of their exited children they waited for too)."""
     total = 0.0
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
-            if Path(f"/proc/{pid}/comm").read_text().strip() == "postgres":
-                total += cpu_seconds(int(pid), children=True)
+            head, tail = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)
+            if pick(head.split("(", 1)[1], int(tail.split()[1])):
+                total += cpu_seconds(int(pid), children=children)
         except OSError:  # gone meanwhile
             continue
     return total
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU of this machine's PostgreSQL processes so far, those that have exited included
+    (the postmaster counts its reaped backends' CPU as its children's), 0 when they are not
+    visible here (e.g. a server on another host)."""
+    return _cpu_of(lambda comm, ppid: comm == "postgres", children=True)
 
 
 def rss_kb(pid: int, field: str = "VmRSS") -> int:
@@ -457,17 +464,7 @@ async def b5(dsn: str, tenant: Any, key: str, workdir: Path, server: int) -> Non
 
 def tree_cpu_seconds(pid: int) -> float:
     """CPU of a process and its live children (the server's worker processes)."""
-    total = cpu_seconds(pid)
-    for child in os.listdir("/proc"):
-        if not child.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-            if int(stat[1]) == pid:
-                total += cpu_seconds(int(child))
-        except OSError:  # gone meanwhile
-            continue
-    return total
+    return cpu_seconds(pid) + _cpu_of(lambda comm, ppid: ppid == pid)
 
 
 async def b8(dsn: str, key: str, n: int, workers: int, server: int) -> None:
