@@ -1,16 +1,40 @@
 """A chunk whose set-based insert hits a unique index (a concurrent writer took an
-identifier between the load and the write) is redone item by item, on both engines."""
+identifier between the load and the write) is written again alone in the tenant's turn
+on PostgreSQL, then item by item, on both engines."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 
 from roster.bulk import writer
+from roster.kit.db import create_engine
 from tests.bulk.test_bulk_side_effects import _feed
 from tests.conftest import Env, make_contact
+
+
+@asynccontextmanager
+async def _chunk_under_way(env: Env, tenant_id: UUID) -> AsyncIterator[None]:
+    """Another connection holds the tenant's bulk lock as a chunk being written holds it
+    (shared, until its transaction ends), for as long as the block runs."""
+    engine = create_engine(env.settings.url)
+    try:
+        async with engine.connect() as conn:
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            async with driver.transaction():
+                await driver.execute(
+                    "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))",
+                    f"roster.bulk:{tenant_id}",
+                )
+                yield
+    finally:
+        await engine.dispose()
 
 
 async def test_clash_in_bulk_insert_redoes_item_by_item(
@@ -33,8 +57,9 @@ async def test_clash_in_bulk_insert_redoes_item_by_item(
     response = await client.post("/v1/contacts/batch", json={"contacts": items})
     out = response.json()
     assert (out["created"], out["updated"], out["failed"]) == (150, 1, 0), out
-    # PostgreSQL loads the batch twice (ahead of its turn, then in it), SQLite once.
-    assert loads in ([151] + [1] * 151, [151, 151] + [1] * 151)
+    # PostgreSQL loads the batch twice (ahead of its turn, then in it), side by side and
+    # then again alone, before item by item; SQLite once.
+    assert loads in ([151] + [1] * 151, [151] * 4 + [1] * 151)
     assert (await client.get(f"/v1/contacts/{taken['id']}")).json()["first_name"] == "Upd"
     feed = await _feed(client)
     assert len([e for e in feed if e["type"] == "contact.created"]) == 151
@@ -50,14 +75,14 @@ async def test_batch_decided_ahead_is_decided_again_when_a_contact_changed_befor
     real = writer._take_turn
     turns: list[int] = []
 
-    async def meanwhile(conn: Any, tenant_id: Any) -> None:
+    async def meanwhile(conn: Any, tenant_id: Any, alone: bool) -> None:
         # Between the batch's look-ahead and its turn, another request changes the contact.
         if not turns:
             patch = {"last_name": "Between"}
             changed = await client.patch(f"/v1/contacts/{held['id']}", json=patch)
             assert changed.status_code == 200, changed.text
         turns.append(1)
-        await real(conn, tenant_id)
+        await real(conn, tenant_id, alone)
 
     monkeypatch.setattr(writer, "_take_turn", meanwhile)
     items = [{"phone": "+14155550001", "first_name": "Batch"}]
@@ -88,11 +113,11 @@ async def test_batch_decided_again_keeps_what_came_out_the_same(
     made: list[dict[str, Any]] = []
     rows_for: list[list[Any]] = []
 
-    async def meanwhile(conn: Any, tenant_id: Any) -> None:
+    async def meanwhile(conn: Any, tenant_id: Any, alone: bool) -> None:
         if not turns:
             made.append(await make_contact(client, phone="+14155554001", last_name="Other"))
         turns.append(1)
-        await real_turn(conn, tenant_id)
+        await real_turn(conn, tenant_id, alone)
 
     async def rows(repo: Any, chunk: Any, now: Any = None) -> Any:
         rows_for.append(sorted(str(e.id) for e in chunk.entries if e.stored is None))
@@ -129,3 +154,95 @@ async def test_batch_decided_again_keeps_what_came_out_the_same(
             assert kinds == ["contact.created", "contact.updated"]
             assert (stored["first_name"], stored["last_name"]) == ("N1", "Other")
         assert mine[-1]["data"]["contact"] == stored
+
+
+async def test_batches_of_a_tenant_write_side_by_side(env: Env) -> None:
+    """A batch does not wait for the tenant's other chunks under way."""
+    if env.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    tenant_id, key = await env.tenant()
+    items = [{"phone": f"+1415555{5000 + i:04d}"} for i in range(3)]
+    async with env.client(key) as client, _chunk_under_way(env, tenant_id):
+        post = client.post("/v1/contacts/batch", json={"contacts": items})
+        response = await asyncio.wait_for(post, timeout=5)
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 3
+
+
+async def test_batch_that_clashed_is_written_again_alone_once_the_others_are_done(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its first write clashed with another writer's contact: the batch is written again,
+    set-based, alone in the tenant's turn, which it gets only once the chunks under way
+    have finished; nothing is written item by item."""
+    if env.name != "postgresql":
+        pytest.skip("bulk writers take turns on PostgreSQL only")
+    tenant_id, key = await env.tenant()
+    real_load, real_turn = writer._load, writer._take_turn
+    loads: list[int] = []
+    turns: list[bool] = []
+
+    async def blind(repo: Any, items: list[writer.Item], **kw: Any) -> list[dict[str, Any]]:
+        # The first write's two loads miss the holder, as if it were not yet committed.
+        loads.append(len(items))
+        return [] if len(loads) <= 2 else await real_load(repo, items, **kw)
+
+    async def turn(conn: Any, tenant: Any, alone: bool) -> None:
+        turns.append(alone)
+        await real_turn(conn, tenant, alone)
+
+    monkeypatch.setattr(writer, "_load", blind)
+    monkeypatch.setattr(writer, "_take_turn", turn)
+    items: list[dict[str, Any]] = [{"phone": f"+1415555{6000 + i:04d}"} for i in range(150)]
+    items.append({"phone": "+14155556999", "first_name": "Upd"})
+    async with env.client(key) as client:
+        taken = await make_contact(client, phone="+14155556999")
+        async with _chunk_under_way(env, tenant_id):
+            post = asyncio.ensure_future(
+                client.post("/v1/contacts/batch", json={"contacts": items})
+            )
+            for _ in range(500):
+                if True in turns or post.done():
+                    break
+                await asyncio.sleep(0.01)
+            assert turns == [False, True]
+            await asyncio.sleep(0.3)
+            # Alone means after the chunk under way.
+            assert not post.done()
+        response = await asyncio.wait_for(post, timeout=5)
+        out = response.json()
+        assert (out["created"], out["updated"], out["failed"]) == (150, 1, 0), out
+        assert loads == [151] * 4
+        assert (await client.get(f"/v1/contacts/{taken['id']}")).json()["first_name"] == "Upd"
+        feed = await _feed(client)
+    assert len([e for e in feed if e["type"] == "contact.created"]) == 151
+    assert len([e for e in feed if e["type"] == "contact.updated"]) == 1
+
+
+async def test_concurrent_batches_sharing_people_make_each_person_once(env: Env) -> None:
+    """Four batches at once, each creating or updating the same 200 people in its own
+    order (and 50 of its own): every item succeeds, each person is created once and
+    updated by the others, and the feed holds exactly those changes."""
+    _, key = await env.tenant()
+    shared = [f"+1415556{i:04d}" for i in range(200)]
+
+    def batch(n: int) -> list[dict[str, Any]]:
+        order = shared[n * 50 :] + shared[: n * 50]
+        if n % 2:
+            order.reverse()
+        own = [{"phone": f"+1415557{n}{i:03d}"} for i in range(50)]
+        return [{"phone": p, "last_name": f"B{n}"} for p in order] + own
+
+    async with env.client(key) as client:
+        posts = [client.post("/v1/contacts/batch", json={"contacts": batch(n)}) for n in range(4)]
+        responses = await asyncio.wait_for(asyncio.gather(*posts), timeout=60)
+        outs = [r.json() for r in responses]
+        assert [r.status_code for r in responses] == [200] * 4, outs
+        assert [o["failed"] for o in outs] == [0] * 4
+        assert sum(o["created"] for o in outs) == 200 + 4 * 50
+        assert sum(o["updated"] for o in outs) == 3 * 200
+        listed = (await client.get("/v1/contacts", params={"include_total": "true"})).json()
+        assert listed["total"] == 400
+        feed = await _feed(client)
+    kinds = [e["type"] for e in feed]
+    assert (kinds.count("contact.created"), kinds.count("contact.updated")) == (400, 600)

@@ -540,15 +540,17 @@ async def write(
     add_tags: list[str] | None = None,
     checks: Mapping[str, fields.FieldCheck] | None = None,
     ahead: bool = False,
+    alone: bool = False,
 ) -> list[Outcome]:
     """Write prepared items in order in the caller's transaction; one outcome per item.
 
-    On PostgreSQL the bulk writers of a tenant take turns (see ``_take_turn``). ``ahead``:
-    decide and render the chunk before its turn, from the contacts as they are then, and
-    at its turn load them again (locked): if none of them changed (the same ids at the
-    same versions) the work done ahead is written as it is, else the chunk is decided
-    again. So a batch's Python work runs while another batch of the tenant writes,
-    instead of one after the other inside the turn.
+    On PostgreSQL the bulk writers of a tenant first write side by side, and a chunk that
+    clashed with another (see ``_take_turn``) is written again alone. ``ahead``: decide
+    and render the chunk before its turn, from the contacts as they are then, and at its
+    turn load them again (locked): if none of them changed (the same ids at the same
+    versions) the work done ahead is written as it is, else the chunk is decided again.
+    So a batch's Python work runs while another batch of the tenant writes, instead of
+    one after the other inside the turn.
     """
     repo = ContactRepository(conn, tenant_id)
     extra = sorted(set(add_tags or []))
@@ -563,7 +565,7 @@ async def write(
                     outcomes = _decide(chunk, items, mode, region, extra, checks, new_ids)
                     writes = await _rows(repo, chunk)
                     await _render(writes, cause)
-                    await _take_turn(conn, tenant_id)
+                    await _take_turn(conn, tenant_id, alone)
                     loaded = await _load(repo, items)
                     if _versions(loaded) != _versions(seen):
                         # Decided again on the contacts as they are now, in the turn; what
@@ -577,7 +579,7 @@ async def write(
                     return outcomes
                 else:
                     if postgres:
-                        await _take_turn(conn, tenant_id)
+                        await _take_turn(conn, tenant_id, alone)
                     loaded = await _load(repo, items)
                 chunk = _Chunk(loaded)
                 outcomes = _decide(chunk, items, mode, region, extra, checks, {})
@@ -587,10 +589,24 @@ async def write(
         clash = isinstance(exc, IntegrityError | _CopyFailed)
         if not clash and "deadlock detected" not in str(exc):
             raise
-        if len(items) == 1:
-            return [_raced(items[0])]
     # A concurrent writer took an identifier between load and write (or a deadlock with
-    # one was broken): item by item, each under its own savepoint.
+    # one was broken). Written again alone in the tenant's turn, where only a single
+    # write can still clash; then item by item, each under its own savepoint.
+    if postgres and not alone:
+        return await write(
+            conn,
+            tenant_id,
+            items,
+            mode=mode,
+            region=region,
+            cause=cause,
+            add_tags=extra,
+            checks=checks,
+            ahead=ahead,
+            alone=True,
+        )
+    if len(items) == 1:
+        return [_raced(items[0])]
     outcomes = []
     for item in items:
         outcomes += await write(
@@ -607,13 +623,18 @@ async def write(
 
 
 _TURN = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
+_SHARED_TURN = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:k, 0))")
 
 
-async def _take_turn(conn: AsyncConnection, tenant_id: UUID) -> None:
-    """Bulk writers of one tenant take turns (until commit): two chunks that share
-    identifiers would otherwise wait on each other's uncommitted rows, in cycles that can
-    outlast the statement timeout. Taken again in the same transaction, it is held already."""
-    await conn.execute(_TURN, {"k": f"roster.bulk:{tenant_id}"})
+async def _take_turn(conn: AsyncConnection, tenant_id: UUID, alone: bool) -> None:
+    """The tenant's bulk lock, until commit (or until the chunk's savepoint is rolled
+    back). Chunks write side by side (shared); one that clashed with another, both
+    creating a contact with the same identifier or locking contacts in another order,
+    is written again alone (exclusive). Waiting alone, it lets the chunks under way
+    finish and new ones wait behind it: clashing chunks no longer wait on each other's
+    uncommitted rows in chains that outlast the statement timeout, or redo item by item
+    what one of them had to give up."""
+    await conn.execute(_TURN if alone else _SHARED_TURN, {"k": f"roster.bulk:{tenant_id}"})
 
 
 def _versions(rows: list[Row]) -> list[tuple[UUID, int]]:
