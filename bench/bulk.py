@@ -501,15 +501,17 @@ async def b8(dsn: str, key: str, n: int, workers: int, server: int) -> None:
                     await asyncio.sleep(0.5)
                 assert response.status_code == 200, response.text
 
-    started, server_cpu, pg_cpu = (
+    started, server_cpu, pg_cpu, own = (
         time.perf_counter(),
         tree_cpu_seconds(server),
         postgres_cpu_seconds(),
+        os.times(),
     )
     await asyncio.gather(*(client() for _ in range(4)))
     elapsed = time.perf_counter() - started
     server_cpu = tree_cpu_seconds(server) - server_cpu
     pg_cpu = postgres_cpu_seconds() - pg_cpu
+    clients_cpu = os.times().user + os.times().system - own.user - own.system
     rate = n / elapsed
     # Baseline: the same rows, normalised, INSERT … ON CONFLICT from 4 connections.
     conn = await asyncpg.connect(dsn)
@@ -572,6 +574,7 @@ async def b8(dsn: str, key: str, n: int, workers: int, server: int) -> None:
         figure="batch_cpu_seconds",
         server=round(server_cpu, 2),
         postgresql=round(pg_cpu, 2),
+        clients=round(clients_cpu, 2),
         wall=round(elapsed, 2),
         baseline_postgresql=round(base_pg_cpu, 2),
         cores=os.cpu_count(),

@@ -540,71 +540,60 @@ async def write(
     add_tags: list[str] | None = None,
     checks: Mapping[str, fields.FieldCheck] | None = None,
     ahead: bool = False,
-    alone: bool = False,
 ) -> list[Outcome]:
     """Write prepared items in order in the caller's transaction; one outcome per item.
 
-    On PostgreSQL the bulk writers of a tenant first write side by side, and a chunk that
-    clashed with another (see ``_take_turn``) is written again alone. ``ahead``: decide
+    On PostgreSQL the bulk writers of a tenant write side by side, and a chunk that
+    clashed with another is written again alone (see ``_take_turn``). ``ahead``: decide
     and render the chunk before its turn, from the contacts as they are then, and at its
     turn load them again (locked): if none of them changed (the same ids at the same
-    versions) the work done ahead is written as it is, else the chunk is decided again.
-    So a batch's Python work runs while another batch of the tenant writes, instead of
-    one after the other inside the turn.
+    versions) the work done ahead is written as it is, else the chunk is decided again,
+    keeping what was rendered for each contact that comes out the same. So a batch's
+    Python work runs while another batch of the tenant writes, and is mostly not done
+    twice when the chunk is written again alone.
     """
     repo = ContactRepository(conn, tenant_id)
     extra = sorted(set(add_tags or []))
     postgres = conn.dialect.name == "postgresql"
-    try:
-        with gc_paused():
-            async with conn.begin_nested():
-                if ahead and postgres and len(items) > 1:
-                    new_ids: dict[int, UUID] = {}
-                    seen = await _load(repo, items, lock=False)
-                    chunk = _Chunk(seen)
-                    outcomes = _decide(chunk, items, mode, region, extra, checks, new_ids)
-                    writes = await _rows(repo, chunk)
-                    await _render(writes, cause)
-                    await _take_turn(conn, tenant_id, alone)
+    # By item index, the id each item creates a contact with, the same in every decision.
+    new_ids: dict[int, UUID] = {}
+    writes: _Writes | None = None
+    seen: list[Row] = []
+    with gc_paused():
+        if ahead and postgres and len(items) > 1:
+            seen = await _load(repo, items, lock=False)
+            chunk = _Chunk(seen)
+            outcomes = _decide(chunk, items, mode, region, extra, checks, new_ids)
+            writes = await _rows(repo, chunk)
+            await _render(writes, cause)
+        for alone in (False, True) if postgres else (False,):
+            try:
+                async with conn.begin_nested():
+                    if postgres:
+                        await _take_turn(conn, tenant_id, alone)
                     loaded = await _load(repo, items)
+                    if writes is None:
+                        chunk = _Chunk(loaded)
+                        outcomes = _decide(chunk, items, mode, region, extra, checks, new_ids)
+                        await _store(repo, chunk, cause)
+                        return outcomes
                     if _versions(loaded) != _versions(seen):
-                        # Decided again on the contacts as they are now, in the turn; what
-                        # was rendered ahead for a contact that comes out the same is kept
-                        # (the same ids for the same new contacts, the same "now").
+                        # Decided again on the contacts as they are now, in the turn (the
+                        # same ids for the same new contacts, the same "now").
                         chunk = _Chunk(loaded)
                         outcomes = _decide(chunk, items, mode, region, extra, checks, new_ids)
                         ahead_writes, writes = writes, await _rows(repo, chunk, writes.now)
                         await _render(writes, cause, reuse=ahead_writes)
+                        seen = loaded
                     await _send(repo, writes)
                     return outcomes
-                else:
-                    if postgres:
-                        await _take_turn(conn, tenant_id, alone)
-                    loaded = await _load(repo, items)
-                chunk = _Chunk(loaded)
-                outcomes = _decide(chunk, items, mode, region, extra, checks, {})
-                await _store(repo, chunk, cause)
-        return outcomes
-    except (DBAPIError, _CopyFailed) as exc:
-        clash = isinstance(exc, IntegrityError | _CopyFailed)
-        if not clash and "deadlock detected" not in str(exc):
-            raise
-    # A concurrent writer took an identifier between load and write (or a deadlock with
-    # one was broken). Written again alone in the tenant's turn, where only a single
-    # write can still clash; then item by item, each under its own savepoint.
-    if postgres and not alone:
-        return await write(
-            conn,
-            tenant_id,
-            items,
-            mode=mode,
-            region=region,
-            cause=cause,
-            add_tags=extra,
-            checks=checks,
-            ahead=ahead,
-            alone=True,
-        )
+            except (DBAPIError, _CopyFailed) as exc:
+                clash = isinstance(exc, IntegrityError | _CopyFailed)
+                if not clash and "deadlock detected" not in str(exc):
+                    raise
+                # A concurrent writer took an identifier between load and write (or a
+                # deadlock with one was broken): written again alone, where only a single
+                # write can still clash; then item by item, each under its own savepoint.
     if len(items) == 1:
         return [_raced(items[0])]
     outcomes = []
