@@ -462,6 +462,35 @@ async def b5(dsn: str, tenant: Any, key: str, workdir: Path, server: int) -> Non
     )
 
 
+async def sample_backends(dsn: str, done: asyncio.Event) -> dict[str, float]:
+    """What the database's busy backends do, every 20 ms until ``done``: on average per
+    sample, how many run (``cpu``), wait for the tenant's bulk lock (``bulk_lock``), wait
+    for another transaction's commit (``commit_of_another``, a clash) or wait otherwise."""
+    conn = await asyncpg.connect(dsn)
+    counts: dict[str, int] = {}
+    samples = 0
+    try:
+        while not done.is_set():
+            rows = await conn.fetch(
+                "SELECT wait_event_type, wait_event FROM pg_stat_activity "
+                "WHERE datname = current_database() AND state = 'active' "
+                "AND pid <> pg_backend_pid()"
+            )
+            if rows:
+                samples += 1
+            for r in rows:
+                kind = {
+                    (None, None): "cpu",
+                    ("Lock", "advisory"): "bulk_lock",
+                    ("Lock", "transactionid"): "commit_of_another",
+                }.get((r["wait_event_type"], r["wait_event"]), "other")
+                counts[kind] = counts.get(kind, 0) + 1
+            await asyncio.sleep(0.02)
+    finally:
+        await conn.close()
+    return {k: round(v / max(samples, 1), 2) for k, v in sorted(counts.items())}
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU of a process and its live children (the server's worker processes)."""
     return cpu_seconds(pid) + _cpu_of(lambda comm, ppid: ppid == pid)
@@ -507,8 +536,12 @@ async def b8(dsn: str, key: str, n: int, workers: int, server: int) -> None:
         postgres_cpu_seconds(),
         os.times(),
     )
+    done = asyncio.Event()
+    sampling = asyncio.ensure_future(sample_backends(dsn, done))
     await asyncio.gather(*(client() for _ in range(4)))
     elapsed = time.perf_counter() - started
+    done.set()
+    backends = await sampling
     server_cpu = tree_cpu_seconds(server) - server_cpu
     pg_cpu = postgres_cpu_seconds() - pg_cpu
     clients_cpu = os.times().user + os.times().system - own.user - own.system
@@ -579,6 +612,8 @@ async def b8(dsn: str, key: str, n: int, workers: int, server: int) -> None:
         baseline_postgresql=round(base_pg_cpu, 2),
         cores=os.cpu_count(),
     )
+    # What bounds it: batches waiting for one another (the tenant's lock, a clash) or not.
+    emit(scenario="B8", figure="backends_per_sample", **backends)
     emit(scenario="B8", figure="ratio_vs_on_conflict", value=round(rate / base, 3), target=0.60)
 
 
