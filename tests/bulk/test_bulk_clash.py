@@ -37,6 +37,19 @@ async def _chunk_under_way(env: Env, tenant_id: UUID) -> AsyncIterator[None]:
         await engine.dispose()
 
 
+def _renders(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The ids of the contacts the writer renders (rows, timeline, events), in order."""
+    real = writer._render_one
+    rendered: list[Any] = []
+
+    def render_one(entry: Any, *args: Any) -> Any:
+        rendered.append(entry.id)
+        return real(entry, *args)
+
+    monkeypatch.setattr(writer, "_render_one", render_one)
+    return rendered
+
+
 async def test_clash_in_bulk_insert_redoes_item_by_item(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -123,16 +136,9 @@ async def test_batch_decided_again_keeps_what_came_out_the_same(
         rows_for.append(sorted(str(e.id) for e in chunk.entries if e.stored is None))
         return await real_rows(repo, chunk, now)
 
-    real_render = writer._render_one
-    rendered: list[Any] = []
-
-    def render_one(entry: Any, *args: Any) -> Any:
-        rendered.append(entry.id)
-        return real_render(entry, *args)
-
     monkeypatch.setattr(writer, "_take_turn", meanwhile)
     monkeypatch.setattr(writer, "_rows", rows)
-    monkeypatch.setattr(writer, "_render_one", render_one)
+    rendered = _renders(monkeypatch)
     items = [{"phone": f"+1415555{4000 + i:04d}", "first_name": f"N{i}"} for i in range(4)]
     response = await client.post("/v1/contacts/batch", json={"contacts": items})
     out = response.json()
@@ -194,16 +200,9 @@ async def test_batch_that_clashed_is_written_again_set_based(
         turns.append(alone)
         await real_turn(conn, tenant, alone)
 
-    real_render = writer._render_one
-    rendered: list[Any] = []
-
-    def render_one(entry: Any, *args: Any) -> Any:
-        rendered.append(entry.id)
-        return real_render(entry, *args)
-
     monkeypatch.setattr(writer, "_load", blind)
     monkeypatch.setattr(writer, "_take_turn", turn)
-    monkeypatch.setattr(writer, "_render_one", render_one)
+    rendered = _renders(monkeypatch)
     items: list[dict[str, Any]] = [{"phone": f"+1415555{6000 + i:04d}"} for i in range(150)]
     items.append({"phone": "+14155556999", "first_name": "Upd"})
     async with env.client(key) as client:
