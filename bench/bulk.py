@@ -12,7 +12,9 @@ columns into a file; the server's peak RSS is read from /proc.
 Without B4 (``--only B5``) the data is loaded by COPY instead of by the import job: two
 tenants of N bench.generate contacts each (tags, custom fields of every JSON type). B8: POST
 /v1/contacts/batch of 1,000 upserts from 4 clients; baseline: INSERT … ON CONFLICT of the
-same normalised rows, 4 connections. ``--db`` names the database (dropped at the end),
+same normalised rows, 4 connections; beside the rates, where the CPU went and what the
+database's busy backends did (running, or waiting for the tenant's bulk lock or another
+batch's commit), sampled every 20 ms. ``--db`` names the database (dropped at the end),
 ``--port`` the server's port, so two runs can share the machine.
 """
 
