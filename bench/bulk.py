@@ -467,7 +467,8 @@ async def b5(dsn: str, tenant: Any, key: str, workdir: Path, server: int) -> Non
 async def sample_backends(dsn: str, done: asyncio.Event) -> dict[str, float]:
     """What the database's busy backends do, every 20 ms until ``done``: on average per
     sample, how many run (``cpu``), wait for the tenant's bulk lock (``bulk_lock``), wait
-    for another transaction's commit (``commit_of_another``, a clash) or wait otherwise."""
+    for another transaction's commit (``commit_of_another``, a clash) or wait otherwise
+    (by PostgreSQL's wait event, ``type:event``)."""
     conn = await asyncpg.connect(dsn)
     counts: dict[str, int] = {}
     samples = 0
@@ -481,11 +482,12 @@ async def sample_backends(dsn: str, done: asyncio.Event) -> dict[str, float]:
             if rows:
                 samples += 1
             for r in rows:
+                wait = (r["wait_event_type"], r["wait_event"])
                 kind = {
                     (None, None): "cpu",
                     ("Lock", "advisory"): "bulk_lock",
                     ("Lock", "transactionid"): "commit_of_another",
-                }.get((r["wait_event_type"], r["wait_event"]), "other")
+                }.get(wait, f"{wait[0]}:{wait[1]}")
                 counts[kind] = counts.get(kind, 0) + 1
             await asyncio.sleep(0.02)
     finally:
