@@ -558,15 +558,23 @@ async def write(
     postgres = conn.dialect.name == "postgresql"
     # By item index, the id each item creates a contact with, the same in every decision.
     new_ids: dict[int, UUID] = {}
+
+    async def prepare(loaded: list[Row], before: _Writes | None) -> tuple[list[Outcome], _Writes]:
+        """Decided on ``loaded`` and rendered; decided again (``before``: the chunk as
+        decided last), at the same "now", keeping what was rendered for each contact that
+        comes out the same."""
+        chunk = _Chunk(loaded)
+        outcomes = _decide(chunk, items, mode, region, extra, checks, new_ids)
+        writes = await _rows(repo, chunk, before.now if before is not None else None)
+        await _render(writes, cause, reuse=before)
+        return outcomes, writes
+
     writes: _Writes | None = None
     seen: list[Row] = []
     with gc_paused():
         if ahead and postgres and len(items) > 1:
             seen = await _load(repo, items, lock=False)
-            chunk = _Chunk(seen)
-            outcomes = _decide(chunk, items, mode, region, extra, checks, new_ids)
-            writes = await _rows(repo, chunk)
-            await _render(writes, cause)
+            outcomes, writes = await prepare(seen, None)
         for alone in _ATTEMPTS if postgres else (False,):
             try:
                 async with conn.begin_nested():
@@ -580,11 +588,8 @@ async def write(
                         return outcomes
                     if _versions(loaded) != _versions(seen):
                         # Decided again on the contacts as they are now, in the turn (the
-                        # same ids for the same new contacts, the same "now").
-                        chunk = _Chunk(loaded)
-                        outcomes = _decide(chunk, items, mode, region, extra, checks, new_ids)
-                        ahead_writes, writes = writes, await _rows(repo, chunk, writes.now)
-                        await _render(writes, cause, reuse=ahead_writes)
+                        # same ids for the same new contacts).
+                        outcomes, writes = await prepare(loaded, writes)
                         seen = loaded
                     await _send(repo, writes)
                     return outcomes
