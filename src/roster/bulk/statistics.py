@@ -55,9 +55,11 @@ async def refresh(engine: AsyncEngine) -> None:
 
 
 class Growth:
-    """The contacts each tenant's batches have created in this process, and the count at
-    which the statistics are refreshed next. At most ``MAX_TENANTS`` tenants are kept (the
-    one written longest ago is forgotten first)."""
+    """The rows written per tenant so far (a server process's batches count the contacts
+    they create, an import job the contacts it creates or updates), and the count at which
+    the statistics are refreshed next: ``FIRST_ROWS``, then twice as many, and so on. At
+    most ``MAX_TENANTS`` tenants are kept (the one written longest ago is forgotten
+    first)."""
 
     MAX_TENANTS = 10_000
 

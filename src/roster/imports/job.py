@@ -234,7 +234,7 @@ async def run_import(ctx: JobContext) -> int:
     records = source.records()
     chunk_rows = max(1, ctx.settings.import_chunk_rows)
     processed = int(job["processed"])
-    written, analyze_at = 0, statistics.FIRST_ROWS
+    growth = statistics.Growth()
 
     async def read(after: Row) -> _Batch:
         # Reading runs in a thread too: the event loop never waits on the disk.
@@ -282,11 +282,10 @@ async def run_import(ctx: JobContext) -> int:
                 await repo.insert([{**line, "job_id": job["id"]} for line in lines], import_errors)
                 await ctx.checkpoint(conn, current.checkpoint, counts)
             processed += counts["processed"]
-            written += counts.get("created", 0) + counts.get("updated", 0)
             ctx.check_cancel()
-            if written >= analyze_at:
+            written = counts.get("created", 0) + counts.get("updated", 0)
+            if growth.due(job["tenant_id"], written):
                 await statistics.refresh(ctx.engine)
-                analyze_at = written * 2
     finally:
         batch.items.cancel()
         validator.close()
