@@ -7,11 +7,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from roster.contacts.schemas import READ_ONLY_FIELDS
-from roster.errors import RosterError, problem_body
+from roster.errors import RosterError, Unavailable, problem_body
+from roster.kit.db import is_unavailable
 from roster.kit.jsonutil import ProblemBody
 
 log = logging.getLogger("roster.errors")
@@ -111,6 +113,17 @@ async def http_error(_: Request, exc: Exception) -> Response:
     return problem(exc.status_code, code, detail, headers=dict(exc.headers or {}))
 
 
+async def database_error(request: Request, exc: Exception) -> Response:
+    """A database outage met outside a unit of work (the credential check reads in the
+    transaction it holds for the request) is a 503 like any other; anything else is
+    unexpected."""
+    if is_unavailable(exc):
+        return await roster_error(
+            request, Unavailable("the database is not reachable; retry shortly")
+        )
+    return await unexpected(request, exc)
+
+
 async def unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "internal_error", "an unexpected error occurred; it has been logged")
@@ -120,4 +133,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RosterError, roster_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(Exception, unexpected)

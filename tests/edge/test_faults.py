@@ -8,10 +8,12 @@ terminating this test database's backends with pg_terminate_backend.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 
 import asyncpg
+import httpx
 import pytest
 
 from roster.kit.db import create_engine
@@ -111,3 +113,55 @@ async def test_statement_timeout_is_503(env: Env) -> None:
             assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    # (A read by id reads again on a new connection instead: see the test above.)
+    [("GET", "/v1/contacts"), ("GET", "/v1/contacts/{id}/notes"), ("POST", "/v1/contacts")],
+)
+async def test_connection_lost_after_its_liveness_check_is_503(
+    env: Env, method: str, path: str
+) -> None:
+    """A connection that passed its liveness check at checkout and is dropped before the
+    request's first statement (a restart in between): the request answers 503 with
+    Retry-After, not 500, and the next one is served on a new connection."""
+    if env.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no server connections to lose")
+    from sqlalchemy import event
+    from sqlalchemy.util import await_only
+
+    _, key = await env.tenant()
+    async with (
+        app_with(env) as app,
+        httpx.AsyncClient(
+            # An error the app raises after its response (ending the request's transaction)
+            # fails the test too.
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=True),
+            base_url="http://roster.test",
+            headers={"Authorization": f"Bearer {key}"},
+        ) as http,
+    ):
+        made = await http.post("/v1/contacts", json={"email": f"{uuid.uuid4().hex}@ex.com"})
+        assert made.status_code == 201
+        path = path.format(id=made.json()["id"])
+        drop = [True]
+
+        # Registered after the liveness ping: runs once the connection passed it.
+        @event.listens_for(app.state.engine.sync_engine, "checkout")
+        def _restart(_dbapi: object, _record: object, proxy: object) -> None:
+            if drop[0]:
+                drop[0] = False
+                driver = proxy.driver_connection  # type: ignore[attr-defined]
+                with contextlib.suppress(Exception):
+                    await_only(driver.execute("SELECT pg_terminate_backend(pg_backend_pid())"))
+
+        body = {"email": f"{uuid.uuid4().hex}@ex.com"} if method == "POST" else None
+        r = await http.request(method, path, json=body)
+        assert not drop[0], "the request took no connection from the pool"
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["code"] == "unavailable"
+        assert int(r.headers["retry-after"]) >= 1
+        again = await http.request(method, path, json=body)
+        assert again.status_code in (200, 201), again.text

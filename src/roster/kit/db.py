@@ -7,7 +7,7 @@ import collections
 import logging
 import weakref
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, cast
@@ -495,6 +495,9 @@ _OUTAGE_HINTS = (
 )
 
 
+_LOST = "the connection to the database was lost; retry shortly"
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True when the database is down, unreachable, hung or busy, rather than refusing a query."""
     if isinstance(exc, PoolTimeout | OSError | asyncio.TimeoutError | ConnectionError):
@@ -600,6 +603,10 @@ async def transaction(
             try:
                 async with conn.begin():
                     yield conn
+                    if conn.invalidated:
+                        # A statement lost the connection and its error did not end the
+                        # block (raised elsewhere, or caught): nothing is committed.
+                        raise Unavailable(_LOST)
                 committed = take_notify(conn)
             finally:
                 if not committed:
@@ -623,7 +630,10 @@ class HeldTransaction:
     stack: AsyncExitStack
 
     async def close(self) -> None:
-        await self.stack.aclose()
+        """End the transaction when no unit of work took it. It only read, so a lost
+        connection here costs nothing (the request's own error says what went wrong)."""
+        with suppress(Unavailable):
+            await self.stack.aclose()
 
 
 async def hold_transaction(engine: AsyncEngine, *, single_reads: bool = False) -> HeldTransaction:
