@@ -1,4 +1,5 @@
-"""python -m bench [B1 B2 B3] [--small] [--engine sqlite|postgresql|both] [--size N] [--cases ...]
+"""python -m bench [B1 B2 B3 B9] [--small] [--engine sqlite|postgresql|both] [--size N]
+                 [--cases ...] [--minutes N] [--rate R]
 
 Prints one JSON line per figure. Sizes: 1M contacts per tenant by default (two tenants),
 --small 100k. The bench database is kept between runs (--reload rebuilds it, --drop removes
@@ -20,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench import b3, servers
+from bench import b3, mixed, servers
 from bench.setup import BenchDB, drop_database, prepare
 from roster.kit.db import create_engine, transaction
 
@@ -135,6 +136,8 @@ async def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--seconds", type=int, default=20, help="B1 duration (B2: half)")
     parser.add_argument("--cases", nargs="*", choices=sorted(b3.CASES), help="B3 cases only")
+    parser.add_argument("--minutes", type=int, default=10, help="B9 duration (at least 2)")
+    parser.add_argument("--rate", type=float, default=300, help="B9 requests per second")
     parser.add_argument("--reload", action="store_true", help="rebuild the bench database")
     parser.add_argument("--drop", action="store_true", help="remove the bench database and stop")
     args = parser.parse_args()
@@ -154,6 +157,9 @@ async def main() -> None:
             with servers.server("roster", db.url) as base:
                 for figure in await b3.run(db, base, cases=args.cases):
                     emit(figure)
+        if "B9" in wanted:  # it adds rows to the writes tenant only
+            for figure in await mixed.run(db, await sample_ids(db), args.minutes * 60, args.rate):
+                emit(figure)
         if "B2" in wanted:  # last: it adds rows
             b2(db, max(5, args.seconds // 2))
             await b2_patch(db, max(5, args.seconds // 2))
