@@ -562,9 +562,12 @@ async def custom_plans(conn: AsyncConnection) -> None:
 
 def take_notify(conn: AsyncConnection) -> bool:
     """Take (and clear) the ``notify_on_commit`` flag of ``conn``: True if it was set."""
+    if conn.invalidated:
+        # Its info went with the lost connection (and reading ``info`` would reconnect).
+        return False
     try:
         return bool(conn.info.pop(_NOTIFY, False))
-    except Exception:  # an invalidated connection has no info left: nothing to announce
+    except Exception:  # a connection closed some other way: nothing to announce either
         return False
 
 
