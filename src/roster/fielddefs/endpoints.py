@@ -70,7 +70,12 @@ _CONFLICT = (
 )
 
 
-@router.get("/fields", response_model=FieldList, summary="Custom field definitions, by key")
+@router.get(
+    "/fields",
+    response_model=FieldList,
+    responses=problems(),
+    summary="Custom field definitions, by key",
+)
 async def list_fields(request: Request, principal: Admin) -> Response:
     async with uow(request, write=False) as conn:
         rows = await service.list_all(conn, principal)
