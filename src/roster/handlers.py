@@ -12,8 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from roster.contacts.schemas import READ_ONLY_FIELDS
-from roster.errors import RosterError, Unavailable, problem_body
-from roster.kit.db import is_unavailable
+from roster.errors import RosterError, problem_body
+from roster.kit.db import is_unavailable, unreachable
 from roster.kit.jsonutil import ProblemBody
 
 log = logging.getLogger("roster.errors")
@@ -118,9 +118,7 @@ async def database_error(request: Request, exc: Exception) -> Response:
     transaction it holds for the request) is a 503 like any other; anything else is
     unexpected."""
     if is_unavailable(exc):
-        return await roster_error(
-            request, Unavailable("the database is not reachable; retry shortly")
-        )
+        return await roster_error(request, unreachable())
     return await unexpected(request, exc)
 
 

@@ -289,7 +289,7 @@ async def _pooled_read(engine: AsyncEngine, plan: _DirectPlan, params: dict[str,
             fairy = await greenlet_spawn(pool.connect)
     except (TimeoutError, DBAPIError, PoolTimeout, OSError) as exc:
         if is_unavailable(exc):
-            raise Unavailable("the database is not reachable; retry shortly") from exc
+            raise unreachable() from exc
         raise
     finally:
         _UNPINGED.reset(token)
@@ -498,6 +498,11 @@ _OUTAGE_HINTS = (
 _LOST = "the connection to the database was lost; retry shortly"
 
 
+def unreachable() -> Unavailable:
+    """The 503 for an outage that ``is_unavailable`` recognises."""
+    return Unavailable("the database is not reachable; retry shortly")
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True when the database is down, unreachable, hung or busy, rather than refusing a query."""
     if isinstance(exc, PoolTimeout | OSError | asyncio.TimeoutError | ConnectionError):
@@ -616,7 +621,7 @@ async def transaction(
                     take_notify(conn)
     except (TimeoutError, DBAPIError, PoolTimeout, OSError) as exc:
         if is_unavailable(exc):
-            raise Unavailable("the database is not reachable; retry shortly") from exc
+            raise unreachable() from exc
         raise
     if committed:
         for hook in list(_commit_hooks.get(engine.sync_engine, ())):
