@@ -39,7 +39,7 @@ import asyncpg
 import httpx
 import phonenumbers
 
-from bench.servers import cpu_seconds
+from bench.servers import cpu_seconds, rss_kb
 from roster.auth.principal import Principal
 from roster.config import Settings
 from roster.contacts import fields
@@ -234,6 +234,7 @@ async def b4(dsn: str, settings: Settings, n: int, workdir: Path) -> tuple[Any, 
     )
     # Where the CPU went (seconds): with the COPY's rate, what bounds the import on this
     # machine's cores (see docs/performance.md).
+    cores = os.cpu_count() or 1
     emit(
         scenario="B4",
         figure="import_cpu_seconds",
@@ -241,11 +242,10 @@ async def b4(dsn: str, settings: Settings, n: int, workdir: Path) -> tuple[Any, 
         validation_processes=round(measured_worker["children_cpu_s"], 2),
         postgresql=round(pg_cpu, 2),
         wall=round(elapsed, 2),
-        cores=os.cpu_count(),
+        cores=cores,
     )
     # What the target allows (as for B8): every core busy for the time 0.70 of the COPY's
     # rate gives the N rows.
-    cores = os.cpu_count() or 1
     emit(
         scenario="B4",
         figure="cpu_seconds_at_target",
@@ -315,13 +315,6 @@ def postgres_cpu_seconds() -> float:
     (the postmaster counts its reaped backends' CPU as its children's), 0 when they are not
     visible here (e.g. a server on another host)."""
     return _cpu_of(lambda comm, ppid: comm == "postgres", children=True)
-
-
-def rss_kb(pid: int, field: str = "VmRSS") -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
 
 
 # The import worker: runs the queued jobs, prints the seconds it took and its peak RSS

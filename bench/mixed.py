@@ -40,7 +40,6 @@ import random
 import time
 import uuid
 from collections import Counter, defaultdict, deque
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -67,12 +66,7 @@ def _rss_mb(pid: int) -> tuple[float, float]:
     """The process's resident memory and the part of it that is its own (``RssAnon``):
     without the file pages it maps (SQLite reads its file through a memory map, whose
     pages are the OS's page cache and grow as more of the file is read)."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "RssAnon"):
-            fields[name] = int(value.split()[0]) / 1024
-    return fields["VmRSS"], fields["RssAnon"]
+    return servers.rss_kb(pid) / 1024, servers.rss_kb(pid, "RssAnon") / 1024
 
 
 def _p(values: list[float], q: float) -> float:

@@ -50,6 +50,14 @@ def cpu_seconds(pid: int, *, children: bool = False) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def rss_kb(pid: int, field: str = "VmRSS") -> int:
+    """A memory figure of the process, from /proc (``VmRSS``, ``VmHWM``, ``RssAnon``, …)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
 @contextmanager
 def server(kind: str, url: str) -> Iterator[str]:
     """``kind`` "roster", "edge-off" (Roster without auth and rate limits, bench only) or

@@ -29,8 +29,12 @@ async def app_with(env: Env, **overrides: Any) -> AsyncIterator[FastAPI]:
         yield app
 
 
-def client_for(app: FastAPI, token: str | None = None, **headers: str) -> httpx.AsyncClient:
+def client_for(
+    app: FastAPI, token: str | None = None, *, raise_app_exceptions: bool = False, **headers: str
+) -> httpx.AsyncClient:
+    """``raise_app_exceptions``: an error the app raises, even after its response, fails the
+    request in the test instead of being dropped."""
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
     return httpx.AsyncClient(transport=transport, base_url="http://roster.test", headers=headers)
