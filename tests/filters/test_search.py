@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -37,7 +38,8 @@ async def people(client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
         company="Acme_Corp",
         status="customer",
         tags=["vip", "beta"],
-        custom_fields={"ltv": 5000, "plan": "pro", "renews": "2026-12-01", "vip": True},
+        # Fixed in the past (never within the last 30 days, whatever the date of the run).
+        custom_fields={"ltv": 5000, "plan": "pro", "renews": "2025-12-01", "vip": True},
         preferences={"sms": "opted_out"},
         handles={"telegram": "@JaneD"},
     )
@@ -130,15 +132,27 @@ async def test_custom_fields_typed(client: httpx.AsyncClient, people: dict[str, 
     assert await ids(client, cond("custom_fields.vip", "exists")) == {jane, cy}
     assert await ids(client, cond("custom_fields.vip", "not_exists")) == {bob}
     # Dates as dates: 2026-01-15T10:00+02:00 is 08:00 UTC.
-    assert await ids(client, cond("custom_fields.renews", "gt", "2026-01-15T08:30:00Z")) == {jane}
-    assert await ids(client, cond("custom_fields.renews", "gte", "2026-01-15T08:00:00Z")) == {
+    assert await ids(client, cond("custom_fields.renews", "gt", "2026-01-15T08:30:00Z")) == set()
+    assert await ids(client, cond("custom_fields.renews", "lt", "2026-01-15T08:30:00Z")) == {
         jane,
         bob,
     }
+    assert await ids(client, cond("custom_fields.renews", "gte", "2026-01-15T08:00:00Z")) == {bob}
     assert await ids(
         client, cond("custom_fields.renews", "between", ["2026-01-01", "2026-02-01"])
     ) == {bob}
     assert await ids(client, cond("custom_fields.renews", "within_last", "30d")) == set()
+    # Relative ops against a date set from the run's own clock, so the answer never moves.
+    recent = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+    response = await client.patch(
+        f"/v1/contacts/{cy}", json={"custom_fields": {"renews": recent}}
+    )
+    assert response.status_code == 200, response.text
+    assert await ids(client, cond("custom_fields.renews", "within_last", "30d")) == {cy}
+    assert await ids(client, cond("custom_fields.renews", "not_within_last", "30d")) == {
+        jane,
+        bob,
+    }
 
 
 async def test_groups_and_q(client: httpx.AsyncClient, people: dict[str, Any]) -> None:
