@@ -4,18 +4,22 @@ stored, retention sweep, and 50 concurrent identical requests with exactly one e
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import orjson
+import pytest
 from fastapi import Request
 from sqlalchemy import func, select, update
 
 from roster.auth.deps import ContactsWrite
 from roster.errors import Unavailable
 from roster.kit.db import transaction
-from roster.kit.idempotency import sweep
+from roster.kit.idempotency import IdempotencyRepository, sweep
 from roster.kit.timeutil import utcnow
 from roster.models import contacts, idempotency_keys
 from tests.conftest import Env
@@ -109,48 +113,118 @@ async def test_5xx_is_not_stored(env: Env) -> None:
     assert await _count(env, tenant_id, idempotency_keys) == 1
 
 
-async def test_in_flight_and_crash_recovery(env: Env) -> None:
+def _row(key: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "key": key,
+        "method": "POST",
+        "path": "/v1/contacts",
+        "body_hash": hashlib.sha256(orjson.dumps(body)).hexdigest(),
+        "created_at": utcnow(),
+    }
+
+
+async def test_a_request_waits_for_the_holder_of_its_key(env: Env) -> None:
+    """A transaction that holds the key (as a running request's does) is waited for: once
+    it commits its result, the request replays it; the request never runs beside it."""
     tenant_id, key = await env.tenant()
     body = {"email": _email()}
     async with env.client(key) as http:
-        # A row in flight, as a running (or crashed) request leaves it.
         async with transaction(env.app.state.engine, write=True) as conn:
-            import hashlib
-
-            import orjson
-
-            from roster.kit.idempotency import IdempotencyRepository
-
-            await IdempotencyRepository(conn, tenant_id).claim(
+            repo = IdempotencyRepository(conn, tenant_id)
+            await repo.claim(_row("held", body))
+            racing = asyncio.create_task(
+                http.post("/v1/contacts", content=orjson.dumps(body), headers=_json_key("held"))
+            )
+            await asyncio.sleep(0.2)  # either way the request must end as a replay
+            await repo.complete(
+                "held",
                 {
-                    "key": "busy",
-                    "method": "POST",
-                    "path": "/v1/contacts",
-                    "body_hash": hashlib.sha256(orjson.dumps(body)).hexdigest(),
-                    "created_at": utcnow(),
-                }
+                    "status": 201,
+                    "response_body": b'{"held": true}',
+                    "response_headers": [["content-type", "application/json"]],
+                    "completed_at": utcnow(),
+                },
             )
-        r = await http.post("/v1/contacts", content=_dumps(body), headers=_json_key("busy"))
-        assert r.status_code == 409 and r.json()["code"] == "idempotency_in_progress"
-        assert r.headers["content-type"] == "application/problem+json"
-        # A different body while in flight is still a mismatch.
-        r = await http.post("/v1/contacts", json={"email": _email()}, headers=_json_key("busy"))
-        assert r.status_code == 422
-        # Left in flight for longer than STALE_AFTER: taken over by the next attempt.
-        async with transaction(env.app.state.engine, write=True) as conn:
-            await conn.execute(
-                update(idempotency_keys)
-                .where(idempotency_keys.c.tenant_id == tenant_id)
-                .values(created_at=utcnow() - timedelta(minutes=11))
-            )
-        r = await http.post("/v1/contacts", content=_dumps(body), headers=_json_key("busy"))
+        r = await racing
+        assert r.status_code == 201 and r.headers["idempotent-replayed"] == "true"
+        assert r.json() == {"held": True}
+        assert await _count(env, tenant_id) == 0
+
+
+async def test_a_holder_that_rolls_back_frees_the_key(env: Env) -> None:
+    tenant_id, key = await env.tenant()
+    body = {"email": _email()}
+    async with env.client(key) as http:
+        racing = None
+        with contextlib.suppress(LookupError):
+            async with transaction(env.app.state.engine, write=True) as conn:
+                await IdempotencyRepository(conn, tenant_id).claim(_row("undone", body))
+                racing = asyncio.create_task(
+                    http.post(
+                        "/v1/contacts", content=orjson.dumps(body), headers=_json_key("undone")
+                    )
+                )
+                await asyncio.sleep(0.2)
+                raise LookupError("the holder fails")
+        assert racing is not None
+        r = await racing
         assert r.status_code == 201 and "idempotent-replayed" not in r.headers
+        assert await _count(env, tenant_id) == 1
 
 
-def _dumps(body: dict[str, Any]) -> bytes:
-    import orjson
+async def test_a_row_left_in_flight_is_taken_over(env: Env) -> None:
+    """Rows committed without a result (by versions that claimed keys on their own) are
+    never waited for: the next request takes the key over at once."""
+    tenant_id, key = await env.tenant()
+    body = {"email": _email()}
+    async with transaction(env.app.state.engine, write=True) as conn:
+        await IdempotencyRepository(conn, tenant_id).claim(_row("busy", body))
+    async with env.client(key) as http:
+        r = await http.post("/v1/contacts", content=orjson.dumps(body), headers=_json_key("busy"))
+        assert r.status_code == 201 and "idempotent-replayed" not in r.headers
+        again = await http.post(
+            "/v1/contacts", content=orjson.dumps(body), headers=_json_key("busy")
+        )
+        assert again.headers["idempotent-replayed"] == "true" and again.json() == r.json()
+        # A different body is a mismatch, never a second run.
+        other = await http.post("/v1/contacts", json={"email": _email()}, headers=_json_key("busy"))
+        assert other.status_code == 422
+    assert await _count(env, tenant_id) == 1
 
-    return orjson.dumps(body)
+
+async def test_a_holder_that_outlasts_the_statement_timeout_is_409(env: Env) -> None:
+    if env.name != "postgresql":
+        pytest.skip("SQLite: a waiting writer waits for the lock (busy_timeout), then 503")
+    tenant_id, key = await env.tenant()
+    body = {"email": _email()}
+    async with app_with(env, db_statement_timeout_ms=300) as app, client_for(app, key) as http:
+        async with transaction(env.app.state.engine, write=True) as conn:
+            await IdempotencyRepository(conn, tenant_id).claim(_row("slow", body))
+            r = await http.post(
+                "/v1/contacts", content=orjson.dumps(body), headers=_json_key("slow")
+            )
+        assert r.status_code == 409 and r.json()["code"] == "idempotency_in_progress"
+        assert r.headers["retry-after"] == "1"
+        # The holder rolled back nothing here but committed a row without a result:
+        # the next attempt takes it over and runs once.
+        r = await http.post("/v1/contacts", content=orjson.dumps(body), headers=_json_key("slow"))
+        assert r.status_code == 201 and "idempotent-replayed" not in r.headers
+    assert await _count(env, tenant_id) == 1
+
+
+async def test_a_retry_right_after_the_answer_replays(env: Env) -> None:
+    """The result is stored before the response leaves: a client that retries as soon as
+    it has its answer replays it, every time."""
+    tenant_id, key = await env.tenant()
+    async with env.client(key) as http:
+        for i in range(40):
+            body = {"email": _email()}
+            first = await http.post("/v1/contacts", json=body, headers={"Idempotency-Key": f"r{i}"})
+            again = await http.post("/v1/contacts", json=body, headers={"Idempotency-Key": f"r{i}"})
+            assert first.status_code == 201, first.text
+            assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+            assert again.json() == first.json()
+    assert await _count(env, tenant_id) == 40
 
 
 def _json_key(key: str) -> dict[str, str]:

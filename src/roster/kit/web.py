@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.config import Settings
+from roster.kit import idempotency
 from roster.kit.db import HeldTransaction, transaction
 from roster.kit.pagination import Cursors
 
@@ -38,7 +39,9 @@ def take_held(scope: MutableMapping[str, Any]) -> HeldTransaction | None:
 async def uow(request: Request, *, write: bool) -> AsyncIterator[AsyncConnection]:
     """The request's unit of work. It commits before the response is built, so a client
     that sees a 2xx can read its write on the very next request. The first unit of work of
-    a read request continues the transaction its credential was checked in."""
+    a read request continues the transaction its credential was checked in. A POST with an
+    ``Idempotency-Key`` writes in the transaction that claims the key, committed by
+    ``kit.idempotency`` once the response is stored beside the effect."""
     async with scope_uow(request.scope, write=write) as conn:
         yield conn
 
@@ -48,6 +51,12 @@ async def scope_uow(
     scope: MutableMapping[str, Any], *, write: bool
 ) -> AsyncIterator[AsyncConnection]:
     """``uow`` on the ASGI scope (for code that runs without the router)."""
+    claim = idempotency.pending(scope)
+    if claim is not None and (write or claim.conn is not None):
+        # A POST with an Idempotency-Key: its key row commits with the effect.
+        async with claim.unit_of_work() as conn:
+            yield conn
+        return
     held = take_held(scope)
     if held is not None:
         if not write:
