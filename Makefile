@@ -6,11 +6,21 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: serve test lint format bench lock clean
 
+# The installer: uv (pinned), bootstrapped into the venv from the package index with pip; it
+# installs the locked requirements in seconds where pip takes minutes. Without it (an index
+# that lacks it), pip does the same work.
+UV_VERSION := 0.13.9
+
 $(STAMP): requirements/lock.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Roster needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) 2>/dev/null; then \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements/lock.txt && \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . ; \
+	else \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt && \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . ; \
+	fi
 	@touch $@
 
 ## Start Roster on embedded SQLite (./var/roster.db); prints an admin key on first start.
