@@ -78,6 +78,22 @@ async def test_metrics(env: Env) -> None:
         ]
         assert in_use == ["roster_db_pool_connections_in_use 0.0"]
         assert "roster_db_pool_connections_idle " in text
+        # The process itself: CPU, memory, open files, start time.
+        for name in (
+            "process_cpu_seconds_total ",
+            "process_resident_memory_bytes ",
+            "process_open_fds ",
+            "process_start_time_seconds ",
+            "python_info{",
+        ):
+            assert name in text, name
+        # The documentation routes are named, not "unmatched".
+        async with client_for(app) as anon:
+            assert (await anon.get("/openapi.json")).status_code == 200
+            assert (await anon.get("/docs")).status_code == 200
+            text = (await anon.get("/metrics")).text
+        for route in ("/openapi.json", "/docs"):
+            assert f'route="{route}",status="200"' in text, route
 
 
 async def test_metrics_token(env: Env) -> None:

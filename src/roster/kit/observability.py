@@ -29,7 +29,10 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
+    GCCollector,
     Histogram,
+    PlatformCollector,
+    ProcessCollector,
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily
@@ -89,6 +92,11 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_PoolCollector(app_state))
+        # process_cpu_seconds_total, process_resident_memory_bytes, process_open_fds,
+        # process_start_time_seconds …, and python_info / python_gc_*.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
         self.jobs = Gauge(
             "roster_jobs",
             "Background jobs waiting or running, by kind and status (all tenants)",
@@ -115,7 +123,17 @@ class Metrics:
 def _route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
+    if isinstance(path, str):
+        return path
+    # Plain Starlette routes (/docs, /openapi.json) name their endpoint, not themselves.
+    endpoint = scope.get("endpoint")
+    if endpoint is not None:
+        for candidate in getattr(scope.get("app"), "routes", ()):
+            if getattr(candidate, "endpoint", None) is endpoint:
+                found = getattr(candidate, "path", None)
+                if isinstance(found, str):
+                    return found
+    return "unmatched"
 
 
 class Observability:
