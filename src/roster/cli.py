@@ -7,7 +7,7 @@ import json
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 from uuid import UUID
 
 import typer
@@ -59,6 +59,53 @@ def db_upgrade() -> None:
 
     _run(settings, nothing)
     console.print("database is up to date")
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write (must not exist)")],
+) -> None:
+    """Write a consistent copy of the database while the service runs (SQLite: the online
+    backup API; PostgreSQL: pg_dump's custom format)."""
+    from roster.system.backup import BackupError, backup
+
+    try:
+        size = backup(Settings().url, file)
+    except BackupError as exc:
+        _fail(f"backup failed: {exc}")
+    console.print(f"backed up to {file} ({size:,} bytes)")
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="A file written by 'roster db backup'")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Replace the database with a backup. Stop every Roster process on it first."""
+    from roster.system.backup import BackupError, restore
+
+    settings = Settings()
+    if not yes:
+        typer.confirm(
+            "This replaces every row of the database with the backup. Every Roster process "
+            "using it must be stopped. Continue?",
+            abort=True,
+        )
+    try:
+        restore(settings.url, file)
+    except BackupError as exc:
+        _fail(f"restore failed: {exc}")
+    _run(settings, _nothing)  # a backup of an older version is migrated forward
+    console.print(f"restored from {file}; the database is up to date")
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"roster: {message}", err=True)
+    raise typer.Exit(1)
+
+
+async def _nothing(_: Any) -> None:
+    return None
 
 
 @tenants_app.command("create")
