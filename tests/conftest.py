@@ -116,9 +116,15 @@ async def env(
     name: str = request.param
     data_dir: Path = tmp_path_factory.mktemp(f"roster-{name}")
     async with new_database("roster_test", data_dir, name) as url:
-        # Tests drive their own relays (tests/webhooks); the server's embedded one stays off.
+        # Tests drive their own relays (tests/webhooks) and run their own jobs
+        # (tests/bulk/helpers.wait_job): the server's embedded ones stay off, so that no
+        # background loop takes a job or an event while a test looks at it.
         settings = Settings(  # type: ignore[call-arg]
-            database_url=url, data_dir=data_dir, embedded_relay=False, _env_file=None
+            database_url=url,
+            data_dir=data_dir,
+            embedded_relay=False,
+            embedded_worker=False,
+            _env_file=None,
         )
         engine = create_engine(settings.url)
         await upgrade(engine)

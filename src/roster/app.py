@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roster import handlers
 from roster.activities.endpoints import router as activities_router
@@ -41,11 +43,15 @@ from roster.merge.endpoints import router as merge_router
 from roster.notes.endpoints import router as notes_router
 from roster.segments.endpoints import router as segments_router
 from roster.system.endpoints import router as system_router
+from roster.system.endpoints import unattended_warning
 from roster.tenants.service import instance_secret
 from roster.webhooks.endpoints import router as webhooks_router
 from roster.webhooks.relay import Relay
+from roster.worker import queue
 from roster.worker.endpoints import router as jobs_router
 from roster.worker.runner import Worker
+
+log = logging.getLogger("roster")
 
 DESCRIPTION = """Roster: a self-hosted contacts service for messaging platforms.
 
@@ -78,6 +84,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.worker = Worker(engine, settings)
             runner = asyncio.create_task(
                 app.state.worker.run_forever(stop), name=BACKGROUND_PREFIX + "worker"
+            )
+        else:
+            # Dedicated workers are expected: say so in the log when jobs wait for none.
+            runner = asyncio.create_task(
+                _watch_unattended_jobs(engine, settings, stop),
+                name=BACKGROUND_PREFIX + "job-watch",
             )
         relay = relaying = None
         if settings.runs_embedded_relay:
@@ -152,6 +164,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Observability, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+async def _watch_unattended_jobs(
+    engine: AsyncEngine, settings: Settings, stop: asyncio.Event
+) -> None:
+    """Log a warning each ``job_stale_seconds`` while jobs wait with no worker alive."""
+    while not stop.is_set():
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.job_stale_seconds)
+        if stop.is_set():
+            return
+        try:
+            async with transaction(engine, write=False) as conn:
+                waiting = await queue.unattended(conn, settings.job_stale_seconds)
+        except Exception as exc:  # an outage is reported by the requests that meet it
+            log.debug("could not look for unattended jobs: %r", exc)
+            continue
+        if waiting is not None:
+            log.warning(unattended_warning(*waiting))
 
 
 async def _stop_relay(relay: Relay, relaying: asyncio.Task[None], grace: float = 5.0) -> None:

@@ -257,7 +257,8 @@ def relay() -> None:
 def worker() -> None:
     """Run background jobs (imports, bulk actions) until stopped (SIGINT/SIGTERM).
 
-    Not needed with `roster serve` on SQLite, which runs jobs in-process."""
+    Needed only beside servers with ROSTER_EMBEDDED_WORKER=false (`roster serve` runs jobs
+    in-process by default)."""
     from roster.bulk import cli as bulk_cli
 
     asyncio.run(bulk_cli.run_worker(Settings()))

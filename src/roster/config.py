@@ -85,12 +85,14 @@ class Settings(BaseSettings):
     )
     embedded_relay: bool | None = Field(
         default=None,
-        description="Deliver webhooks inside `roster serve`; default: on for SQLite only",
+        description="Deliver webhooks inside `roster serve` (default on); set false when "
+        "dedicated `roster relay` processes deliver them",
     )
     # Background jobs (imports, bulk actions); see docs/bulk.md.
     embedded_worker: bool | None = Field(
         default=None,
-        description="Run a job worker inside `roster serve`; default: on for SQLite only",
+        description="Run a job worker inside `roster serve` (default on); set false when "
+        "dedicated `roster worker` processes run the jobs",
     )
     worker_poll_seconds: float = 1.0
     job_heartbeat_seconds: float = 5.0
@@ -168,13 +170,14 @@ class Settings(BaseSettings):
 
     @property
     def runs_embedded_worker(self) -> bool:
-        """Whether ``roster serve`` runs jobs in-process (the one-process embedded default)."""
-        return self.is_sqlite if self.embedded_worker is None else self.embedded_worker
+        """Whether ``roster serve`` runs jobs in-process: one process does everything unless
+        told that dedicated workers exist."""
+        return self.embedded_worker is not False
 
     @property
     def runs_embedded_relay(self) -> bool:
         """Whether ``roster serve`` delivers webhooks in-process (no ``roster relay`` needed)."""
-        return self.is_sqlite if self.embedded_relay is None else self.embedded_relay
+        return self.embedded_relay is not False
 
     @property
     def imports_dir(self) -> Path:

@@ -21,6 +21,7 @@ async def app_with(env: Env, **overrides: Any) -> AsyncIterator[FastAPI]:
         "database_url": env.settings.database_url,
         "data_dir": env.settings.data_dir,
         "embedded_relay": False,
+        "embedded_worker": False,
         **overrides,
     }
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]

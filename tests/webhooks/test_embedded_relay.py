@@ -1,5 +1,5 @@
-"""`roster serve` delivers webhooks by itself when its embedded relay is on (the SQLite
-default): no `roster relay` process and no test driving a relay."""
+"""`roster serve` delivers webhooks by itself when its embedded relay is on (the default on
+both engines): no `roster relay` process and no test driving a relay."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from tests.conftest import make_contact
 from tests.edge.conftest import app_with, client_for
 
 
-def test_embedded_relay_is_on_by_default_for_sqlite_only(tmp_path) -> None:
+def test_one_process_does_everything_unless_told_otherwise(tmp_path) -> None:
     def settings(url: str, **values: object) -> Settings:
         return Settings(database_url=url, data_dir=tmp_path, _env_file=None, **values)  # type: ignore[call-arg]
 
-    assert settings("sqlite:///x.db").runs_embedded_relay
-    assert not settings("postgresql://u@h/db").runs_embedded_relay
-    assert settings("postgresql://u@h/db", embedded_relay=True).runs_embedded_relay
-    assert not settings("sqlite:///x.db", embedded_relay=False).runs_embedded_relay
+    for url in ("sqlite:///x.db", "postgresql://u@h/db"):
+        assert settings(url).runs_embedded_relay and settings(url).runs_embedded_worker
+        told = settings(url, embedded_relay=False, embedded_worker=False)
+        assert not told.runs_embedded_relay and not told.runs_embedded_worker
 
 
 async def test_the_server_delivers_its_own_and_other_processes_events(env, receiver) -> None:

@@ -12,6 +12,7 @@ from roster.errors import NotFound, Unavailable
 from roster.kit.db import transaction
 from roster.kit.jsonutil import JSONBody
 from roster.system.problems import PAGES
+from roster.worker import queue
 
 router = APIRouter(tags=["system"])
 
@@ -21,16 +22,36 @@ async def healthz() -> Response:
     return JSONBody({"status": "ok"})
 
 
-@router.get("/readyz", summary="The database is reachable", responses={503: {}})
+@router.get(
+    "/readyz",
+    summary="The database is reachable",
+    description='200 `{"status": "ready"}` while the database answers, else 503. When '
+    "background jobs have waited longer than `ROSTER_JOB_STALE_SECONDS` with none running "
+    "(no job worker is alive), the answer is still 200 and carries `warnings`.",
+    responses={503: {}},
+)
 async def readyz(request: Request) -> Response:
+    settings = request.app.state.settings
     try:
         async with transaction(request.app.state.engine, write=False) as conn:
             await conn.execute(text("SELECT 1"))
+            waiting = await queue.unattended(conn, settings.job_stale_seconds)
     except Unavailable:
         raise
     except Exception as exc:  # anything that stops a trivial query means not ready
         raise Unavailable("the database is not reachable") from exc
-    return JSONBody({"status": "ready"})
+    body: dict[str, object] = {"status": "ready"}
+    if waiting is not None:
+        body["warnings"] = [unattended_warning(*waiting)]
+    return JSONBody(body)
+
+
+def unattended_warning(queued: int, oldest: float) -> str:
+    return (
+        f"{queued} background job(s) queued, the oldest for {oldest:.0f} s, and none "
+        "running: no job worker is alive (start `roster worker`, or run `roster serve` "
+        "with ROSTER_EMBEDDED_WORKER unset or true)"
+    )
 
 
 @router.get(

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.errors import NotFound
@@ -260,3 +260,34 @@ def counts(job: dict[str, Any]) -> dict[str, Any]:
         "skipped": job["skipped"],
         "failed": job["failed"],
     }
+
+
+async def unattended(conn: AsyncConnection, waited: float) -> tuple[int, float] | None:
+    """Jobs left waiting with nobody working: when the oldest queued job has waited more
+    than ``waited`` seconds and no job is running (or heartbeating), the number queued and
+    the oldest one's age in seconds; else None. A live worker claims within seconds, so
+    this means no worker is running (all tenants; maintenance, not a request)."""
+    now = utcnow()
+    oldest = (
+        await conn.execute(
+            select(j.created_at).where(j.status == "queued").order_by(j.created_at).limit(1)
+        )
+    ).scalar_one_or_none()
+    if oldest is None or oldest > now - timedelta(seconds=waited):
+        return None
+    alive = (
+        await conn.execute(
+            select(j.id)
+            .where(
+                j.status == "running",
+                j.heartbeat_at >= now - timedelta(seconds=waited),
+            )
+            .limit(1)
+        )
+    ).first()
+    if alive is not None:
+        return None
+    queued = (
+        await conn.execute(select(func.count()).select_from(jobs).where(j.status == "queued"))
+    ).scalar_one()
+    return int(queued), (now - oldest).total_seconds()
