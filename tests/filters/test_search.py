@@ -144,9 +144,7 @@ async def test_custom_fields_typed(client: httpx.AsyncClient, people: dict[str, 
     assert await ids(client, cond("custom_fields.renews", "within_last", "30d")) == set()
     # Relative ops against a date set from the run's own clock, so the answer never moves.
     recent = (datetime.now(UTC) - timedelta(days=2)).isoformat()
-    response = await client.patch(
-        f"/v1/contacts/{cy}", json={"custom_fields": {"renews": recent}}
-    )
+    response = await client.patch(f"/v1/contacts/{cy}", json={"custom_fields": {"renews": recent}})
     assert response.status_code == 200, response.text
     assert await ids(client, cond("custom_fields.renews", "within_last", "30d")) == {cy}
     assert await ids(client, cond("custom_fields.renews", "not_within_last", "30d")) == {
