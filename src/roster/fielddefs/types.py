@@ -7,10 +7,11 @@ or raises ValueError with a message for the client.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from roster.contacts import normalize
+from roster.kit.timeutil import parse_instant
 
 TYPES = ("text", "number", "boolean", "date", "datetime", "enum", "url", "email", "phone")
 # (value, region for phone numbers) → the value as stored
@@ -46,12 +47,7 @@ def _date(value: Any) -> str:
 
 def _datetime(value: Any) -> str:
     text = _text(value)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("must be an RFC 3339 date-time with a time zone") from None
-    if moment.tzinfo is None or "T" not in text.upper():
-        raise ValueError("must be an RFC 3339 date-time with a time zone")
+    parse_instant(text)
     return text
 
 

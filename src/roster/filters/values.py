@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -22,31 +22,19 @@ from roster.filters.catalogue import (
     TEXT_MATCH,
     Field,
 )
+from roster.kit.timeutil import OutOfRange, parse_instant
 
 MAX_ITEMS = 1000
 MAX_TEXT = 1024
 
-# Strict ISO 8601 / RFC 3339: a date, optionally a time and an offset. The same shape is
-# checked in SQL before a stored custom-field string is read as a date.
-ISO_DATE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}(:?\d{2})?)?)?$"
-)
 _DURATION = re.compile(r"^(\d{1,6})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_datetime(value: Any) -> datetime:
-    """An ISO 8601 date or date-time as an aware UTC datetime (no offset means UTC)."""
-    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
-        raise ValueError("must be an ISO 8601 date or date-time, e.g. 2026-11-01T08:00:00Z")
-    text = value[:-1] + "+00:00" if value[-1] in "Zz" else value
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError("not a valid date") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    """An ISO 8601 date or date-time as an aware UTC datetime (no offset means UTC), in
+    years 1-9999 once in UTC."""
+    return parse_instant(value, offset_required=False)
 
 
 def is_date_text(value: Any) -> bool:
@@ -137,8 +125,13 @@ def _ordered(field: Field, value: Any) -> Any:
         return value
     if is_number(value):
         return value
-    if isinstance(value, str) and is_date_text(value):
-        return parse_datetime(value)
+    if isinstance(value, str):
+        try:
+            return parse_datetime(value)
+        except OutOfRange:
+            raise
+        except ValueError:
+            pass
     raise ValueError("must be a number or an ISO 8601 date")
 
 
