@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from roster.filters.values import COUNT_MAX, COUNT_MIN
 from tests.conftest import make_contact
 
 INT32 = 2**31
@@ -70,6 +71,22 @@ def _names(response: httpx.Response, status: int, field: str) -> None:
 
 
 # --- regression tests: each case found by hand ---------------------------------------
+
+
+@pytest.mark.parametrize("value", [INT32, -INT32 - 1, INT64, UINT64])
+async def test_activity_count_beyond_32_bits_is_422(client: httpx.AsyncClient, value: int) -> None:
+    count = "activity.message.sent.count"
+    for op, written in (("gt", value), ("in", [1, value]), ("between", [0, value])):
+        condition = {"field": count, "op": op, "value": written}
+        r = await client.post("/v1/contacts/search", json={"filter": condition})
+        _names(r, 422, "filter.value")
+        r = await client.post("/v1/segments/preview", json={"filter": {"all": [condition]}})
+        _names(r, 422, "filter.all[0].value")
+    for edge in (COUNT_MAX, COUNT_MIN):
+        for op, written in (("lte", edge), ("in", [edge]), ("between", [COUNT_MIN, edge])):
+            condition = {"field": count, "op": op, "value": written}
+            r = await client.post("/v1/contacts/search", json={"filter": condition})
+            assert r.status_code == 200, r.text
 
 
 @pytest.mark.parametrize("text", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+01:00"])
