@@ -9,8 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from roster.fielddefs.types import from_text
 from roster.filters.values import COUNT_MAX, COUNT_MIN
-from tests.conftest import make_contact
+from tests.bulk.helpers import import_csv
+from tests.conftest import Env, make_contact
 
 INT32 = 2**31
 INT64 = 2**63
@@ -175,6 +177,27 @@ async def test_defined_datetime_custom_field_out_of_range_is_422(
         _names(await client.post("/v1/contacts", json=body), 422, "custom_fields.at")
     body["custom_fields"] = {"at": "9999-12-31T23:59:59Z"}
     assert (await client.post("/v1/contacts", json=body)).status_code == 201
+
+
+async def test_import_refuses_number_cells_out_of_range_naming_them(
+    env: Env, client: httpx.AsyncClient
+) -> None:
+    """A CSV cell read as a number for a number field: "1e400" and "nan" are floats Python
+    reads (inf, nan), 2^64 is an integer no JSON column holds; each fails its own row."""
+    for cell in ("1e400", "-1e400", "nan", "inf", str(UINT64)):
+        with pytest.raises(ValueError):
+            from_text("number", cell)
+    assert from_text("number", str(UINT64 - 1)) == UINT64 - 1
+    made = await client.post("/v1/fields", json={"key": "seats", "label": "S", "type": "number"})
+    assert made.status_code == 201, made.text
+    cells = ["1e400", "nan", str(UINT64), "-1e400", "1e308"]
+    rows = "".join(f"b{i}@example.com,{cell}\n" for i, cell in enumerate(cells))
+    job = await import_csv(env, client, "email,custom_fields.seats\n" + rows)
+    assert (job["created"], job["failed"]) == (1, 4), job
+    errors = (await client.get(f"/v1/imports/{job['id']}/errors")).text.splitlines()[1:]
+    assert [line.split(",")[:2] for line in errors] == [
+        [str(row), "custom_fields.seats"] for row in (2, 3, 4, 5)
+    ], errors
 
 
 # --- a 500 closes its connection -----------------------------------------------------
