@@ -179,6 +179,19 @@ async def test_defined_datetime_custom_field_out_of_range_is_422(
     assert (await client.post("/v1/contacts", json=body)).status_code == 201
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("limit", UINT64), ("limit", 0), ("offset", INT64), ("offset", -1), ("page", INT64)],
+)
+async def test_paging_parameters_out_of_range_name_themselves(
+    client: httpx.AsyncClient, name: str, value: int
+) -> None:
+    for url in ("/v1/contacts", "/v1/api-keys"):
+        _names(await client.get(url, params={name: str(value)}), 400, name)
+    if name == "limit":
+        _names(await client.post("/v1/contacts/search", json={"limit": value}), 400, "limit")
+
+
 async def test_import_refuses_number_cells_out_of_range_naming_them(
     env: Env, client: httpx.AsyncClient
 ) -> None:
