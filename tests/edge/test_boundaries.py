@@ -3,12 +3,16 @@ case found by hand, on both engines."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import uuid
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
+from roster.app import create_app
 from roster.fielddefs.types import from_text
 from roster.filters.values import COUNT_MAX, COUNT_MIN
 from tests.bulk.helpers import import_csv
@@ -214,3 +218,42 @@ async def test_import_refuses_number_cells_out_of_range_naming_them(
 
 
 # --- a 500 closes its connection -----------------------------------------------------
+
+
+async def test_a_500_tells_a_keep_alive_client_to_reconnect(env: Env) -> None:
+    """After an unexpected error Starlette raises again and the server drops the connection;
+    the 500 says ``Connection: close`` so that the client's next request opens a new one
+    instead of being reset (seen on SQLite, where the overflow was not a database error)."""
+    app = create_app(env.settings)
+
+    async def boom() -> None:
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    async def fine() -> dict[str, bool]:
+        return {"ok": True}
+
+    app.add_api_route("/boom", boom)
+    app.add_api_route("/fine", fine)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="critical", lifespan="on")
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        for _ in range(1000):
+            if server.started:
+                break
+            await asyncio.sleep(0.01)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            for _ in range(2):
+                r = await http.get("/boom")
+                assert r.status_code == 500
+                assert r.headers["connection"] == "close"
+                assert r.headers["content-type"] == PROBLEM
+                after = await http.get("/fine")
+                assert after.status_code == 200, after.text
+    finally:
+        server.should_exit = True
+        await serving
+        sock.close()
