@@ -124,7 +124,15 @@ async def database_error(request: Request, exc: Exception) -> Response:
 
 async def unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(500, "internal_error", "an unexpected error occurred; it has been logged")
+    # Starlette raises the exception again once this response is sent, and the server then
+    # drops the connection: say so, or a keep-alive client sends its next request on a
+    # connection that is being reset.
+    return problem(
+        500,
+        "internal_error",
+        "an unexpected error occurred; it has been logged",
+        headers={"Connection": "close"},
+    )
 
 
 def install(app: FastAPI) -> None:

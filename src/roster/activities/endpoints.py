@@ -19,6 +19,7 @@ from roster.activities.schemas import (
 from roster.auth.deps import ContactsRead, ContactsWrite
 from roster.kit.jsonutil import JSONBody
 from roster.kit.pagination import envelope, page_request
+from roster.kit.timeutil import INSTANT
 from roster.kit.web import cursors, problems, settings, uow
 
 router = APIRouter(prefix="/v1", tags=["activities"])
@@ -74,8 +75,12 @@ async def timeline(
         Query(description="Exact type (repeatable), or one prefix such as message.*"),
     ] = None,
     channel: str | None = None,
-    before: Annotated[str | None, Query(description="occurred_at before this instant")] = None,
-    after: Annotated[str | None, Query(description="occurred_at after this instant")] = None,
+    before: Annotated[
+        str | None, Query(description="occurred_at before this instant (RFC 3339)", **INSTANT)
+    ] = None,
+    after: Annotated[
+        str | None, Query(description="occurred_at after this instant (RFC 3339)", **INSTANT)
+    ] = None,
     limit: Annotated[int | None, Query(description="1..100, default 50")] = None,
     cursor: str | None = None,
     offset: int | None = None,

@@ -6,7 +6,9 @@ import re
 from typing import Any
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from roster.kit.timeutil import Instant
 
 MAX_DATA_BYTES = 16 * 1024
 MAX_BATCH = 1000
@@ -37,7 +39,7 @@ class ActivityWrite(BaseModel):
     channel: str | None = Field(
         default=None, max_length=32, description="sms, whatsapp, email, voice, …"
     )
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: Instant | None = Field(
         default=None, description="RFC 3339 with a time zone; default: now"
     )
     summary: str | None = Field(default=None, max_length=1000)

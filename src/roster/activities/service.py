@@ -20,6 +20,7 @@ from roster.activities.schemas import BatchActivity
 from roster.auth.principal import Principal
 from roster.contacts import service as contacts
 from roster.errors import (
+    BadParameter,
     Conflict,
     FieldProblem,
     InvalidRequest,
@@ -29,7 +30,7 @@ from roster.errors import (
 from roster.events.outbox import emit, emit_many
 from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
-from roster.kit.timeutil import rfc3339, utcnow
+from roster.kit.timeutil import parse_instant, rfc3339, utcnow
 
 Row = dict[str, Any]
 ADDED = "contact.communication_added"
@@ -201,12 +202,9 @@ def _moment(name: str, value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise InvalidRequest(f"{name}: not an RFC 3339 date-time") from None
-    if moment.tzinfo is None:
-        raise InvalidRequest(f"{name}: needs a time zone (e.g. Z)")
-    return moment
+        return parse_instant(value)
+    except ValueError as exc:
+        raise BadParameter(name, str(exc)) from None
 
 
 async def timeline(

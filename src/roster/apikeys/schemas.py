@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from roster.config import parse_rate
+from roster.kit.timeutil import Instant
 
 Scope = Literal["contacts:read", "contacts:write", "admin"]
 
@@ -20,7 +20,7 @@ class ApiKeyCreate(BaseModel):
 
     name: Annotated[str, Field(min_length=1, max_length=255, description="What the key is for")]
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)]
-    expires_at: datetime | None = Field(
+    expires_at: Instant | None = Field(
         default=None, description="RFC 3339 with an offset; must be in the future"
     )
     rate_limit: str | None = Field(
@@ -37,13 +37,6 @@ class ApiKeyCreate(BaseModel):
         if not value.strip():
             raise ValueError("must not be blank")
         return value.strip()
-
-    @field_validator("expires_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.utcoffset() is None:
-            raise ValueError("must carry a time zone offset, e.g. 2027-01-01T00:00:00Z")
-        return value
 
     @field_validator("rate_limit")
     @classmethod

@@ -7,6 +7,8 @@ from uuid import UUID
 
 from fastapi import Depends, Query
 
+from roster.kit.timeutil import INSTANT
+
 
 async def list_filter_parameters(
     include_deleted: bool = False,
@@ -17,9 +19,9 @@ async def list_filter_parameters(
     country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2")] = None,
     source: str | None = None,
     suppressed: bool | None = None,
-    created_after: Annotated[str | None, Query(description="RFC 3339")] = None,
-    created_before: Annotated[str | None, Query(description="RFC 3339")] = None,
-    updated_after: Annotated[str | None, Query(description="RFC 3339")] = None,
+    created_after: Annotated[str | None, Query(description="RFC 3339", **INSTANT)] = None,
+    created_before: Annotated[str | None, Query(description="RFC 3339", **INSTANT)] = None,
+    updated_after: Annotated[str | None, Query(description="RFC 3339", **INSTANT)] = None,
     opted_out: Annotated[str | None, Query(description="Channel opted out of, e.g. sms")] = None,
     list_id: Annotated[UUID | None, Query(description="Members of this list")] = None,
     segment_id: Annotated[

@@ -17,7 +17,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -42,6 +42,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import Join
 
 from roster.errors import BadParameter
+from roster.kit.timeutil import parse_instant
 from roster.models import PREFERENCE_CHANNELS, contact_tags, contacts
 
 c = contacts.c
@@ -73,9 +74,6 @@ contacts_fts = Table(
 
 _PHONE_CHARS = re.compile(r"^[0-9+\-(). ]+$")
 _KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
-)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -160,13 +158,10 @@ def _bool(name: str, raw: str) -> bool:
 
 
 def _time(name: str, raw: str) -> datetime:
-    if not _RFC3339.match(raw.strip()):
-        raise BadParameter(name, "must be an RFC 3339 timestamp, e.g. 2026-11-22T08:00:00Z")
     try:
-        moment = datetime.fromisoformat(raw.strip().replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
-        raise BadParameter(name, "must be an RFC 3339 timestamp") from None
-    return moment.astimezone(UTC)
+        return parse_instant(raw.strip())
+    except ValueError as exc:
+        raise BadParameter(name, str(exc)) from None
 
 
 def _text(name: str, raw: str, limit: int = 255) -> str:

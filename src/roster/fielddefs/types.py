@@ -6,11 +6,14 @@ or raises ValueError with a message for the client.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from roster.contacts import normalize
+from roster.kit.jsonutil import JSON_INT_MAX, JSON_INT_MIN
+from roster.kit.timeutil import parse_instant
 
 TYPES = ("text", "number", "boolean", "date", "datetime", "enum", "url", "email", "phone")
 # (value, region for phone numbers) → the value as stored
@@ -28,6 +31,10 @@ def _text(value: Any) -> str:
 def _number(value: Any) -> int | float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("must be a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    if isinstance(value, int) and not JSON_INT_MIN <= value <= JSON_INT_MAX:
+        raise ValueError(f"an integer must lie between {JSON_INT_MIN} and {JSON_INT_MAX}")
     return value
 
 
@@ -46,12 +53,7 @@ def _date(value: Any) -> str:
 
 def _datetime(value: Any) -> str:
     text = _text(value)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("must be an RFC 3339 date-time with a time zone") from None
-    if moment.tzinfo is None or "T" not in text.upper():
-        raise ValueError("must be an RFC 3339 date-time with a time zone")
+    parse_instant(text)
     return text
 
 
@@ -98,9 +100,10 @@ def from_text(kind: str, text: str) -> Any:
     written as text in a file); the validator then checks it as it checks any write."""
     if kind == "number":
         try:
-            return int(text) if text.lstrip("+-").isdigit() else float(text)
+            number = int(text) if text.lstrip("+-").isdigit() else float(text)
         except ValueError:
             raise ValueError("must be a number") from None
+        return _number(number)
     if kind == "boolean":
         if text.lower() in _TRUE | _FALSE:
             return text.lower() in _TRUE

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -22,31 +22,25 @@ from roster.filters.catalogue import (
     TEXT_MATCH,
     Field,
 )
+from roster.kit.jsonutil import JSON_INT_MAX, JSON_INT_MIN
+from roster.kit.timeutil import OutOfRange, parse_instant
 
 MAX_ITEMS = 1000
 MAX_TEXT = 1024
+# activity.<type>.count is compared with a signed 32-bit value on both engines (PostgreSQL
+# binds an integer as int4; SQLite would hold 64 bits, but one rule serves both).
+COUNT_MIN, COUNT_MAX = -(2**31), 2**31 - 1
+# Numbers compared with custom fields (as double precision): far inside its range.
+NUMBER_LIMIT = 1e300
 
-# Strict ISO 8601 / RFC 3339: a date, optionally a time and an offset. The same shape is
-# checked in SQL before a stored custom-field string is read as a date.
-ISO_DATE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}(:?\d{2})?)?)?$"
-)
 _DURATION = re.compile(r"^(\d{1,6})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_datetime(value: Any) -> datetime:
-    """An ISO 8601 date or date-time as an aware UTC datetime (no offset means UTC)."""
-    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
-        raise ValueError("must be an ISO 8601 date or date-time, e.g. 2026-11-01T08:00:00Z")
-    text = value[:-1] + "+00:00" if value[-1] in "Zz" else value
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError("not a valid date") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    """An ISO 8601 date or date-time as an aware UTC datetime (no offset means UTC), in
+    years 1-9999 once in UTC."""
+    return parse_instant(value, offset_required=False)
 
 
 def is_date_text(value: Any) -> bool:
@@ -72,13 +66,32 @@ def parse_duration(value: Any) -> timedelta:
     return span
 
 
+def _numeric(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def is_number(value: Any) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and abs(value) < 1e300
-    )
+    return _numeric(value) and math.isfinite(value) and abs(value) < NUMBER_LIMIT
+
+
+def _custom_number(value: Any) -> bool:
+    """Whether ``value`` is a number to compare a custom field with; ValueError when it is
+    a number out of range (an integer must also fit the JSON a segment is saved as)."""
+    if not _numeric(value):
+        return False
+    if not is_number(value):
+        raise ValueError(f"a number must lie between -{NUMBER_LIMIT:g} and {NUMBER_LIMIT:g}")
+    if isinstance(value, int) and not JSON_INT_MIN <= value <= JSON_INT_MAX:
+        raise ValueError(f"an integer must lie between {JSON_INT_MIN} and {JSON_INT_MAX}")
+    return True
+
+
+def _count(value: Any) -> int | float:
+    if not _numeric(value) or not math.isfinite(value):
+        raise ValueError("must be a number")
+    if not COUNT_MIN <= value <= COUNT_MAX:
+        raise ValueError(f"must lie between {COUNT_MIN} and {COUNT_MAX}")
+    return value  # type: ignore[no-any-return]
 
 
 def _text(value: Any, *, empty_ok: bool = True) -> str:
@@ -116,11 +129,9 @@ def _scalar(field: Field, value: Any) -> Any:
     if field.kind == "datetime":
         return parse_datetime(value)
     if field.kind == "number":
-        if not is_number(value):
-            raise ValueError("must be a number")
-        return value
+        return _count(value)
     # custom: a string, a number or a boolean, compared with the JSON value of that type.
-    if isinstance(value, bool) or is_number(value):
+    if isinstance(value, bool) or _custom_number(value):
         return value
     if isinstance(value, str):
         return _text(value)
@@ -132,13 +143,16 @@ def _ordered(field: Field, value: Any) -> Any:
     if field.kind == "datetime":
         return parse_datetime(value)
     if field.kind == "number":
-        if not is_number(value):
-            raise ValueError("must be a number")
+        return _count(value)
+    if _custom_number(value):
         return value
-    if is_number(value):
-        return value
-    if isinstance(value, str) and is_date_text(value):
-        return parse_datetime(value)
+    if isinstance(value, str):
+        try:
+            return parse_datetime(value)
+        except OutOfRange:
+            raise
+        except ValueError:
+            pass
     raise ValueError("must be a number or an ISO 8601 date")
 
 

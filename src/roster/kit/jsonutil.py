@@ -7,6 +7,9 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+# The integers a JSON value Roster stores can hold: orjson writes 64 bits, signed or not.
+JSON_INT_MIN, JSON_INT_MAX = -(2**63), 2**64 - 1
+
 
 class JSONBody(Response):
     """A JSON response serialised by orjson; the fastest path from a dict to bytes."""

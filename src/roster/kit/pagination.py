@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from roster.errors import InvalidRequest
+from roster.errors import BadParameter, InvalidRequest
 
 MAX_LIMIT = 100
 MAX_OFFSET = 1_000_000_000  # beyond any real table; keeps the value inside a 64-bit integer
@@ -67,7 +67,7 @@ def page_request(
     """Check the pagination parameters (400 when out of range) and decode the cursor."""
     size = DEFAULT_LIMIT if limit is None else limit
     if not 1 <= size <= MAX_LIMIT:
-        raise InvalidRequest(f"limit must be between 1 and {MAX_LIMIT}")
+        raise BadParameter("limit", f"must be between 1 and {MAX_LIMIT}")
     given = [
         name
         for name, value in (("cursor", cursor), ("offset", offset), ("page", page))
@@ -75,14 +75,14 @@ def page_request(
     ]
     if len(given) > 1:
         raise InvalidRequest(f"give only one of {', '.join(given)}")
-    if offset is not None and offset < 0:
-        raise InvalidRequest("offset must be 0 or more")
-    if page is not None and page < 1:
-        raise InvalidRequest("page must be 1 or more")
+    if offset is not None and not 0 <= offset <= MAX_OFFSET:
+        raise BadParameter("offset", f"must be between 0 and {MAX_OFFSET}")
     if page is not None:
+        if page < 1:
+            raise BadParameter("page", "must be 1 or more")
+        if (page - 1) * size > MAX_OFFSET:
+            raise BadParameter("page", f"(page - 1) x limit must be at most {MAX_OFFSET}")
         offset = (page - 1) * size
-    if offset is not None and offset > MAX_OFFSET:
-        raise InvalidRequest(f"offset (or page x limit) must be at most {MAX_OFFSET}")
     return PageRequest(
         limit=size,
         cursor=cursors.decode(kind, cursor) if cursor is not None else None,
