@@ -603,3 +603,15 @@ async def test_a_500_tells_a_keep_alive_client_to_reconnect(env: Env) -> None:
         server.should_exit = True
         await serving
         sock.close()
+
+
+@pytest.mark.parametrize("value", [2**63, 2**64 - 1, -(2**63) - 1])
+async def test_custom_field_query_beyond_64_bits_is_no_error(
+    client: httpx.AsyncClient, value: int
+) -> None:
+    """`GET /v1/contacts?custom_fields.k=<integer beyond a signed 64-bit>` compares as a
+    number like any other (no driver binds such an integer)."""
+    r = await client.get("/v1/contacts", params={"custom_fields.k": str(value)})
+    assert r.status_code == 200, r.text
+    r = await client.get("/v1/contacts/export", params={"custom_fields.k": str(value)})
+    assert r.status_code == 200, r.text

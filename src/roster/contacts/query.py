@@ -372,6 +372,9 @@ def _candidates(raw: str) -> list[Any]:
         parsed = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return values
+    if isinstance(parsed, int) and not isinstance(parsed, bool) and not -(2**63) <= parsed < 2**63:
+        # Beyond a signed 64-bit integer no driver binds it; SQLite reads it back as real.
+        parsed = float(parsed)
     if parsed is None or isinstance(parsed, bool | int | float):
         values.append(parsed)
     return values
