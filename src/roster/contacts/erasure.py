@@ -6,7 +6,8 @@ of a channel or suppressed — keyed hashes of its identifiers with those channe
 (``roster.gdpr.identifiers``), so that the same phone or email written again comes back
 opted out. Contacts merged into the erased one are the same person and are erased with it.
 Copies of the person elsewhere (stored idempotency responses, rows of failed imports) go in
-the same transaction (``roster.gdpr.traces``). One transaction: erasure is all or nothing.
+the same transaction (``roster.gdpr.traces``). One transaction: erasure is all or nothing;
+on SQLite the endpoint then checkpoints the WAL (``traces.checkpoint``).
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@
 - Rows of failed imports (``import_errors``, the error file of an import is rendered from
   them): the raw CSV cells of a row that names the person by an identifier (phone in any
   format, email in any case, external id, handle) or by all of its names.
+- On SQLite, the WAL still holds the pages as they were before the erasure: ``checkpoint``
+  copies it into the database file (where ``secure_delete`` has zeroed the freed content)
+  and truncates it, after the erasure has committed.
 
 ``forget`` runs in the erasure's transaction. Both scans read only the tenant's rows and
 filter in the database; the candidates are checked here before anything is deleted.
@@ -14,6 +17,7 @@ filter in the database; the candidates are checked here before anything is delet
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from typing import Any
 from uuid import UUID
@@ -21,13 +25,17 @@ from uuid import UUID
 import orjson
 import phonenumbers
 from sqlalchemy import LargeBinary, Text, cast, delete, func, literal, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.contacts import normalize
+from roster.errors import RosterError
+from roster.kit.db import transaction
 from roster.models import HANDLE_CHANNELS, idempotency_keys, import_errors, jobs
 
 Row = dict[str, Any]
+log = logging.getLogger(__name__)
 
 _PHONE_COLUMNS = ("phone", *(f"handle_{c}" for c in sorted(normalize.PHONE_HANDLES)))
 _TEXT_HANDLES = tuple(f"handle_{c}" for c in HANDLE_CHANNELS if c not in normalize.PHONE_HANDLES)
@@ -35,6 +43,9 @@ _IDENTIFIERS = ("email", "external_id", *_PHONE_COLUMNS, *_TEXT_HANDLES)
 _NAMES = ("first_name", "last_name")
 # Characters people put between the digits of a phone number.
 _PHONE_PUNCTUATION = (" ", "-", "(", ")", ".", "/", "\u00a0")
+# How long the checkpoint waits for readers and writers before giving up (it is a clean-up
+# after the erasure has committed, not worth holding the response for).
+CHECKPOINT_WAIT_MS = 1000
 
 
 async def forget(conn: AsyncConnection, tenant_id: UUID, erased: list[Row]) -> None:
@@ -172,3 +183,30 @@ async def _forget_import_rows(conn: AsyncConnection, tenant_id: UUID, erased: li
                 e.tenant_id == tenant_id, e.job_id == job_id, e.row.in_(sorted(rows))
             )
         )
+
+
+async def checkpoint(engine: AsyncEngine) -> None:
+    """SQLite, after an erasure has committed: copy the WAL into the database file and
+    truncate it, so that its frames with the pages as they were before the erasure go.
+
+    Best effort: it needs every reader to have moved past those frames and no writer, and
+    waits for that at most ``CHECKPOINT_WAIT_MS``; when it cannot finish, the frames are
+    copied and overwritten by later (automatic) checkpoints instead (docs/consent.md).
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    try:
+        # Statement by statement: a checkpoint cannot run inside a transaction.
+        async with transaction(engine, write=False, single_reads=True) as conn:
+            usual = (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one()
+            await conn.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+            try:
+                result = await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = result.first()
+            finally:
+                await conn.exec_driver_sql(f"PRAGMA busy_timeout={int(usual)}")
+    except (DBAPIError, RosterError, OSError):
+        log.warning("WAL checkpoint after an erasure failed", exc_info=True)
+        return
+    if busy is not None and busy[0]:
+        log.info("WAL checkpoint after an erasure was busy; a later one completes it")
