@@ -35,6 +35,7 @@ from roster.contacts.schemas import (
 from roster.errors import NotFound, RosterError
 from roster.filters import service as expressions
 from roster.filters.bodies import SearchBody
+from roster.gdpr import traces
 from roster.kit.jsonutil import JSONBody, ProblemBody
 from roster.kit.pagination import Page, envelope, page_request
 from roster.kit.web import cursors, problems, scope_uow, settings, uow
@@ -368,6 +369,8 @@ async def archive_contact(
             await erasure.erase(conn, principal, contact_id)
         else:
             await service.archive(conn, principal, contact_id, if_match=if_match)
+    if erase:
+        await traces.checkpoint(request.app.state.engine)
     return Response(status_code=HTTP_204_NO_CONTENT)
 
 

@@ -5,7 +5,9 @@ reset) so that the id still answers consistently, and — only when the contact 
 of a channel or suppressed — keyed hashes of its identifiers with those channels
 (``roster.gdpr.identifiers``), so that the same phone or email written again comes back
 opted out. Contacts merged into the erased one are the same person and are erased with it.
-One transaction: erasure is all or nothing.
+Copies of the person elsewhere (stored idempotency responses, rows of failed imports) go in
+the same transaction (``roster.gdpr.traces``). One transaction: erasure is all or nothing;
+on SQLite the endpoint then checkpoints the WAL (``traces.checkpoint``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from roster.contacts import fields
 from roster.contacts.repository import ContactRepository
 from roster.errors import NotFound
 from roster.events import outbox
-from roster.gdpr import identifiers
+from roster.gdpr import identifiers, traces
 from roster.kit.timeutil import utcnow
 from roster.lists.repository import ListRepository
 from roster.models import PREFERENCE_CHANNELS, contacts
@@ -81,6 +83,7 @@ async def erase(conn: AsyncConnection, principal: Principal, contact_id: UUID) -
     if row is None:
         raise NotFound("no such contact")
     pending, seen = [row], {row["id"]}
+    erased: list[Row] = []
     while pending:
         current = pending.pop()
         for merged in await repo.merged_into(current["id"]):
@@ -89,3 +92,5 @@ async def erase(conn: AsyncConnection, principal: Principal, contact_id: UUID) -
                 pending.append(merged)
         if current["erased_at"] is None:
             await _erase_one(conn, repo, current)
+            erased.append(current)
+    await traces.forget(conn, principal.tenant_id, erased)
