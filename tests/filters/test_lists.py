@@ -54,6 +54,30 @@ async def test_crud_and_unique_names(client: httpx.AsyncClient) -> None:
     assert [x["name"] for x in rest["data"]] == ["Renamed"] and not rest["has_more"]
 
 
+async def test_member_ids_that_are_not_ids_are_refused(client: httpx.AsyncClient) -> None:
+    """Text that is not a UUID is a 422 naming the item, as merge's ``duplicate_ids``; an id
+    that names no contact is still reported in ``not_found``."""
+    roster = await make_list(client, "Strict")
+    a = await make_contact(client)
+    url = f"/v1/lists/{roster['id']}/members"
+    refused = await client.post(url, json={"contact_ids": [a["id"], "nope"]})
+    assert refused.status_code == 422, refused.text
+    body = refused.json()
+    assert body["code"] == "validation_error"
+    assert [e["field"] for e in body["errors"]] == ["contact_ids[1]"]
+    assert "UUID" in body["errors"][0]["message"]
+    merge = await client.post(f"/v1/contacts/{a['id']}/merge", json={"duplicate_ids": ["nope"]})
+    assert merge.status_code == 422
+    assert [e["field"] for e in merge.json()["errors"]] == ["duplicate_ids[0]"]
+    # Nothing was added for the valid id either: the whole request was refused.
+    assert await member_ids(client, roster["id"]) == set()
+    # Upper case and braces are still ids, and reported as given when they name nothing.
+    missing = "{" + str(uuid.uuid4()).upper() + "}"
+    added = await client.post(url, json={"contact_ids": [a["id"].upper(), missing]})
+    assert added.status_code == 200, added.text
+    assert added.json() == {"added": 1, "already_members": 0, "not_found": [missing]}
+
+
 async def test_members(client: httpx.AsyncClient, env: Any) -> None:
     roster = await make_list(client, "VIPs")
     a, b, c = [await make_contact(client) for _ in range(3)]
@@ -61,13 +85,13 @@ async def test_members(client: httpx.AsyncClient, env: Any) -> None:
     async with env.client(key) as other:
         foreign = await make_contact(other)
     missing = str(uuid.uuid4())
-    body = {"contact_ids": [a["id"], b["id"], a["id"], foreign["id"], missing, "nope"]}
+    body = {"contact_ids": [a["id"], b["id"], a["id"], foreign["id"], missing]}
     added = await client.post(f"/v1/lists/{roster['id']}/members", json=body)
     assert added.status_code == 200, added.text
     assert added.json() == {
         "added": 2,
         "already_members": 0,
-        "not_found": [foreign["id"], missing, "nope"],
+        "not_found": [foreign["id"], missing],
     }
     again = await client.post(
         f"/v1/lists/{roster['id']}/members", json={"contact_ids": [a["id"], c["id"]]}

@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 
 MAX_MEMBERS_PER_CALL = 1000
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
+_UUID = TypeAdapter(UUID)
+
+
+def _id_text(text: str) -> str:
+    """``text`` as given once it reads as a UUID (with pydantic's message otherwise, so that
+    the 422 reads as merge's ``duplicate_ids[0]`` does); kept as given for ``not_found``."""
+    try:
+        _UUID.validate_python(text)
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"]
+        raise PydanticCustomError("uuid_parsing", "{reason}", {"reason": reason}) from None
+    return text
 
 
 class ListCreate(BaseModel):
@@ -46,13 +70,17 @@ class ListPage(BaseModel):
 class MembersAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    contact_ids: list[str] = Field(min_length=1, max_length=MAX_MEMBERS_PER_CALL)
+    contact_ids: list[Annotated[str, AfterValidator(_id_text)]] = Field(
+        min_length=1,
+        max_length=MAX_MEMBERS_PER_CALL,
+        description="Contact ids (UUIDs); text that is not a UUID is a 422",
+    )
 
 
 class MembersAdded(BaseModel):
     added: int = Field(description="Contacts that were not in the list and now are")
     already_members: int
     not_found: list[str] = Field(
-        description="Ids that name no live contact of this tenant (archived, erased, another "
-        "tenant's, or not a UUID), as given"
+        description="Ids that name no live contact of this tenant (archived, erased, or "
+        "another tenant's), as given"
     )
