@@ -279,3 +279,30 @@ async def test_nul_is_refused_everywhere_alike_naming_the_field(client):
     assert listed["total"] == 1
     kept = await make_contact(client, email="bs@example.com", custom_fields={"k": "\\u0000"})
     assert kept["custom_fields"] == {"k": "\\u0000"}
+
+
+async def test_query_parameters_must_be_utf8(client):
+    # Percent-decoded bytes that are not UTF-8 were read as U+FFFD and searched for; every
+    # route refuses them alike, naming the parameter (or the name itself when it is bad).
+    cases = [
+        ("/v1/contacts?q=%ff%fe", "q"),
+        ("/v1/contacts?tag=ok&tag=%c3", "tag"),
+        ("/v1/contacts?custom_fields.k=a%80b", "custom_fields.k"),
+        ("/v1/contacts?%ff=1", "\ufffd"),
+        ("/v1/contacts/export?q=%ed%a0%80", "q"),  # an encoded surrogate is not UTF-8 either
+        ("/v1/lists?cursor=%fe", "cursor"),
+        ("/v1/contacts/00000000-0000-0000-0000-000000000000?x=%ff", "x"),
+    ]
+    for url, field in cases:
+        response = await client.get(url)
+        assert response.status_code == 400, (url, response.text)
+        problem = response.json()
+        assert problem["code"] == "invalid_request"
+        assert problem["errors"] == [
+            {"field": field, "message": "must be UTF-8 once percent-decoded"}
+        ], url
+    # Encoded UTF-8 is read as usual.
+    made = await make_contact(client, first_name="Zoë")
+    found = await client.get("/v1/contacts?q=zo%C3%AB")
+    assert found.status_code == 200, found.text
+    assert [c["id"] for c in found.json()["data"]] == [made["id"]]

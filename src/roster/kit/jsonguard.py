@@ -11,6 +11,8 @@ pathological body.
 It also refuses the NUL character (U+0000) in a JSON string or key (422, naming the field)
 and in a query parameter (400, naming it): PostgreSQL can hold NUL in no text or JSON value,
 so it would otherwise fail deep in a query (a 500) on one engine and be stored on the other.
+A query parameter whose percent-decoded bytes are not UTF-8 is refused the same way (the
+framework would read them as U+FFFD and go on with a value the client never sent).
 """
 
 from __future__ import annotations
@@ -73,14 +75,32 @@ def nul_path(value: Any) -> str | None:
     return None
 
 
-def nul_parameter(query_string: bytes) -> str | None:
-    """The first query parameter whose name or value holds NUL (``%00``)."""
-    if b"%00" not in query_string:
+UTF8_MESSAGE = "must be UTF-8 once percent-decoded"
+
+
+def bad_parameter(query_string: bytes) -> BadParameter | None:
+    """The first query parameter whose name or value holds NUL (``%00``) or is not UTF-8
+    once percent-decoded; None when all are fine (at once for plain ASCII without escapes).
+    A bad name is reported as itself, with U+FFFD for the bytes that are not UTF-8."""
+    if b"%" not in query_string and query_string.isascii():
         return None
-    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
-        if "\x00" in name or "\x00" in value:
-            return _named(name)
+    # Latin-1 both ways keeps every byte as one character, so the bytes the client sent
+    # can be checked as UTF-8 here.
+    text = query_string.decode("latin-1")
+    for name, value in parse_qsl(text, keep_blank_values=True, encoding="latin-1"):
+        problem = _text_problem(name) or _text_problem(value)
+        if problem is not None:
+            return BadParameter(_named(name.encode("latin-1").decode("utf-8", "replace")), problem)
     return None
+
+
+def _text_problem(part: str) -> str | None:
+    """Why ``part`` (one byte per character) is no parameter text, or None."""
+    try:
+        decoded = part.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return UTF8_MESSAGE
+    return NUL_MESSAGE if "\x00" in decoded else None
 
 
 def _is_json(scope: Scope) -> bool:
@@ -103,8 +123,8 @@ class JsonDepthLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["query_string"] and (name := nul_parameter(scope["query_string"])):
-            await send_problem(send, BadParameter(name, NUL_MESSAGE))
+        if scope["query_string"] and (bad := bad_parameter(scope["query_string"])):
+            await send_problem(send, bad)
             return
         if scope["method"] not in _METHODS or not _is_json(scope):
             await self.app(scope, receive, send)

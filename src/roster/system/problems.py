@@ -5,8 +5,9 @@ PAGES: dict[str, tuple[int, str]] = {
         400,
         "The request could not be read: the body is not valid JSON, a "
         "query parameter is malformed or out of range (for example `limit` "
-        "outside 1..100), or a pagination cursor is garbled or was not made "
-        "by this server. Fix the request; retrying it unchanged will fail again.",
+        "outside 1..100, or not UTF-8 once percent-decoded), or a pagination "
+        "cursor is garbled or was not made by this server. Fix the request; "
+        "retrying it unchanged will fail again.",
     ),
     "unauthorized": (
         401,
