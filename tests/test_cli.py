@@ -81,6 +81,11 @@ def test_serve_bootstraps_once_and_answers_the_printed_curl_line(tmp_path):
         assert r.json() == {"data": [], "has_more": False, "next_cursor": None}
         created = httpx.post(url, headers={name: value}, json={"phone": "+14155550170"})
         assert created.status_code == 201
+        # The server lets an oversized head through to the app, which answers 431 as
+        # problem+json (not the HTTP parser's bare error).
+        big = httpx.get(url, headers={name: value, "X-Big": "a" * 100_000}, timeout=10)
+        assert big.status_code == 431, big.text
+        assert big.json()["code"] == "request_header_fields_too_large"
     finally:
         stop(proc)
     db = tmp_path / "roster.db"

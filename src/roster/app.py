@@ -137,7 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(apikeys_router)
     app.include_router(metrics_router)
     # Outermost last: Observability (access log, metrics) → RequestContext (request id,
-    # body size) → RateLimitHeaders → JsonDepthLimit → Idempotency → ContactReads (the
+    # header and body size) → RateLimitHeaders → JsonDepthLimit → Idempotency → ContactReads (the
     # hottest read, served without the router) → the routes.
     app.add_middleware(ContactReads)
     app.add_middleware(Idempotency, ttl_seconds=settings.idempotency_ttl)
@@ -160,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         upload_paths=("/v1/imports",),
         max_upload_bytes=settings.max_upload_bytes,
+        max_header_bytes=settings.max_header_bytes,
     )
     app.add_middleware(Observability, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

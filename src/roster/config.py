@@ -37,6 +37,9 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 32 * 1024 * 1024
     max_upload_bytes: int = 1024 * 1024 * 1024
+    max_header_bytes: int = Field(
+        default=16 * 1024, ge=1024, description="All request header names and values together"
+    )
     max_json_depth: int = Field(default=32, ge=1, le=512)
     rate_limit: str = "600/minute"
     db_pool_size: int = 10

@@ -24,6 +24,7 @@ TITLES: dict[str, str] = {
     "validation_error": "Validation failed",
     "idempotency_key_mismatch": "Idempotency-Key reused with a different request",
     "rate_limited": "Too many requests",
+    "request_header_fields_too_large": "Request header fields too large",
     "internal_error": "Internal server error",
     "unavailable": "Service unavailable",
 }

@@ -30,6 +30,7 @@ _STATUS_CODES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    431: "request_header_fields_too_large",
     503: "unavailable",
 }
 

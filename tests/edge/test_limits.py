@@ -68,3 +68,29 @@ async def test_body_over_limit_is_413(env: Env) -> None:
     async with app_with(env, max_body_bytes=1000) as app, client_for(app, key) as http:
         r = await http.post("/v1/contacts", content=b"[" + b"1," * 2000 + b"1]")
         assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
+
+
+async def test_oversized_request_headers_are_431(env: Env) -> None:
+    _, key = await env.tenant()
+    async with client_for(env.app, key) as http:
+        # One 100 KB header, or many small ones adding up: refused before anything reads them.
+        for headers in (
+            {"X-Big": "a" * 100_000},
+            {f"X-Part-{i}": "b" * 500 for i in range(40)},
+        ):
+            for path in ("/v1/contacts", "/healthz"):
+                r = await http.get(path, headers=headers)
+                assert r.status_code == 431, (path, r.text)
+                assert r.headers["content-type"] == "application/problem+json"
+                problem = r.json()
+                assert problem["code"] == "request_header_fields_too_large"
+                assert problem["status"] == 431 and "16384 bytes" in problem["detail"]
+                assert r.headers["x-request-id"]
+        # Under the limit (16 KiB with every name and value) is served as usual.
+        r = await http.get("/v1/contacts", headers={"X-Big": "a" * 12_000})
+        assert r.status_code == 200, r.text
+        page = await http.get("/problems/request_header_fields_too_large")
+        assert page.status_code == 200 and "431" in page.text
+    async with app_with(env, max_header_bytes=4096) as app, client_for(app, key) as http:
+        r = await http.get("/v1/contacts", headers={"X-Big": "a" * 5000})
+        assert r.status_code == 431 and "4096 bytes" in r.json()["detail"]

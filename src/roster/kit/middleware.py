@@ -2,7 +2,8 @@
 
 ``RequestContext`` gives every response an ``X-Request-Id`` and refuses bodies over the
 limit with 413 before they are parsed: at once from ``Content-Length``, or as soon as a
-streamed body passes the limit.
+streamed body passes the limit. Request headers over their limit (every name and value
+together) are refused with 431 before anything reads them, whichever server runs the app.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ class RequestContext:
         max_body_bytes: int,
         upload_paths: tuple[str, ...] = (),
         max_upload_bytes: int = 0,
+        max_header_bytes: int = 16 * 1024,
     ):
         self.app = app
         self.max_body = max_body_bytes
+        self.max_header = max_header_bytes
         self.upload_paths = upload_paths
         self.max_upload = max_upload_bytes
 
@@ -51,6 +54,10 @@ class RequestContext:
         )
         scope.setdefault("state", {})["request_id"] = request_id
         rid = request_id.encode()
+        if sum(len(k) + len(v) for k, v in scope["headers"]) > self.max_header:
+            detail = f"the request headers are larger than {self.max_header} bytes"
+            await _refuse(send, 431, "request_header_fields_too_large", detail, rid)
+            return
         limit = (
             self.max_upload
             if self.upload_paths and scope["path"].startswith(self.upload_paths)
@@ -112,17 +119,23 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def _too_large(send: Any, limit: int, request_id: bytes) -> None:
-    body = orjson.dumps(
-        problem_body(413, "payload_too_large", f"the body is larger than {limit} bytes")
-    )
+    detail = f"the body is larger than {limit} bytes"
+    await _refuse(send, 413, "payload_too_large", detail, request_id)
+
+
+async def _refuse(send: Any, status: int, code: str, detail: str, request_id: bytes) -> None:
+    """A problem response that also closes the connection: the rest of the request is
+    never read."""
+    body = orjson.dumps(problem_body(status, code, detail))
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
+                (b"x-request-id", request_id),
             ],
         }
     )

@@ -58,6 +58,12 @@ PAGES: dict[str, tuple[int, str]] = {
         "method, path or body. Use a new key for a new request.",
     ),
     "rate_limited": (429, "Too many requests for this credential. Wait `Retry-After` seconds."),
+    "request_header_fields_too_large": (
+        431,
+        "The request's headers, every name and value together, are over the "
+        "configured limit (16 KiB by default, `ROSTER_MAX_HEADER_BYTES`). Send "
+        "fewer or shorter headers; the connection is closed.",
+    ),
     "internal_error": (
         500,
         "Something went wrong inside Roster. It has been logged with the "
