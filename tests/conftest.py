@@ -118,12 +118,15 @@ async def env(
     async with new_database("roster_test", data_dir, name) as url:
         # Tests drive their own relays (tests/webhooks) and run their own jobs
         # (tests/bulk/helpers.wait_job): the server's embedded ones stay off, so that no
-        # background loop takes a job or an event while a test looks at it.
+        # background loop takes a job or an event while a test looks at it. Every test
+        # reaches this one app from one address, so the limit of failed authentications is
+        # out of the way (tests/edge/test_ratelimit.py sets a low one).
         settings = Settings(  # type: ignore[call-arg]
             database_url=url,
             data_dir=data_dir,
             embedded_relay=False,
             embedded_worker=False,
+            auth_failure_limit="1000000/minute",
             _env_file=None,
         )
         engine = create_engine(settings.url)

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     )
     max_json_depth: int = Field(default=32, ge=1, le=512)
     rate_limit: str = "600/minute"
+    auth_failure_limit: str = Field(
+        default="30/minute",
+        description="Failed authentications per client address; past it a failure is a 429",
+    )
     db_pool_size: int = 10
     db_statement_timeout_ms: int = 10_000
     # Bounds on waiting for a database that is down or hung (see docs/operations.md).
@@ -119,7 +123,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown region {value!r}")
         return value
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "auth_failure_limit")
     @classmethod
     def _rate(cls, value: str) -> str:
         parse_rate(value)

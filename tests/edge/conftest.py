@@ -31,11 +31,19 @@ async def app_with(env: Env, **overrides: Any) -> AsyncIterator[FastAPI]:
 
 
 def client_for(
-    app: FastAPI, token: str | None = None, *, raise_app_exceptions: bool = False, **headers: str
+    app: FastAPI,
+    token: str | None = None,
+    *,
+    raise_app_exceptions: bool = False,
+    address: str = "127.0.0.1",
+    **headers: str,
 ) -> httpx.AsyncClient:
     """``raise_app_exceptions``: an error the app raises, even after its response, fails the
-    request in the test instead of being dropped."""
+    request in the test instead of being dropped. ``address``: the client's, as the server
+    would put it in the ASGI scope."""
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+    transport = httpx.ASGITransport(
+        app=app, raise_app_exceptions=raise_app_exceptions, client=(address, 40000)
+    )
     return httpx.AsyncClient(transport=transport, base_url="http://roster.test", headers=headers)

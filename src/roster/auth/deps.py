@@ -11,7 +11,7 @@ from starlette.types import Scope
 
 from roster.auth import scopes
 from roster.auth.principal import Principal, authenticate
-from roster.errors import Forbidden
+from roster.errors import Forbidden, Unauthorized
 from roster.kit import ratelimit
 from roster.kit.db import hold_transaction
 from roster.kit.web import HELD
@@ -28,7 +28,8 @@ _bearer = HTTPBearer(auto_error=False, description="An API key (rk_live_…) or 
 async def resolve(request: Request) -> Principal:
     """Authenticate the request and count it against its credential's rate limit, once per
     request (middleware that needs the tenant early calls this too; the result is kept in
-    ``request.state``). Raises Unauthorized (401) or RateLimited (429)."""
+    ``request.state``). Raises Unauthorized (401) or RateLimited (429); a failure counts
+    against the client address's limit of failed authentications."""
     return await resolve_scope(request.scope)
 
 
@@ -39,18 +40,24 @@ async def resolve_scope(scope: Scope, *, single_reads: bool = False) -> Principa
     app_state = scope["app"].state
     principal: Principal | None = state.get("principal")
     if principal is None:
+        failed = ratelimit.failure_of(scope)
+        if failed is not None:  # checked before in this request, and counted then
+            raise failed
         held = None
         if scope["method"] in _READS:
             # The unit of work continues this transaction (roster.kit.web.uow); the request
             # middleware closes it if nothing takes it.
             held = await hold_transaction(app_state.engine, single_reads=single_reads)
             state[HELD] = held
-        principal = await authenticate(
-            app_state.engine,
-            authorization_header(scope),
-            getattr(app_state, "jwt", None),
-            held.conn if held is not None else None,
-        )
+        try:
+            principal = await authenticate(
+                app_state.engine,
+                authorization_header(scope),
+                getattr(app_state, "jwt", None),
+                held.conn if held is not None else None,
+            )
+        except Unauthorized as exc:
+            raise await ratelimit.failed_authentication(scope, exc) from None
         state["principal"] = principal
     limits: ratelimit.RateState | None = state.get("ratelimit")
     if limits is None:

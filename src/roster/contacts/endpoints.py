@@ -32,10 +32,11 @@ from roster.contacts.schemas import (
     TagPage,
     TagsBody,
 )
-from roster.errors import NotFound, RosterError
+from roster.errors import NotFound, RosterError, Unauthorized
 from roster.filters import service as expressions
 from roster.filters.bodies import SearchBody
 from roster.gdpr import traces
+from roster.kit import ratelimit
 from roster.kit.jsonutil import JSONBody, ProblemBody
 from roster.kit.pagination import Page, envelope, page_request
 from roster.kit.web import cursors, problems, scope_uow, settings, uow
@@ -286,7 +287,11 @@ class ContactReads:
                 return await service.get(conn, principal, contact_id)
         engine = scope["app"].state.engine
         key, row = await key_and_contact(engine, hash_key(token), contact_id)
-        scope.setdefault("state", {})["principal"] = await key_principal(engine, key)
+        try:
+            principal = await key_principal(engine, key)
+        except Unauthorized as exc:
+            raise await ratelimit.failed_authentication(scope, exc) from None
+        scope.setdefault("state", {})["principal"] = principal
         check_scope(await resolve_scope(scope), scopes.CONTACTS_READ)
         if row is None:
             raise NotFound("no such contact")

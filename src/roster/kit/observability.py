@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roster.errors import Unauthorized, Unavailable
+from roster.kit import ratelimit
 from roster.kit.db import transaction
 from roster.models import jobs, webhook_deliveries
 
@@ -199,7 +200,8 @@ async def metrics(request: Request) -> Response:
         given = request.headers.get("authorization", "")
         scheme, _, value = given.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip(), token):
-            raise Unauthorized("a valid metrics token is required")
+            error = Unauthorized("a valid metrics token is required")
+            raise await ratelimit.failed_authentication(request.scope, error)
     state = request.app.state
     try:
         await _queue_depths(state.engine, state.metrics)

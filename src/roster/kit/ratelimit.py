@@ -11,15 +11,21 @@ request that was counted::
 
     RateLimit-Policy: "default";q=600;w=60
     RateLimit: "default";r=598;t=41
+
+Failed authentications are counted too, per client address (``failed_authentication``):
+the 401 carries the ``"auth-failures"`` policy's headers, and past
+``ROSTER_AUTH_FAILURE_LIMIT`` a failure is a 429 instead. A request whose credential is
+valid is never refused for its address's failures; it counts against its own limit.
 """
 
 from __future__ import annotations
 
 import functools
+import ipaddress
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,6 +36,10 @@ from roster.errors import RosterError
 log = logging.getLogger("roster.ratelimit")
 
 POLICY = "default"
+FAILURE_POLICY = "auth-failures"
+# The outcome of a request's failed authentication, in the scope's state: counted once even
+# when the credential is checked twice (the idempotency middleware, then the route).
+_FAILED = "auth_failure"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,21 +49,22 @@ class RateState:
     remaining: int
     reset: int  # seconds until the window ends
     allowed: bool
+    policy: str = POLICY
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         return [
-            (b"ratelimit-policy", f'"{POLICY}";q={self.quota};w={self.window}'.encode()),
-            (b"ratelimit", f'"{POLICY}";r={self.remaining};t={self.reset}'.encode()),
+            (b"ratelimit-policy", f'"{self.policy}";q={self.quota};w={self.window}'.encode()),
+            (b"ratelimit", f'"{self.policy}";r={self.remaining};t={self.reset}'.encode()),
         ]
 
 
 class RateLimited(RosterError):
     status, code = 429, "rate_limited"
 
-    def __init__(self, state: RateState):
+    def __init__(self, state: RateState, what: str = "requests"):
         self.state = state
         super().__init__(
-            f"more than {state.quota} requests in {state.window} s; retry in {state.reset} s",
+            f"more than {state.quota} {what} in {state.window} s; retry in {state.reset} s",
             headers={
                 "Retry-After": str(max(1, state.reset)),
                 **{k.decode(): v.decode() for k, v in state.headers()},
@@ -150,6 +161,49 @@ async def check(limiter: Limiter, credential: str, override: str | None, default
     return state
 
 
+def client_address(scope: Scope) -> str:
+    """Who failed, for the failure limit: the client's address as the server reports it
+    (behind a trusted proxy, uvicorn puts the forwarded one there); an IPv6 address by its
+    /64, since one host usually holds the whole prefix."""
+    client = scope.get("client")
+    if not client:
+        return "unknown"
+    host: str = client[0]
+    if ":" in host:
+        try:
+            return str(ipaddress.IPv6Network(f"{host}/64", strict=False))
+        except ValueError:
+            return host
+    return host
+
+
+async def failed_authentication(scope: Scope, error: RosterError) -> RosterError:
+    """Count a failed authentication (``error``, the 401) against the client's address and
+    return what to raise: ``error``, or ``RateLimited`` once the address is past
+    ``auth_failure_limit``. Either response carries the failure policy's headers."""
+    state: dict[str, Any] = scope.setdefault("state", {})
+    counted: RosterError | None = state.get(_FAILED)
+    if counted is not None:
+        return counted
+    app_state = scope["app"].state
+    limiter: Limiter | None = getattr(app_state, "limiter", None)
+    if limiter is None:
+        return error
+    quota, window = _parse(app_state.settings.auth_failure_limit)
+    key = f"{FAILURE_POLICY}:{client_address(scope)}:{quota}/{window}"
+    limits = replace(await limiter.hit(key, quota, window), policy=FAILURE_POLICY)
+    state["ratelimit"] = limits
+    outcome = error if limits.allowed else RateLimited(limits, "failed authentications")
+    state[_FAILED] = outcome
+    return outcome
+
+
+def failure_of(scope: Scope) -> RosterError | None:
+    """The request's failed authentication when one was counted (to raise it again)."""
+    failed: RosterError | None = scope.get("state", {}).get(_FAILED)
+    return failed
+
+
 class RateLimitHeaders:
     """Adds the RateLimit headers to the response of every request that was counted."""
 
@@ -186,7 +240,8 @@ def document(schema: dict[str, Any]) -> None:
         },
     }
     too_many = {
-        "description": "`rate_limited`: over the credential's limit; retry after Retry-After",
+        "description": "`rate_limited`: over the credential's limit, or the client address "
+        "is over its limit of failed authentications; retry after Retry-After",
         "headers": {
             "Retry-After": {"description": "Seconds", "schema": {"type": "integer"}},
             **limit_headers,
@@ -202,5 +257,6 @@ def document(schema: dict[str, Any]) -> None:
             responses = operation.setdefault("responses", {})
             responses.setdefault("429", too_many)
             for status, response in responses.items():
-                if status.startswith("2"):
+                # A 401 carries the failed-authentication policy's headers.
+                if status.startswith("2") or status == "401":
                     response.setdefault("headers", {}).update(limit_headers)

@@ -57,7 +57,11 @@ PAGES: dict[str, tuple[int, str]] = {
         "The Idempotency-Key was used before with a different "
         "method, path or body. Use a new key for a new request.",
     ),
-    "rate_limited": (429, "Too many requests for this credential. Wait `Retry-After` seconds."),
+    "rate_limited": (
+        429,
+        "Too many requests for this credential, or too many failed authentications "
+        "from this address (a valid credential is still served). Wait `Retry-After` seconds.",
+    ),
     "request_header_fields_too_large": (
         431,
         "The request's headers, every name and value together, are over the "
