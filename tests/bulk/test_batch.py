@@ -66,6 +66,39 @@ async def test_batch_same_identifier_twice(client: httpx.AsyncClient) -> None:
     assert results[1]["error"]["conflicting_id"] == results[0]["id"]
 
 
+async def test_batch_items_that_change_nothing_are_unchanged(client: httpx.AsyncClient) -> None:
+    # An item that matches a contact and would write nothing new reports `unchanged`: no
+    # version bump, no event, as a PATCH that changes nothing.
+    opted_out = await make_contact(client, phone="+14155550140", preferences={"sms": "opted_out"})
+    items = [
+        {"email": "same@example.com", "first_name": "Same", "tags": ["a"]},
+        {"email": "same@example.com", "first_name": "Same"},
+        {"email": "same@example.com", "last_name": "Later"},
+        # A batch never relaxes an opt-out: with that undone, this item writes nothing.
+        {"phone": "+14155550140", "preferences": {"sms": "opted_in"}},
+    ]
+    out = (await client.post("/v1/contacts/batch", json={"contacts": items})).json()
+    assert [r["status"] for r in out["results"]] == ["created", "unchanged", "updated", "unchanged"]
+    assert (out["total"], out["created"], out["updated"], out["unchanged"], out["failed"]) == (
+        4,
+        1,
+        1,
+        2,
+        0,
+    )
+    assert out["results"][1]["id"] == out["results"][0]["id"]
+    assert out["results"][3]["id"] == opted_out["id"]
+    again = (await client.post("/v1/contacts/batch", json={"contacts": items[2:]})).json()
+    assert [r["status"] for r in again["results"]] == ["unchanged", "unchanged"]
+    assert (again["updated"], again["unchanged"]) == (0, 2)
+    same = (await client.get(f"/v1/contacts/{out['results'][0]['id']}")).json()
+    assert (same["version"], same["last_name"]) == (1, "Later")
+    kept = (await client.get(f"/v1/contacts/{opted_out['id']}")).json()
+    assert (kept["version"], kept["preferences"]["sms"]) == (1, "opted_out")
+    updated = await client.get("/v1/events", params={"type": "contact.updated", "limit": 100})
+    assert updated.json()["data"] == []
+
+
 async def test_batch_identifier_held_by_another_contact(client: httpx.AsyncClient) -> None:
     other = await make_contact(client, email="taken@example.com")
     items = [

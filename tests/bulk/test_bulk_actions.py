@@ -24,6 +24,10 @@ async def test_tags_fields_and_archive(env: Env, client: httpx.AsyncClient) -> N
     assert (job["kind"], job["total"]) == ("bulk_action", 3)
     done = await wait_job(env, client, f"/v1/jobs/{job['id']}")
     assert (done["status"], done["processed"], done["updated"]) == ("completed", 3, 3)
+    # Again: every contact already has the tag, so none is updated (no version bump).
+    job = await _start(client, {"filter": VIP, "action": "add_tags", "params": {"tags": ["gold"]}})
+    done = await wait_job(env, client, f"/v1/jobs/{job['id']}")
+    assert (done["status"], done["processed"], done["updated"]) == ("completed", 3, 0)
     people = {p["id"]: p for p in await all_contacts(client)}
     assert all(people[v["id"]]["tags"] == ["gold", "vip"] for v in vips)
     assert people[other["id"]]["tags"] == ["other"]

@@ -85,9 +85,10 @@ async def test_batch_never_relaxes_an_opt_out(client: httpx.AsyncClient) -> None
     contact = await make_contact(client, phone="+14155550311", preferences={"sms": "opted_out"})
     body = {"contacts": [{"phone": "+14155550311", "preferences": {"sms": "opted_in"}}]}
     out = (await client.post("/v1/contacts/batch", json=body)).json()
-    assert out["results"][0]["status"] == "updated"
+    # With the opt-out kept, the item changes nothing: no new version, no event.
+    assert out["results"][0]["status"] == "unchanged"
     got = (await client.get(f"/v1/contacts/{contact['id']}")).json()
-    assert got["preferences"]["sms"] == "opted_out"
+    assert (got["preferences"]["sms"], got["version"]) == ("opted_out", 1)
     history = await _history(client, contact["id"])
     assert ("sms", "opted_out", "opted_in", "contact.batch") not in history
 

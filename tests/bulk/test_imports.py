@@ -96,8 +96,27 @@ async def test_modes_and_match_on(env: Env, client: httpx.AsyncClient) -> None:
     assert (job["created"], job["failed"]) == (1, 1)
     lines = list(csv.reader(io.StringIO((await client.get(job["errors_url"])).text)))
     assert lines[1][1] == "phone" and "already used" in lines[1][2]
-    job = await import_csv(env, client, content)  # upsert by default
-    assert (job["updated"], job["created"]) == (2, 0)
+    job = await import_csv(env, client, content)  # upsert by default: both rows as stored
+    assert (job["updated"], job["skipped"], job["created"]) == (0, 2, 0)
+
+
+async def test_rows_that_change_nothing_are_skipped(env: Env, client: httpx.AsyncClient) -> None:
+    # A row that matches a contact and would write nothing new is not an update: the
+    # contact keeps its version, and the job counts the row in `skipped`.
+    content = "email,first_name,tags\nada@example.com,Ada,vip\nbob@example.com,Bob,\n"
+    job = await import_csv(env, client, content, tags="imported")
+    assert (job["created"], job["updated"], job["skipped"], job["failed"]) == (2, 0, 0, 0)
+    again = await import_csv(env, client, content, tags="imported")
+    assert (again["created"], again["updated"], again["skipped"], again["failed"]) == (0, 0, 2, 0)
+    changed = "email,first_name,tags\nada@example.com,Ada,vip\nbob@example.com,Robert,\n"
+    third = await import_csv(env, client, changed, tags="imported")
+    assert (third["created"], third["updated"], third["skipped"]) == (0, 1, 1)
+    versions = {p["email"]: p["version"] for p in await all_contacts(client)}
+    assert versions == {"ada@example.com": 1, "bob@example.com": 2}
+    # The same person twice, the second row as the first left it: created, then skipped.
+    twice = "email,first_name\ncy@example.com,Cy\ncy@example.com,Cy\n"
+    job = await import_csv(env, client, twice)
+    assert (job["created"], job["updated"], job["skipped"]) == (1, 0, 1)
 
 
 async def test_same_person_twice_later_row_wins(env: Env, client: httpx.AsyncClient) -> None:

@@ -40,7 +40,10 @@ class BatchBody(BaseModel):
 
 class BatchResult(BaseModel):
     index: int
-    status: Literal["created", "updated", "failed"]
+    status: Literal["created", "updated", "unchanged", "failed"] = Field(
+        description="unchanged: it matched a contact that it would leave as it is (no new "
+        "version, no event)"
+    )
     id: str | None = None
     error: dict[str, Any] | None = None
 
@@ -49,6 +52,7 @@ class BatchResponse(BaseModel):
     total: int
     created: int
     updated: int
+    unchanged: int
     failed: int
     results: list[BatchResult]
 
@@ -116,7 +120,7 @@ async def run(
         ahead=True,
     )
     results: list[dict[str, Any]] = []
-    counts = {"created": 0, "updated": 0, "failed": 0}
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
     for outcome in outcomes:
         counts[outcome.status] += 1
         result: dict[str, Any] = {"index": outcome.index, "status": outcome.status}

@@ -6,7 +6,9 @@ one multi-row INSERT and one multi-row UPDATE. Field rules come from ``fields.ap
 
 Deciding item by item in memory gives each item the semantics of a single write in order:
 a later item matching an earlier one updates it (upsert), or fails with ``conflict``
-(create); an identifier held by another contact fails that item alone with ``conflict``.
+(create); an identifier held by another contact fails that item alone with ``conflict``; an
+item that would write nothing new is ``unchanged`` (no version bump, no event, as a PATCH
+that changes nothing).
 If the set-based write still hits a unique index (a concurrent writer got there between
 the load and the write), the chunk is decided and written again (on PostgreSQL side by
 side, then alone in the tenant's turn), and then item by item under savepoints, so one
@@ -21,7 +23,7 @@ import gc
 import operator
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -65,7 +67,7 @@ class Item:
 @dataclass(slots=True)
 class Outcome:
     index: int
-    status: Literal["created", "updated", "skipped", "failed"]
+    status: Literal["created", "updated", "unchanged", "skipped", "failed"]
     id: UUID | None = None
     error: Row | None = None
 
@@ -208,6 +210,9 @@ def _decide(
             if found is not None and mode != "create":
                 values = fields.apply(found.values, item.patch, region, checks)
                 values = _with_tags(values, add_tags)
+                if not fields.changed(found.values, values):
+                    outcomes.append(Outcome(item.index, "unchanged", found.id))
+                    continue
                 conflict = chunk.holder(values, found)
                 if conflict:
                     raise conflict
@@ -226,6 +231,17 @@ def _decide(
         except RosterError as exc:
             outcomes.append(Outcome(item.index, "failed", error=exc.body()))
     return outcomes
+
+
+def _settled(outcomes: list[Outcome], writes: _Writes) -> list[Outcome]:
+    """The outcomes with ``unchanged`` for each update whose contact was not written after
+    all: the consent guard undid all it changed (a batch or import row never relaxes an
+    opt-out), or later items put the contact back as it was loaded."""
+    written = {entry.id for entry, _, _ in writes.stored}
+    return [
+        replace(o, status="unchanged") if o.status == "updated" and o.id not in written else o
+        for o in outcomes
+    ]
 
 
 async def _load(repo: ContactRepository, items: list[Item], *, lock: bool = True) -> list[Row]:
@@ -427,7 +443,7 @@ async def _send_rest(repo: ContactRepository, writes: _Writes, copies: _Copies) 
         notify_on_commit(repo.conn)
 
 
-async def _store(repo: ContactRepository, chunk: _Chunk, cause: Cause) -> None:
+async def _store(repo: ContactRepository, chunk: _Chunk, cause: Cause) -> _Writes:
     """Write the chunk's new and changed contacts with everything a single write does in
     its transaction (see ``contacts.service``): the consent guard, the opt-outs remembered
     from erased contacts, consent history, timeline rows, tag rows and outbox events.
@@ -435,8 +451,10 @@ async def _store(repo: ContactRepository, chunk: _Chunk, cause: Cause) -> None:
     The contacts' COPY is sent before their timeline rows and events are rendered, and
     each COPY's records are built while the one before runs, so that PostgreSQL writes
     while Python renders (the inserts still run one after the other, in the same order:
-    contacts first, then the rows that refer to them)."""
-    await _send(repo, await _rows(repo, chunk), cause)
+    contacts first, then the rows that refer to them). Returns what it wrote."""
+    writes = await _rows(repo, chunk)
+    await _send(repo, writes, cause)
+    return writes
 
 
 async def _send(repo: ContactRepository, writes: _Writes, cause: Cause | None = None) -> None:
@@ -584,15 +602,14 @@ async def write(
                     if writes is None:
                         chunk = _Chunk(loaded)
                         outcomes = _decide(chunk, items, mode, region, extra, checks, new_ids)
-                        await _store(repo, chunk, cause)
-                        return outcomes
+                        return _settled(outcomes, await _store(repo, chunk, cause))
                     if _versions(loaded) != _versions(seen):
                         # Decided again on the contacts as they are now, in the turn (the
                         # same ids for the same new contacts).
                         outcomes, writes = await prepare(loaded, writes)
                         seen = loaded
                     await _send(repo, writes)
-                    return outcomes
+                    return _settled(outcomes, writes)
             except (DBAPIError, _CopyFailed) as exc:
                 clash = isinstance(exc, IntegrityError | _CopyFailed)
                 if not clash and "deadlock detected" not in str(exc):
@@ -659,10 +676,11 @@ async def change_rows(
     cause: Cause,
 ) -> tuple[int, int]:
     """Apply ``change(row) -> patch`` to loaded live rows through ``fields.apply`` and store
-    the results set-based; returns (updated, failed). Used by bulk actions."""
+    the results set-based; returns (updated, failed), where a row the change leaves as it
+    was is neither. Used by bulk actions."""
     repo = ContactRepository(conn, tenant_id)
     chunk = _Chunk(rows)
-    updated = failed = 0
+    failed = 0
     for entry in list(chunk.entries):
         try:
             values = fields.apply(entry.values, change(entry.values), region)
@@ -673,6 +691,5 @@ async def change_rows(
             failed += 1
             continue
         chunk.change(entry, values)
-        updated += 1
-    await _store(repo, chunk, cause)
-    return updated, failed
+    # Only the contacts written count as updated (a tag they already had changes nothing).
+    return len((await _store(repo, chunk, cause)).stored), failed

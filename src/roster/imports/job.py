@@ -268,7 +268,10 @@ async def run_import(ctx: JobContext) -> int:
                 counts = {"processed": len(current.records) + len(current.unreadable)}
                 lines: list[Row] = []
                 for outcome in outcomes:
-                    counts[outcome.status] = counts.get(outcome.status, 0) + 1
+                    # A row that changed nothing is counted as skipped: the job has no
+                    # count of its own for it (docs/bulk.md).
+                    status = "skipped" if outcome.status == "unchanged" else outcome.status
+                    counts[status] = counts.get(status, 0) + 1
                     if outcome.status == "failed":
                         lines += _error_lines(
                             outcome.index, outcome.error, cells_of[outcome.index], columns_of
