@@ -55,6 +55,10 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/v1/contacts/{contact_id}/merge"): {
         "duplicate_ids": ["01935f0e-7b7c-7d51-9c1e-0b7e2c3f4a57"]
     },
+    # Tenant 1's ids include some that are not UUIDs (events), which contact_ids refuses.
+    ("post", "/v1/lists/{list_id}/members"): {
+        "contact_ids": ["01935f0e-7b7c-7d51-9c1e-0b7e2c3f4a58"]
+    },
 }
 # Nested objects under a tenant 1 contact: any id will do, the contact's id makes it a 404.
 PATH_VALUES: dict[str, str] = {

@@ -13,6 +13,7 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
@@ -32,6 +33,11 @@ def _id_text(text: str) -> str:
         reason = exc.errors()[0]["msg"]
         raise PydanticCustomError("uuid_parsing", "{reason}", {"reason": reason}) from None
     return text
+
+
+IdText = Annotated[
+    str, AfterValidator(_id_text), WithJsonSchema({"type": "string", "format": "uuid"})
+]
 
 
 class ListCreate(BaseModel):
@@ -70,7 +76,7 @@ class ListPage(BaseModel):
 class MembersAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    contact_ids: list[Annotated[str, AfterValidator(_id_text)]] = Field(
+    contact_ids: list[IdText] = Field(
         min_length=1,
         max_length=MAX_MEMBERS_PER_CALL,
         description="Contact ids (UUIDs); text that is not a UUID is a 422",
