@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     workers: int = 1
     default_region: str = Field(default="US", description="Region for phones without '+'")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        description="One JSON object per line, or readable text; default: text on a "
+        "terminal, JSON otherwise",
+    )
 
     max_body_bytes: int = 32 * 1024 * 1024
     max_upload_bytes: int = 1024 * 1024 * 1024

@@ -8,12 +8,15 @@ import uuid
 
 import pytest
 
+from roster.kit.logs import JsonFormatter
 from tests.conftest import Env
 from tests.edge.conftest import app_with, client_for
 
 
 def _access_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
-    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "roster.access"]
+    """The access records as the server writes them (one JSON object per line)."""
+    line = JsonFormatter()
+    return [json.loads(line.format(r)) for r in caplog.records if r.name == "roster.access"]
 
 
 async def test_one_json_line_per_request(env: Env, caplog: pytest.LogCaptureFixture) -> None:
@@ -34,7 +37,12 @@ async def test_one_json_line_per_request(env: Env, caplog: pytest.LogCaptureFixt
     lines = _access_lines(caplog)
     assert len(lines) == 5
     for line in lines:
-        assert set(line) == {"method", "route", "status", "duration_ms", "tenant", "request_id"}
+        assert set(line) == {
+            *("ts", "level", "logger", "message"),
+            *("method", "route", "status", "duration_ms", "tenant", "request_id"),
+        }
+        assert line["logger"] == "roster.access" and line["level"] == "INFO"
+        assert str(line["ts"]).endswith("Z")
         assert isinstance(line["duration_ms"], float | int) and line["duration_ms"] >= 0
     create, get, lookup, missing, anonymous = lines
     assert create == {**create, "method": "POST", "route": "/v1/contacts", "status": 201}

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -13,18 +10,14 @@ from fastapi.responses import StreamingResponse
 
 from roster.auth.deps import ContactsRead, ContactsWrite
 from roster.errors import NotFound
-from roster.imports import service
+from roster.imports import failures, service
 from roster.imports.upload import receive
-from roster.kit.db import transaction
 from roster.kit.jsonutil import JSONBody
 from roster.kit.pagination import envelope, page_request
-from roster.kit.repository import TenantRepository
 from roster.kit.web import cursors, problems, settings, uow
-from roster.models import import_errors
 from roster.worker import queue
 
 router = APIRouter(prefix="/v1", tags=["imports"])
-ERROR_BATCH = 1000
 
 
 def wake_worker(request: Request) -> None:
@@ -145,42 +138,10 @@ async def cancel_import(request: Request, principal: ContactsWrite, import_id: U
 )
 async def import_errors_csv(request: Request, principal: ContactsRead, import_id: UUID) -> Response:
     job = await _get(request, principal.tenant_id, import_id)
-    engine = request.app.state.engine
-    header = ["row", "column", "error", *job["params"]["header"]]
-
-    async def lines() -> AsyncIterator[bytes]:
-        yield _csv_line(header)
-        after = (-1, -1)
-        e = import_errors.c
-        while True:
-            async with transaction(engine, write=False) as conn:
-                repo = TenantRepository(conn, principal.tenant_id)
-                query = (
-                    repo.select(e.row, e.position, e.column, e.error, e.cells, table=import_errors)
-                    .where(e.job_id == import_id)
-                    .where((e.row > after[0]) | ((e.row == after[0]) & (e.position > after[1])))
-                    .order_by(e.row, e.position)
-                    .limit(ERROR_BATCH)
-                )
-                rows = (await conn.execute(query)).all()
-            if not rows:
-                return
-            out = io.StringIO()
-            writer = csv.writer(out)
-            for row in rows:
-                writer.writerow([row.row, row.column or "", row.error, *row.cells])
-            yield out.getvalue().encode()
-            after = (rows[-1].row, rows[-1].position)
-
+    lines = failures.csv_lines(request.app.state.engine, principal.tenant_id, job)
     name = job["params"]["filename"].rsplit(".", 1)[0]
     return StreamingResponse(
-        lines(),
+        lines,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}-errors.csv"'},
     )
-
-
-def _csv_line(cells: list[Any]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out).writerow(cells)
-    return out.getvalue().encode()

@@ -22,7 +22,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -44,6 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from roster.errors import Unauthorized, Unavailable
 from roster.kit import ratelimit
 from roster.kit.db import transaction
+from roster.kit.logs import FIELDS
 from roster.models import jobs, webhook_deliveries
 
 access_log = logging.getLogger("roster.access")
@@ -166,18 +166,15 @@ class Observability:
             if access_log.isEnabledFor(logging.INFO):
                 state = scope.get("state", {})
                 principal = state.get("principal")
-                access_log.info(
-                    orjson.dumps(
-                        {
-                            "method": scope["method"],
-                            "route": route,
-                            "status": status,
-                            "duration_ms": round(elapsed * 1000, 2),
-                            "tenant": str(principal.tenant_id) if principal else None,
-                            "request_id": state.get("request_id"),
-                        }
-                    ).decode()
-                )
+                fields = {
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                    "tenant": str(principal.tenant_id) if principal else None,
+                    "request_id": state.get("request_id"),
+                }
+                access_log.info("%s %s %s", scope["method"], route, status, extra={FIELDS: fields})
 
 
 router = APIRouter(tags=["system"])
@@ -229,23 +226,3 @@ async def _queue_depths(engine: AsyncEngine, metrics: Metrics) -> None:
     for kind, status, count in counted:
         metrics.jobs.labels(kind, status).set(count)
     metrics.deliveries.set(pending)
-
-
-def log_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging config plus the access log: bare JSON lines on stdout."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config: dict[str, Any] = orjson.loads(orjson.dumps(LOGGING_CONFIG))
-    config["formatters"]["json_line"] = {"format": "%(message)s"}
-    config["handlers"]["roster_access"] = {
-        "formatter": "json_line",
-        "class": "logging.StreamHandler",
-        "stream": "ext://sys.stdout",
-    }
-    config["loggers"]["roster.access"] = {
-        "handlers": ["roster_access"],
-        "level": "INFO",
-        "propagate": False,
-    }
-    config["loggers"]["roster"] = {"handlers": ["default"], "level": level.upper()}
-    return config

@@ -27,6 +27,24 @@ async def get_tenant(conn: AsyncConnection, tenant_id: UUID) -> dict[str, Any] |
     return dict(row._mapping) if row else None
 
 
+async def all_tenants(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Every tenant, oldest first (the operator's CLI, not a request)."""
+    rows = await conn.execute(select(tenants).order_by(tenants.c.created_at))
+    return [dict(r._mapping) for r in rows]
+
+
+async def keys_of_every_tenant(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Every API key of every tenant, oldest first (the operator's CLI, not a request)."""
+    rows = await conn.execute(select(api_keys).order_by(api_keys.c.created_at))
+    return [dict(r._mapping) for r in rows]
+
+
+async def key_by_id(conn: AsyncConnection, key_id: UUID) -> dict[str, Any] | None:
+    """An API key by its id, whatever its tenant (the operator's CLI, not a request)."""
+    row = (await conn.execute(select(api_keys).where(api_keys.c.id == key_id))).first()
+    return dict(row._mapping) if row else None
+
+
 async def first_tenant(conn: AsyncConnection) -> dict[str, Any] | None:
     row = (await conn.execute(select(tenants).order_by(tenants.c.created_at).limit(1))).first()
     return dict(row._mapping) if row else None

@@ -52,6 +52,7 @@ from sqlalchemy.orm import aliased
 
 from roster.config import Settings
 from roster.events.outbox import emit, render_id, sequence_pending, sweep
+from roster.kit import logs
 from roster.kit.db import on_commit, take_notify, transaction
 from roster.kit.handoff import Slots
 from roster.kit.timeutil import rfc3339, utcnow
@@ -200,7 +201,7 @@ class _Listener:
             except Exception as exc:
                 if getattr(exc, "sqlstate", None) == "55P03":  # lock_not_available
                     return  # held elsewhere for longer than a poll: polling it is, this time
-                log.warning("relay listener failed; polling", exc_info=True)
+                logs.transient(log, "relay listener failed; polling", exc)
                 self._retry_at = time.monotonic() + LISTEN_RETRY
                 await self._drop()
                 return
@@ -216,8 +217,8 @@ class _Listener:
         after the lock: it sees every writer that took the lock shared)."""
         try:
             return bool(await self._driver.fetchval(_UNSEQUENCED, timeout=self.arm_timeout + 1.0))
-        except Exception:
-            log.warning("relay listener failed; polling", exc_info=True)
+        except Exception as exc:
+            logs.transient(log, "relay listener failed; polling", exc)
             self._retry_at = time.monotonic() + LISTEN_RETRY
             await self._drop()
             return True
@@ -241,8 +242,8 @@ class _Listener:
                 timeout=self.arm_timeout + 1.0,
             )
             await driver.add_listener(WAKE_CHANNEL, self._notified)
-        except Exception:
-            log.warning("relay cannot listen for events; polling", exc_info=True)
+        except Exception as exc:
+            logs.transient(log, "relay cannot listen for events; polling", exc)
             self._retry_at = time.monotonic() + LISTEN_RETRY
             if conn is not None:
                 await self._close(conn)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roster.config import Settings
 from roster.errors import Unavailable
+from roster.kit import logs
 from roster.kit.db import is_unavailable, transaction
 from roster.kit.ids import uuid7
 from roster.models import jobs
@@ -203,8 +204,11 @@ class Worker:
                 ctx.state["lost"] = True
                 work.cancel()
                 return
-            except Exception:  # a missed beat is retried at the next one
-                log.warning("heartbeat of job %s failed", ctx.job["id"], exc_info=True)
+            except Exception as exc:  # a missed beat is retried at the next one
+                if is_unavailable(exc) or isinstance(exc, Unavailable):
+                    logs.transient(log, "heartbeat of job %s missed", exc, ctx.job["id"])
+                else:
+                    log.warning("heartbeat of job %s failed", ctx.job["id"], exc_info=True)
                 continue
             ctx.cancel_requested = ctx.cancel_requested or state["cancel_requested"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import cli_env, free_port, start_serve, stop
+from tests.cli.test_serve import cli_env, free_port, start_serve, stop
 
 pytestmark = pytest.mark.slow
 CSV = "Email Address,First Name,Mobile Phone\nada@example.com,Ada,+14155550100\nbad,X,\n"
