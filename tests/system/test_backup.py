@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from roster.config import Settings
 from roster.kit.db import create_engine, transaction
 from roster.models import contacts, events
+from roster.tenants import service as tenants
 from tests.conftest import Env, new_database
 
 
@@ -63,7 +64,14 @@ async def _counts(url: str, tenant_id: uuid.UUID) -> tuple[int, int]:
 
 
 async def test_a_backup_taken_during_writes_restores_consistently(env: Env, tmp_path: Path) -> None:
-    tenant_id, key = await env.tenant()
+    tenant_id, _ = await env.tenant()
+    async with transaction(env.app.state.engine, write=True) as conn:
+        # The writers go as fast as they can: a limit far above what they reach.
+        key = (
+            await tenants.create_api_key(
+                conn, tenant_id, name="writer", scopes=["admin"], rate_limit="1000000/minute"
+            )
+        ).key
     source = env.settings.database_url
     assert source is not None
     backup_file = tmp_path / "roster.backup"
