@@ -25,7 +25,7 @@ $(STAMP): requirements/lock.txt pyproject.toml
 
 ## Start Roster on embedded SQLite (./var/roster.db); prints an admin key on first start.
 serve: $(STAMP)
-	$(BIN)/roster serve
+	$(BIN)/roster serve $(ARGS)
 
 ## Run the whole test suite: every database test on SQLite and on PostgreSQL.
 test: $(STAMP)
