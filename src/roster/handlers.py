@@ -15,6 +15,7 @@ from roster.contacts.schemas import READ_ONLY_FIELDS
 from roster.errors import RosterError, problem_body
 from roster.kit.db import is_unavailable, unreachable
 from roster.kit.jsonutil import ProblemBody
+from roster.kit.methods import allow_header, allowed
 
 log = logging.getLogger("roster.errors")
 
@@ -66,12 +67,27 @@ def _field(loc: tuple[Any, ...]) -> str:
     return out or str(loc[0] if loc else "body")
 
 
-async def validation_error(_: Request, exc: Exception) -> Response:
+def method_not_allowed(methods: frozenset[str]) -> Response:
+    return problem(
+        405,
+        "method_not_allowed",
+        "the route exists, not with this method",
+        headers={"Allow": allow_header(methods)},
+    )
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return problem(400, "invalid_request", "the body is not valid JSON")
     if any(e.get("loc", ("",))[0] == "path" for e in errors):
+        # A literal path asked with a method only its parametrised sibling has (PUT
+        # /v1/contacts/batch reached PUT /v1/contacts/{contact_id}): that method is not
+        # allowed there.
+        methods = allowed(request.app, request.scope["path"])
+        if methods is not None and request.method not in methods:
+            return method_not_allowed(methods)
         # A malformed id names no object: answer as for any id that does not exist.
         return problem(404, "not_found", "no such object")
     if any(e.get("loc", ("",))[0] in ("query", "header") for e in errors):
@@ -105,8 +121,13 @@ async def validation_error(_: Request, exc: Exception) -> Response:
     )
 
 
-async def http_error(_: Request, exc: Exception) -> Response:
+async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        # The router's Allow names only the first route it tried; list the path's methods.
+        methods = allowed(request.app, request.scope["path"])
+        if methods is not None:
+            return method_not_allowed(methods)
     code = _STATUS_CODES.get(exc.status_code, "invalid_request")
     detail = exc.detail if isinstance(exc.detail, str) else None
     if exc.status_code == 404:
