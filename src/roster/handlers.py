@@ -90,6 +90,10 @@ async def validation_error(request: Request, exc: Exception) -> Response:
             return method_not_allowed(methods)
         # A malformed id names no object: answer as for any id that does not exist.
         return problem(404, "not_found", "no such object")
+    if isinstance(exc.body, bytes):
+        # The framework reads a body as JSON only under a JSON Content-Type; it hands
+        # over the raw bytes of any other (or of none).
+        return problem(415, "unsupported_media_type", "send the body as application/json")
     if any(e.get("loc", ("",))[0] in ("query", "header") for e in errors):
         bad = [e for e in errors if e.get("loc", ("",))[0] in ("query", "header")]
         return problem(
