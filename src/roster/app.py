@@ -28,7 +28,7 @@ from roster.exports.endpoints import router as exports_router
 from roster.fielddefs.endpoints import router as fields_router
 from roster.gdpr.endpoints import router as gdpr_router
 from roster.imports.endpoints import router as imports_router
-from roster.kit import idempotency, ratelimit
+from roster.kit import idempotency, openapi, ratelimit
 from roster.kit.db import create_engine, transaction
 from roster.kit.heap import freeze_heap
 from roster.kit.idempotency import Idempotency, sweep
@@ -61,6 +61,8 @@ Authenticate with `Authorization: Bearer <API key or JWT>`. Every non-2xx respon
 
 # Names of the in-process background loops (they work across tenants, by design).
 BACKGROUND_PREFIX = "roster-background-"
+# Routes whose body is a list of items answered one by one (a bad item fails alone).
+ITEM_PATHS = ("/v1/contacts/batch",)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -141,9 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # hottest read, served without the router) → the routes.
     app.add_middleware(ContactReads)
     app.add_middleware(Idempotency, ttl_seconds=settings.idempotency_ttl)
-    app.add_middleware(
-        JsonDepthLimit, max_depth=settings.max_json_depth, item_paths=("/v1/contacts/batch",)
-    )
+    app.add_middleware(JsonDepthLimit, max_depth=settings.max_json_depth, item_paths=ITEM_PATHS)
     app.add_middleware(RateLimitHeaders)
     app.include_router(consent_router)
     app.include_router(notes_router)
@@ -225,5 +225,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components.pop(unused, None)
     idempotency.document(schema)
     ratelimit.document(schema)
+    openapi.refine(schema, item_paths=ITEM_PATHS)
     app.openapi_schema = schema
     return schema
