@@ -28,7 +28,7 @@ from roster.exports.endpoints import router as exports_router
 from roster.fielddefs.endpoints import router as fields_router
 from roster.gdpr.endpoints import router as gdpr_router
 from roster.imports.endpoints import router as imports_router
-from roster.kit import idempotency, openapi, ratelimit
+from roster.kit import idempotency, openapi, pagination, ratelimit
 from roster.kit.db import create_engine, transaction
 from roster.kit.heap import freeze_heap
 from roster.kit.idempotency import Idempotency, sweep
@@ -225,6 +225,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components.pop(unused, None)
     idempotency.document(schema)
     ratelimit.document(schema)
+    pagination.document(schema)
     openapi.refine(schema, item_paths=ITEM_PATHS)
     app.openapi_schema = schema
     return schema

@@ -20,6 +20,8 @@ from roster.errors import BadParameter, InvalidRequest
 
 MAX_LIMIT = 100
 MAX_OFFSET = 1_000_000_000  # beyond any real table; keeps the value inside a 64-bit integer
+# page x limit stays within MAX_OFFSET for every limit, so each bound stands on its own.
+MAX_PAGE = MAX_OFFSET // MAX_LIMIT + 1
 DEFAULT_LIMIT = 50
 _SIG_BYTES = 12
 
@@ -77,17 +79,58 @@ def page_request(
         raise InvalidRequest(f"give only one of {', '.join(given)}")
     if offset is not None and not 0 <= offset <= MAX_OFFSET:
         raise BadParameter("offset", f"must be between 0 and {MAX_OFFSET}")
+    if page is not None and not 1 <= page <= MAX_PAGE:
+        raise BadParameter("page", f"must be between 1 and {MAX_PAGE}")
     if page is not None:
-        if page < 1:
-            raise BadParameter("page", "must be 1 or more")
-        if (page - 1) * size > MAX_OFFSET:
-            raise BadParameter("page", f"(page - 1) x limit must be at most {MAX_OFFSET}")
         offset = (page - 1) * size
     return PageRequest(
         limit=size,
         cursor=cursors.decode(kind, cursor) if cursor is not None else None,
         offset=offset,
     )
+
+
+def document(schema: dict[str, Any]) -> None:
+    """Declare in the OpenAPI document what ``page_request`` enforces on every listing: the
+    bounds of ``limit``, ``offset`` and ``page``, and that ``cursor``, ``offset`` and
+    ``page`` exclude each other. Those become one exploded object parameter, ``position``,
+    with at most one property: the query string is the same, and the rule is stated."""
+    bounds = {"limit": (1, MAX_LIMIT), "offset": (0, MAX_OFFSET), "page": (1, MAX_PAGE)}
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            parameters = operation.get("parameters", [])
+            query = {p["name"]: p for p in parameters if p.get("in") == "query"}
+            for name, (low, high) in bounds.items():
+                if name in query:
+                    query[name]["schema"].update(minimum=low, maximum=high)
+            exclusive = [name for name in ("cursor", "offset", "page") if name in query]
+            if len(exclusive) < 2:
+                continue
+            properties: dict[str, Any] = {}
+            for name in exclusive:
+                parameters.remove(query[name])
+                kind = "string" if name == "cursor" else "integer"
+                properties[name] = {"type": kind}
+                if name in bounds:
+                    properties[name].update(minimum=bounds[name][0], maximum=bounds[name][1])
+            parameters.append(
+                {
+                    "name": "position",
+                    "in": "query",
+                    "required": False,
+                    "style": "form",
+                    "explode": True,
+                    "description": "Where the page starts: `cursor`, or instead (for "
+                    "compatibility) `offset` or `page` (1-based); at most one of them, each "
+                    "a query parameter of its own",
+                    "schema": {
+                        "type": "object",
+                        "properties": properties,
+                        "additionalProperties": False,
+                        "maxProperties": 1,
+                    },
+                }
+            )
 
 
 def envelope(
