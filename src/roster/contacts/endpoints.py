@@ -131,19 +131,54 @@ def _page(result: Page, render_row: Callable[[Any], Any]) -> JSONBody:
     return JSONBody(envelope(data, result.has_more, result.next_cursor, result.total))
 
 
+# The document shows the four identifiers as one exploded object parameter with exactly
+# one property: the query string is the same, and "exactly one of them" (400 otherwise,
+# from ``service.lookup``) is stated where a client's tools can read it.
+_IDENTIFIER = {
+    "name": "identifier",
+    "in": "query",
+    "required": True,
+    "style": "form",
+    "explode": True,
+    "description": "Exactly one of phone, email, external_id or handle, each a query "
+    "parameter of its own",
+    "schema": {
+        "type": "object",
+        "properties": {
+            "phone": {
+                "type": "string",
+                "format": "phone",
+                "description": "Any format; normalised first",
+            },
+            "email": {"type": "string", "format": "email"},
+            "external_id": {"type": "string"},
+            "handle": {
+                "type": "string",
+                "format": "handle",
+                "description": "channel:address, e.g. whatsapp:+1…",
+            },
+        },
+        "additionalProperties": False,
+        "minProperties": 1,
+        "maxProperties": 1,
+    },
+}
+
+
 @router.get(
     "/contacts/lookup",
     response_model=Contact,
     responses=problems(400, 404),
     summary="Find one contact by phone, email, external_id or handle",
+    openapi_extra={"parameters": [_IDENTIFIER]},
 )
 async def lookup_contact(
     request: Request,
     principal: ContactsRead,
-    phone: Annotated[str | None, Query(description="Any format; normalised first")] = None,
-    email: str | None = None,
-    external_id: str | None = None,
-    handle: Annotated[str | None, Query(description="channel:address, e.g. whatsapp:+1…")] = None,
+    phone: Annotated[str | None, Query(include_in_schema=False)] = None,
+    email: Annotated[str | None, Query(include_in_schema=False)] = None,
+    external_id: Annotated[str | None, Query(include_in_schema=False)] = None,
+    handle: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> Response:
     async with uow(request, write=False) as conn:
         row = await service.lookup(
