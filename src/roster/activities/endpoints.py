@@ -72,7 +72,17 @@ async def timeline(
     contact_id: UUID,
     type: Annotated[
         list[str] | None,
-        Query(description="Exact type (repeatable), or one prefix such as message.*"),
+        Query(
+            description="Exact type (repeatable), or one prefix such as message.*",
+            # Exact types only, or a single prefix: what ``service.timeline`` accepts.
+            json_schema_extra={
+                "anyOf": [
+                    {"type": "array", "items": {"type": "string", "not": {"pattern": "\\.\\*$"}}},
+                    {"type": "array", "maxItems": 1},
+                    {"type": "null"},
+                ]
+            },
+        ),
     ] = None,
     channel: str | None = None,
     before: Annotated[

@@ -35,9 +35,15 @@ class ActivityWrite(BaseModel):
         max_length=80,
         description=f"One of {', '.join(TYPES)}, or custom.<name>",
         examples=["message.sent"],
+        json_schema_extra={
+            "pattern": f"^(?:{'|'.join(re.escape(t) for t in TYPES)}|{CUSTOM_TYPE.pattern})$"
+        },
     )
     channel: str | None = Field(
-        default=None, max_length=32, description="sms, whatsapp, email, voice, …"
+        default=None,
+        max_length=32,
+        description="sms, whatsapp, email, voice, …",
+        json_schema_extra={"pattern": f"^{CHANNEL.pattern}$"},
     )
     occurred_at: Instant | None = Field(
         default=None, description="RFC 3339 with a time zone; default: now"

@@ -8,9 +8,17 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from roster.config import parse_rate
+from roster.kit.openapi import SPACE, SPACE_CHARS
 from roster.kit.timeutil import Instant
 
 Scope = Literal["contacts:read", "contacts:write", "admin"]
+
+
+# What the validators below accept: a name that is not blank and has no C0 control
+# character; a rate of at least one request per second, minute, hour or day.
+_C0 = "\\x00-\\x1f\\x7f"
+_NAME = f"^[^{_C0}]*[^{_C0}{SPACE_CHARS}][^{_C0}]*$"
+_RATE = f"^{SPACE}*0*[1-9][0-9]*{SPACE}*/{SPACE}*(?:second|minute|hour|day){SPACE}*$"
 
 
 class ApiKeyCreate(BaseModel):
@@ -18,7 +26,15 @@ class ApiKeyCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=255, description="What the key is for")]
+    name: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=255,
+            description="What the key is for",
+            json_schema_extra={"pattern": _NAME},
+        ),
+    ]
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)]
     expires_at: Instant | None = Field(
         default=None, description="RFC 3339 with an offset; must be in the future"
@@ -27,6 +43,7 @@ class ApiKeyCreate(BaseModel):
         default=None,
         max_length=32,
         description="Overrides the instance default for this key, e.g. `120/minute`",
+        json_schema_extra={"pattern": _RATE},
     )
 
     @field_validator("name")

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,9 +24,10 @@ from roster.auth.principal import Principal
 from roster.bulk import filters, writer
 from roster.contacts import normalize, render
 from roster.contacts.repository import ContactRepository
-from roster.contacts.schemas import ContactWrite
+from roster.contacts.schemas import TAG, ContactWrite
 from roster.errors import NotFound, ValidationFailed
 from roster.events.outbox import emit_many
+from roster.filters.schema import RawFilter
 from roster.kit.db import transaction
 from roster.kit.timeutil import utcnow
 from roster.lists.repository import ListRepository
@@ -44,9 +46,61 @@ c = contacts.c
 NOT_SETTABLE = {"phone", "email", "external_id", "handles"}
 
 
+def _action(actions: tuple[str, ...], params: dict[str, Any], *, needed: bool = True) -> Any:
+    return {
+        "properties": {"action": {"enum": list(actions)}, "params": params},
+        "required": ["action", "params"] if needed else ["action"],
+    }
+
+
+_TAGS = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": normalize.MAX_TAGS,
+    "items": {"type": "string", "pattern": TAG},
+}
+# What ``_check`` wants, as the document states it: a filter or a segment (or both), and
+# the params of each action.
+_DOCUMENTED: JsonDict = {
+    "anyOf": [
+        {"required": ["filter"], "properties": {"filter": {"type": "object"}}},
+        {"required": ["segment_id"], "properties": {"segment_id": {"type": "string"}}},
+    ],
+    "oneOf": [
+        _action(
+            ("add_tags", "remove_tags"),
+            {
+                "type": "object",
+                "required": ["tags"],
+                "properties": {"tags": _TAGS},
+                "additionalProperties": False,
+            },
+        ),
+        _action(
+            ("set_fields",),
+            {
+                "allOf": [{"$ref": "#/components/schemas/ContactWrite"}],
+                "minProperties": 1,
+                "propertyNames": {"not": {"enum": sorted(NOT_SETTABLE)}},
+            },
+        ),
+        _action(("archive",), {"type": "object", "maxProperties": 0}, needed=False),
+        _action(
+            LIST_ACTIONS,
+            {
+                "type": "object",
+                "required": ["list_id"],
+                "properties": {"list_id": {"type": "string", "format": "uuid"}},
+                "additionalProperties": False,
+            },
+        ),
+    ],
+}
+
+
 class BulkActionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    filter: dict[str, Any] | None = Field(
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_DOCUMENTED)
+    filter: RawFilter | None = Field(
         default=None, description="Filter expression (docs/filters.md)"
     )
     segment_id: UUID | None = Field(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from roster.contacts.schemas import Contact, Preference, PreferenceChannel, Preferences
+from roster.contacts.schemas import TEXT, Contact, Preference, PreferenceChannel, Preferences
+from roster.kit.openapi import omittable
 
 
 class PreferencesWrite(BaseModel):
@@ -18,11 +19,14 @@ class PreferencesWrite(BaseModel):
     )
     source: str = Field(min_length=1, max_length=255, examples=["keyword:STOP"])
     note: str | None = Field(default=None, max_length=2000)
-    suppressed: bool | None = Field(
-        default=None, description="Suppress (true) or lift a suppression (false)"
+    suppressed: StrictBool | None = omittable(
+        description="Suppress (true) or lift a suppression (false)"
     )
     suppressed_reason: str | None = Field(
-        default=None, max_length=255, examples=["unsubscribed", "bounced", "complained"]
+        default=None,
+        max_length=255,
+        examples=["unsubscribed", "bounced", "complained"],
+        json_schema_extra={"pattern": TEXT},
     )
 
 

@@ -26,6 +26,7 @@ from roster.contacts.parameters import ListFilterParameters
 from roster.contacts.repository import key_and_contact
 from roster.contacts.schemas import (
     Contact,
+    ContactCreate,
     ContactPage,
     ContactWrite,
     MatchOn,
@@ -68,7 +69,7 @@ def _body(body: ContactWrite) -> dict[str, Any]:
     summary="Create a contact",
 )
 async def create_contact(
-    request: Request, principal: ContactsWrite, body: ContactWrite
+    request: Request, principal: ContactsWrite, body: ContactCreate
 ) -> Response:
     async with uow(request, write=True) as conn:
         row = await service.create(
@@ -203,7 +204,7 @@ async def lookup_contact(
 async def upsert_contact(
     request: Request,
     principal: ContactsWrite,
-    body: ContactWrite,
+    body: ContactCreate,
     match_on: Annotated[
         MatchOn | None,
         Query(

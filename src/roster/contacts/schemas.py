@@ -7,9 +7,19 @@ reports every bad field at once.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema
+from pydantic.config import JsonDict
+
+from roster.contacts.normalize import (
+    CUSTOM_FIELD_KEY,
+    MAX_CUSTOM_FIELDS,
+    MAX_HANDLE,
+    MAX_TAG,
+    MAX_TAGS,
+)
+from roster.kit.openapi import CONTROL, SPACE, SPACE_CHARS, formatted, omittable, trimmed
 
 Preference = Literal["opted_in", "opted_out", "unknown"]
 PreferenceChannel = Literal["sms", "whatsapp", "email", "rcs", "viber", "voice"]
@@ -21,41 +31,131 @@ READ_ONLY_FIELDS = frozenset(
 )
 
 
+# How the document shows what ``contacts.fields.apply`` checks. Text is trimmed first;
+# ``format`` names a rule about meaning that a pattern cannot state (docs/errors.md).
+TEXT = trimmed(255, blank=True)
+TAG = trimmed(MAX_TAG)
+_PHONE: JsonDict = {"type": "string", "format": "phone"}
+_EMAIL: JsonDict = {"type": "string", "format": "email"}
+_USERNAME = (
+    f"^{SPACE}*(?:@[^{SPACE_CHARS}{CONTROL}]{{1,{MAX_HANDLE}}}"
+    f"|[^{SPACE_CHARS}{CONTROL}@][^{SPACE_CHARS}{CONTROL}]{{0,{MAX_HANDLE - 1}}}){SPACE}*$"
+)
+_HANDLE_RULES: dict[str, dict[str, Any]] = {
+    "whatsapp": _PHONE,
+    "viber": _PHONE,
+    "rcs": _PHONE,
+    "telegram": {"type": "string", "pattern": _USERNAME},
+    "instagram": {"type": "string", "pattern": _USERNAME},
+    "messenger": {"type": "string", "pattern": trimmed(MAX_HANDLE)},
+}
+HANDLES_SCHEMA = {
+    "type": "object",
+    "description": "Per channel: a phone number (whatsapp, viber, rcs), a username with or "
+    "without @ (telegram, instagram) or an id (messenger); null removes it",
+    "properties": {
+        channel: {"anyOf": [rule, {"type": "null"}]} for channel, rule in _HANDLE_RULES.items()
+    },
+    "additionalProperties": False,
+}
+CUSTOM_FIELDS_SCHEMA = {
+    "type": "object",
+    "description": "Merged key by key; null removes a key. At most 100 keys and 16 KiB of "
+    "JSON after the merge; a key with a field definition takes values of its type",
+    "maxProperties": MAX_CUSTOM_FIELDS,
+    "propertyNames": {"pattern": CUSTOM_FIELD_KEY.pattern},
+}
+
+
 class ContactWrite(BaseModel):
-    """Fields a client may write. On PATCH/PUT every field is optional and ``null`` clears."""
+    """Fields a client may write. On PATCH/PUT every field is optional and ``null`` clears
+    (fields that always have a value refuse null)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    first_name: str | None = Field(default=None, max_length=1024)
-    last_name: str | None = Field(default=None, max_length=1024)
+    first_name: str | None = Field(
+        default=None, max_length=1024, json_schema_extra={"pattern": TEXT}
+    )
+    last_name: str | None = Field(
+        default=None, max_length=1024, json_schema_extra={"pattern": TEXT}
+    )
     name: str | None = Field(
         default=None,
         max_length=1024,
+        json_schema_extra={"pattern": TEXT},
         description="Display name; when not given it reads as first_name + ' ' + last_name",
     )
     phone: str | None = Field(
-        default=None, max_length=1024, description="Any common format; stored as E.164"
+        default=None,
+        max_length=1024,
+        description="Any common format; stored as E.164",
+        json_schema_extra=formatted("phone"),
     )
-    email: str | None = Field(default=None, max_length=1024)
-    external_id: str | None = Field(default=None, max_length=1024)
-    company: str | None = Field(default=None, max_length=1024)
-    job_title: str | None = Field(default=None, max_length=1024)
-    status: str | None = Field(default=None, max_length=1024)
-    country: str | None = Field(default=None, max_length=64, description="ISO 3166-1 alpha-2")
-    language: str | None = Field(default=None, max_length=64, description="BCP 47 tag")
-    avatar_url: str | None = Field(default=None, max_length=4096)
-    source: str | None = Field(default=None, max_length=1024)
-    tags: list[str] | None = Field(default=None, max_length=10_000)
-    custom_fields: dict[str, Any] | None = None
-    handles: dict[HandleChannel, str | None] | None = None
-    preferences: dict[PreferenceChannel, Preference] | None = None
-    suppressed: bool | None = None
-    suppressed_reason: str | None = Field(default=None, max_length=1024)
+    email: str | None = Field(default=None, max_length=1024, json_schema_extra=formatted("email"))
+    external_id: str | None = Field(
+        default=None, max_length=1024, json_schema_extra={"pattern": TEXT}
+    )
+    company: str | None = Field(default=None, max_length=1024, json_schema_extra={"pattern": TEXT})
+    job_title: str | None = Field(
+        default=None, max_length=1024, json_schema_extra={"pattern": TEXT}
+    )
+    status: str | None = Field(default=None, max_length=1024, json_schema_extra={"pattern": TEXT})
+    country: str | None = Field(
+        default=None,
+        max_length=64,
+        description="ISO 3166-1 alpha-2",
+        json_schema_extra=formatted("iso3166-alpha2"),
+    )
+    language: str | None = Field(
+        default=None,
+        max_length=64,
+        description="BCP 47 tag",
+        json_schema_extra=formatted("bcp47"),
+    )
+    avatar_url: str | None = Field(
+        default=None, max_length=4096, json_schema_extra=formatted("http-url")
+    )
+    source: str | None = omittable(max_length=1024, schema={"pattern": TEXT})
+    tags: list[Annotated[str, Field(json_schema_extra={"pattern": TAG})]] | None = omittable(
+        max_length=MAX_TAGS
+    )
+    custom_fields: Annotated[dict[str, Any], WithJsonSchema(CUSTOM_FIELDS_SCHEMA)] | None = (
+        omittable()
+    )
+    handles: Annotated[dict[HandleChannel, str | None], WithJsonSchema(HANDLES_SCHEMA)] | None = (
+        omittable()
+    )
+    preferences: dict[PreferenceChannel, Preference] | None = omittable()
+    suppressed: StrictBool | None = omittable()
+    suppressed_reason: str | None = Field(
+        default=None, max_length=1024, json_schema_extra={"pattern": TEXT}
+    )
+
+
+class ContactCreate(ContactWrite):
+    """A new contact (or an upsert): it needs at least one of phone, email and
+    external_id, which ``fields.apply`` checks after normalising them."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["phone"], "properties": {"phone": _PHONE}},
+                {"required": ["email"], "properties": {"email": _EMAIL}},
+                {
+                    "required": ["external_id"],
+                    "properties": {"external_id": {"type": "string", "pattern": trimmed(255)}},
+                },
+            ]
+        },
+    )
 
 
 class TagsBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    tags: list[str] = Field(min_length=1, max_length=100)
+    tags: list[Annotated[str, Field(json_schema_extra={"pattern": TAG})]] = Field(
+        min_length=1, max_length=MAX_TAGS
+    )
 
 
 class Handles(BaseModel):

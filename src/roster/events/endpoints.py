@@ -48,7 +48,11 @@ async def list_events(
         str | None, Query(description="An event id: return the events after it")
     ] = None,
     type: Annotated[
-        list[str] | None, Query(description="Event type or pattern (`contact.*`), repeatable")
+        list[str] | None,
+        Query(
+            description="Event type or pattern (`contact.*`), repeatable",
+            json_schema_extra={"items": {"type": "string", "pattern": service.TYPE.pattern}},
+        ),
     ] = None,
     limit: Annotated[int | None, Query(description="1..100, default 50")] = None,
 ) -> Response:

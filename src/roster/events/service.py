@@ -14,7 +14,7 @@ from roster.events.repository import EventRepository
 from roster.kit.pagination import Page
 from roster.kit.timeutil import rfc3339
 
-_TYPE = re.compile(r"^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$")
+TYPE = re.compile(r"^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$")
 
 
 def render(row: dict[str, Any]) -> dict[str, Any]:
@@ -30,7 +30,7 @@ async def feed(
     conn: AsyncConnection, principal: Principal, *, after: str | None, types: list[str], limit: int
 ) -> Page:
     for t in types:
-        if not _TYPE.match(t):
+        if not TYPE.match(t):
             raise InvalidRequest(f"type {t!r} is not an event type or a pattern like contact.*")
     repo = EventRepository(conn, principal.tenant_id)
     seq = 0

@@ -17,6 +17,7 @@ from roster.bulk import filters
 from roster.contacts import membership, query
 from roster.contacts.parameters import ListFilterParameters
 from roster.exports import stream
+from roster.filters.schema import RawFilter
 from roster.kit.web import problems, settings, uow
 
 router = APIRouter(prefix="/v1", tags=["exports"])
@@ -34,7 +35,7 @@ _EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 class ExportBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     format: Format = "csv"
-    filter: dict[str, Any] | None = Field(
+    filter: RawFilter | None = Field(
         default=None, description="Filter expression (docs/filters.md)"
     )
     segment_id: UUID | None = Field(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from roster.contacts.query import MAX_Q
 from roster.contacts.schemas import Contact
 from roster.filters.schema import Filter
+from roster.kit.openapi import JsonInt
+from roster.kit.pagination import MAX_LIMIT
 
 Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "name", "-name"]
 
@@ -26,9 +28,14 @@ class SearchBody(BaseModel):
         "phone digits",
     )
     sort: Sort = "-created_at"
-    limit: int | None = Field(default=None, description="1..100, default 50")
+    # The bounds are documented here and checked with the query's (400, as for every page).
+    limit: JsonInt | None = Field(
+        default=None,
+        description="1..100, default 50",
+        json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT},
+    )
     cursor: str | None = Field(default=None, description="next_cursor of the previous page")
-    include_total: bool = Field(default=False, description="Add the exact count as `total`")
+    include_total: StrictBool = Field(default=False, description="Add the exact count as `total`")
 
 
 class Preview(BaseModel):

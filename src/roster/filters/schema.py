@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -34,6 +35,26 @@ def _problem(message: str) -> PydanticCustomError:
     return PydanticCustomError("filter", message)
 
 
+_ABSENT = {"type": "null"}  # a part that is left out or null
+
+
+def _form(kind: str | None) -> dict[str, Any]:
+    """The document's branch for one form of an expression (``_one_form`` checks them)."""
+    groups = {"all": {"type": "array"}, "any": {"type": "array"}, "not": {"type": "object"}}
+    if kind is None:
+        present = {"field": {"type": "string"}, "op": {"type": "string"}}
+        return {
+            "required": ["field", "op"],
+            "properties": {**present, **dict.fromkeys(groups, _ABSENT)},
+        }
+    others = {name: _ABSENT for name in [*groups, "field", "op"] if name != kind}
+    return {
+        "required": [kind],
+        "properties": {kind: groups[kind], **others},
+        "not": {"required": ["value"]},  # value belongs to a condition
+    }
+
+
 class Expression(BaseModel):
     """A filter: exactly one of ``all``, ``any``, ``not``, or a condition (field/op/value)."""
 
@@ -41,6 +62,7 @@ class Expression(BaseModel):
         extra="forbid",
         populate_by_name=True,
         json_schema_extra={
+            "oneOf": [_form("all"), _form("any"), _form("not"), _form(None)],
             "examples": [
                 {
                     "all": [
@@ -49,7 +71,7 @@ class Expression(BaseModel):
                         {"not": {"field": "preferences.sms", "op": "eq", "value": "opted_out"}},
                     ]
                 }
-            ]
+            ],
         },
     )
 
@@ -177,6 +199,9 @@ def _within_limits(expr: Expression) -> Expression:
 
 Filter = Annotated[Expression, AfterValidator(_within_limits)]
 """A request-body field holding a filter: the schema plus the depth and size limits."""
+
+RawFilter = Annotated[dict[str, Any], WithJsonSchema({"$ref": "#/components/schemas/Expression"})]
+"""A filter a route keeps as JSON and checks itself (``parse``), documented as one."""
 
 
 def _path(prefix: str, loc: tuple[int | str, ...]) -> str:

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from roster.auth.deps import ContactsRead, ContactsWrite
+from roster.contacts.normalize import MAX_TAG
 from roster.errors import NotFound
 from roster.imports import failures, service
 from roster.imports.upload import receive
 from roster.kit.jsonutil import JSONBody
+from roster.kit.openapi import comma_separated
 from roster.kit.pagination import envelope, page_request
 from roster.kit.web import cursors, problems, settings, uow
 from roster.worker import queue
@@ -24,6 +26,24 @@ def wake_worker(request: Request) -> None:
     worker = getattr(request.app.state, "worker", None)
     if worker is not None:
         worker.wake()
+
+
+# The form fields as ``service.start`` reads them; an empty one means "not given".
+_EMPTY = {"type": "string", "maxLength": 0}
+_FORM_FIELDS: dict[str, Any] = {
+    "mapping": {
+        "type": "string",
+        "contentMediaType": "application/json",
+        "contentSchema": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+    "mode": {"type": "string", "enum": ["", *service.MODES]},
+    "match_on": {"type": "string", "enum": ["", *service.MATCH_ON]},
+    "default_country": {"anyOf": [_EMPTY, {"type": "string", "format": "iso3166-alpha2"}]},
+    "tags": {"type": "string", "pattern": comma_separated(MAX_TAG)},
+    "list_id": {"anyOf": [_EMPTY, {"type": "string", "format": "uuid"}]},
+    "tags_separator": {"type": "string", "maxLength": 8},
+}
+assert set(_FORM_FIELDS) == set(service.KNOWN_FIELDS)
 
 
 @router.post(
@@ -49,8 +69,9 @@ def wake_worker(request: Request) -> None:
                         "required": ["file"],
                         "properties": {
                             "file": {"type": "string", "format": "binary"},
-                            **{name: {"type": "string"} for name in service.KNOWN_FIELDS},
+                            **_FORM_FIELDS,
                         },
+                        "additionalProperties": False,
                     }
                 }
             },

@@ -17,13 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, Field
-
-
-def _text(value: Any) -> Any:
-    if not isinstance(value, str):
-        raise ValueError("must be an RFC 3339 date-time string")
-    return value
+from pydantic import BeforeValidator, Field
 
 
 def _number(value: Any) -> Any:
@@ -32,9 +26,6 @@ def _number(value: Any) -> Any:
     return value
 
 
-# A date-time with an offset, as the document has it: a JSON string. (Pydantic would
-# also take a number, as seconds since 1970.)
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_text)]
 # An integer as JSON Schema has it: a number without a fractional part (2 or 2.0), not a
 # string or a boolean, which pydantic would also take.
 JsonInt = Annotated[int, BeforeValidator(_number)]

@@ -17,8 +17,15 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from roster.kit.openapi import omittable, trimmed
+
 MAX_MEMBERS_PER_CALL = 1000
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+# The bounds hold after trimming, as the document's pattern says.
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+    WithJsonSchema({"type": "string", "pattern": trimmed(255, control=True)}),
+]
 
 
 _UUID = TypeAdapter(UUID)
@@ -50,7 +57,7 @@ class ListCreate(BaseModel):
 class ListUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
+    name: Name | None = omittable()
     description: str | None = Field(default=None, max_length=2000)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from roster.auth.deps import ContactsRead, ContactsWrite
 from roster.contacts import merge, render
@@ -23,7 +23,7 @@ class MergeBody(BaseModel):
     duplicate_ids: list[UUID] = Field(
         min_length=1, max_length=merge.MAX_DUPLICATES, description="Live contacts to merge in"
     )
-    dry_run: bool = Field(default=False, description="Return the result, change nothing")
+    dry_run: StrictBool = Field(default=False, description="Return the result, change nothing")
 
 
 class MergeSummary(BaseModel):

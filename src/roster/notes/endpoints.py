@@ -11,6 +11,7 @@ from starlette.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from roster.auth.deps import ContactsRead, ContactsWrite
 from roster.kit.jsonutil import JSONBody
+from roster.kit.openapi import omittable
 from roster.kit.pagination import envelope, page_request
 from roster.kit.web import cursors, problems, uow
 from roster.notes import service
@@ -26,7 +27,7 @@ class NoteCreate(BaseModel):
 
 class NoteUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    body: str | None = Field(default=None, min_length=1, max_length=10_000)
+    body: str | None = omittable(min_length=1, max_length=10_000)
     author: str | None = Field(default=None, max_length=255)
 
 

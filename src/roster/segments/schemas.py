@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from roster.filters.schema import Filter
+from roster.kit.openapi import omittable
 from roster.lists.schemas import Name
 
 
@@ -21,9 +22,9 @@ class SegmentCreate(BaseModel):
 class SegmentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
+    name: Name | None = omittable()
     description: str | None = Field(default=None, max_length=2000)
-    filter: Filter | None = None
+    filter: Filter | None = omittable()
 
 
 class PreviewBody(BaseModel):

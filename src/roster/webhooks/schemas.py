@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from roster.kit.openapi import SPACE, formatted, omittable
 
 EVENT_TYPES = (
     "contact.created",
@@ -21,11 +26,22 @@ EVENT_TYPES = (
     "webhook.disabled",
 )
 
+# What ``service.check_events`` accepts, trimmed: "*", an event type, or "<family>.*".
+_FAMILIES = sorted({t.split(".", 1)[0] for t in EVENT_TYPES})
+EVENT_PATTERN = (
+    f"^{SPACE}*(?:\\*|{'|'.join(re.escape(t) for t in EVENT_TYPES)}"
+    f"|(?:{'|'.join(_FAMILIES)})\\.\\*){SPACE}*$"
+)
+_EVENT = {"json_schema_extra": {"pattern": EVENT_PATTERN}}
+_URL = formatted("http-url")
+
 
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(max_length=2048, examples=["https://example.com/hooks/roster"])
-    events: list[str] = Field(
+    url: str = Field(
+        max_length=2048, examples=["https://example.com/hooks/roster"], json_schema_extra=_URL
+    )
+    events: list[Annotated[str, Field(**_EVENT)]] = Field(
         min_length=1,
         max_length=50,
         examples=[["contact.*"]],
@@ -36,9 +52,11 @@ class WebhookCreate(BaseModel):
 
 class WebhookUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: str | None = Field(default=None, max_length=2048)
-    events: list[str] | None = Field(default=None, min_length=1, max_length=50)
-    enabled: bool | None = None
+    url: str | None = Field(default=None, max_length=2048, json_schema_extra=_URL)
+    events: list[Annotated[str, Field(**_EVENT)]] | None = Field(
+        default=None, min_length=1, max_length=50
+    )
+    enabled: StrictBool | None = omittable()
     description: str | None = Field(default=None, max_length=1024)
 
 
