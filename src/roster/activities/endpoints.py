@@ -29,7 +29,10 @@ router = APIRouter(prefix="/v1", tags=["activities"])
     "/contacts/{contact_id}/activities",
     status_code=201,
     response_model=Activity,
-    responses=problems(404, 409, 413, 422),
+    responses={
+        200: {"model": Activity, "description": "This external_id was recorded before"},
+        **problems(404, 409, 413, 422),
+    },
     summary="Record an activity on a contact's timeline",
     description="201 when stored; 200 with the stored activity when `external_id` was "
     "seen before (safe retries); 409 when that `external_id` belongs to another contact.",

@@ -197,7 +197,7 @@ async def lookup_contact(
 @router.post(
     "/contacts/upsert",
     response_model=Contact,
-    responses=problems(409, 413, 422),
+    responses={201: {"model": Contact, "description": "Created"}, **problems(409, 413, 422)},
     summary="Create or update a contact matched on an identifier",
     description="200 when an existing contact was updated, 201 when one was created.",
 )
