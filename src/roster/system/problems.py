@@ -24,7 +24,11 @@ PAGES: dict[str, tuple[int, str]] = {
         "No such object in your tenant. An id that belongs to another tenant "
         "is answered exactly like one that does not exist.",
     ),
-    "method_not_allowed": (405, "The route exists but not with this HTTP method."),
+    "method_not_allowed": (
+        405,
+        "The route exists but not with this HTTP method. The `Allow` header lists the "
+        "methods it has.",
+    ),
     "conflict": (
         409,
         "A unique identifier (phone, email, external_id or a handle) is already "
