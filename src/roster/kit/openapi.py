@@ -9,7 +9,11 @@ two to each other):
   Content-Type is not one the route reads; a route with query parameters answers 400 for
   a malformed one;
 - no string of a request holds NUL (U+0000), which PostgreSQL cannot store
-  (``kit.jsonguard`` refuses it: 422 in a JSON body, 400 in the query string).
+  (``kit.jsonguard`` refuses it: 422 in a JSON body, 400 in the query string);
+- ``If-Match`` says which values match (any other, the empty one too, is a 412).
+
+The helpers (``trimmed``, ``comma_separated``, ``formatted``, ``omittable``, ``JsonInt``)
+let a request model state in the document the rules its service checks.
 """
 
 from __future__ import annotations
