@@ -12,7 +12,7 @@ from tests.conftest import Env
 
 
 async def test_create_list_revoke(env: Env) -> None:
-    _, admin_key = await env.tenant()
+    tenant_id, admin_key = await env.tenant()
     async with env.client(admin_key) as admin:
         expires = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         r = await admin.post(
@@ -33,6 +33,8 @@ async def test_create_list_revoke(env: Env) -> None:
         assert created["expires_at"] == expires
         assert created["rate_limit"] == "100/minute"
         assert created["revoked"] is False
+        # The key names its tenant, so a lost tenant id can be found from any key.
+        assert created["tenant_id"] == str(tenant_id)
         assert r.headers["location"] == f"/v1/api-keys/{created['id']}"
 
         listed = (await admin.get("/v1/api-keys")).json()

@@ -69,6 +69,7 @@ class ApiKey(BaseModel):
     """A key as listed: never the secret itself, only its prefix and last four characters."""
 
     id: UUID
+    tenant_id: UUID = Field(description="The tenant the key belongs to (yours)")
     name: str
     prefix: str
     last_four: str

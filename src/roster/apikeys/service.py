@@ -25,6 +25,7 @@ _KIND = "api-keys"
 def render(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": str(row["id"]),
+        "tenant_id": str(row["tenant_id"]),
         "name": row["name"],
         "prefix": row["prefix"],
         "last_four": row["last_four"],

@@ -139,7 +139,7 @@ def keys_list(
     owner = tenant_id(tenant) if tenant is not None else None
     rows = local(settings(), repository.keys_of_every_tenant)
     listed = [
-        {**render_key(row), "tenant_id": str(row["tenant_id"]), "active": _active(row)}
+        {**render_key(row), "active": _active(row)}
         for row in rows
         if owner is None or row["tenant_id"] == owner
     ]
