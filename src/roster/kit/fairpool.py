@@ -114,22 +114,6 @@ class FairAsyncQueuePool(AsyncAdaptedQueuePool):
     _pool: FairQueue[Any]
     idle_lifetime = 60.0
 
-    def next_idle(self) -> Any:
-        """The connection record ``connect()`` would hand out next if it would hand out an
-        idle connection as it is (nobody waits before it, and it is open and not due for
-        replacement: SQLAlchemy's checks in ``_ConnectionRecord.get_connection``), else
-        None. Such a checkout runs no I/O unless a checkout listener does, so it needs no
-        greenlet (``roster.kit.db.single_read``)."""
-        record = self._pool.peek()
-        usable = (
-            record is not None
-            and record.dbapi_connection is not None
-            and (self._recycle < 0 or time.time() - record.starttime <= self._recycle)
-            and self._invalidate_time <= record.starttime
-            and record._soft_invalidate_time <= record.starttime
-        )
-        return record if usable else None
-
     def _do_return_conn(self, record: Any) -> None:
         self._pool.put(record, False)
         stale = self._pool.stale(time.monotonic() - self.idle_lifetime)
@@ -138,7 +122,7 @@ class FairAsyncQueuePool(AsyncAdaptedQueuePool):
         if in_greenlet():
             self._close_idle(stale)
         else:
-            # Returned outside a greenlet (``single_read``): closing is I/O, so it runs
+            # Returned outside a greenlet (``kit.db.direct``): closing is I/O, so it runs
             # in one, beside the caller.
             task = asyncio.get_running_loop().create_task(greenlet_spawn(self._close_idle, stale))
             _closing.add(task)
