@@ -27,6 +27,7 @@ from sqlalchemy import Column, Label
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from roster.kit import fairpool
 from roster.kit.db.engine import UNPINGED, ping_timeout
 from roster.kit.db.outage import FAILURES, is_unavailable, unreachable
 from roster.kit.db.unit import single_reads, transaction
@@ -173,16 +174,34 @@ _READ_AGAIN = object()
 
 
 async def _pooled_read(engine: AsyncEngine, plan: _Plan, params: dict[str, Any]) -> object:
-    postgresql = engine.dialect.name == "postgresql"
+    """The read on a connection of its own, taken through the pool's gate without a ping."""
+    gate = fairpool.gate(engine)
     token = UNPINGED.set(True)
     try:
-        pooled = await engine.raw_connection()
+        if gate is not None:
+            await gate.enter()
+        try:
+            pooled = await engine.raw_connection()
+        except BaseException:
+            if gate is not None:
+                gate.leave()
+            raise
     except FAILURES as exc:
         if is_unavailable(exc):
             raise unreachable() from exc
         raise
     finally:
         UNPINGED.reset(token)
+    try:
+        return await _read(engine, pooled, plan, params)
+    finally:
+        if gate is not None:
+            gate.leave()
+
+
+async def _read(engine: AsyncEngine, pooled: Any, plan: _Plan, params: dict[str, Any]) -> object:
+    """The read on ``pooled``, which goes back to the pool whatever happens."""
+    postgresql = engine.dialect.name == "postgresql"
     driver: Any = pooled.driver_connection
     try:
         return await plan.first(driver, postgresql, params, ping_timeout(engine))

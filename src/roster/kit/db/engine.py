@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from roster.kit.fairpool import FairAsyncQueuePool
+from roster.kit import fairpool
 
 # SQLite: each PRAGMA, and why.
 SQLITE_PRAGMAS = (
@@ -74,6 +74,7 @@ def create_engine(
     connect_timeout: float = 2.0,
     pool_timeout: float = 2.0,
     ping_timeout: float = 1.0,
+    idle_lifetime: float = 60.0,
 ) -> AsyncEngine:
     """An engine whose waits on the database are all bounded.
 
@@ -82,18 +83,11 @@ def create_engine(
     ``connect_timeout`` (opening a replacement), then it is answered 503: 2 + 1 + 2 s by
     default. A query that has already started waits at most ``statement_timeout_ms`` (the
     server cancels it) plus one second (the client gives up on a server that cannot answer).
+
+    Up to ``2 * pool_size`` connections, served first come first served; those beyond
+    ``pool_size`` close after ``idle_lifetime`` seconds idle (``roster.kit.fairpool``).
     """
-    pool: dict[str, Any] = {
-        # First come, first served (see ``fairpool``).
-        "poolclass": FairAsyncQueuePool,
-        # Most recently used first, so that under light load the connections beyond
-        # pool_size are the ones left idle, and closed after a minute (see ``fairpool``).
-        "pool_use_lifo": True,
-        "pool_size": pool_size,
-        "max_overflow": pool_size,
-        "pool_timeout": pool_timeout,
-        **_JSON,
-    }
+    pool = {**fairpool.pool_settings(pool_size, pool_timeout), **_JSON}
     if url.startswith("sqlite"):
         engine = create_async_engine(
             url,
@@ -105,6 +99,7 @@ def create_engine(
             pool_reset_on_return=None,
         )
         _configure_sqlite(engine)
+        fairpool.install(engine, pool_size, pool_timeout, idle_lifetime)
         return engine
     engine = create_async_engine(
         url,
@@ -128,6 +123,7 @@ def create_engine(
         },
     )
     _ping_on_checkout(engine, ping_timeout)
+    fairpool.install(engine, pool_size, pool_timeout, idle_lifetime)
     return engine
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roster.errors import Unavailable
+from roster.kit import fairpool
 from roster.kit.db.engine import SINGLE_READS, WRITE
 from roster.kit.db.outage import FAILURES, LOST, is_unavailable, unreachable
 
@@ -98,31 +99,38 @@ async def transaction(
     Database outages surface as ``Unavailable`` (503 with Retry-After) instead of a 500.
     """
     committed = False
+    gate = fairpool.gate(engine)
     try:
-        async with engine.connect() as conn:
-            if write:
-                await conn.execution_options(**{WRITE: True})
-            elif single_reads:
-                if conn.dialect.name == "postgresql":
-                    await conn.execution_options(isolation_level="AUTOCOMMIT")
-                else:
-                    await conn.execution_options(**{SINGLE_READS: True})
-                # Nothing to begin or commit: each statement is its own transaction (a
-                # statement SQLAlchemy runs begins one that sends nothing, and closing the
-                # connection ends it).
-                yield conn
-                return
-            try:
-                async with conn.begin():
+        if gate is not None:
+            await gate.enter()
+        try:
+            async with engine.connect() as conn:
+                if write:
+                    await conn.execution_options(**{WRITE: True})
+                elif single_reads:
+                    if conn.dialect.name == "postgresql":
+                        await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    else:
+                        await conn.execution_options(**{SINGLE_READS: True})
+                    # Nothing to begin or commit: each statement is its own transaction (a
+                    # statement SQLAlchemy runs begins one that sends nothing, and closing the
+                    # connection ends it).
                     yield conn
-                    if conn.invalidated:
-                        # A statement lost the connection and its error did not end the
-                        # block (raised elsewhere, or caught): nothing is committed.
-                        raise Unavailable(LOST)
-                committed = take_notify(conn)
-            finally:
-                if not committed:
-                    take_notify(conn)
+                    return
+                try:
+                    async with conn.begin():
+                        yield conn
+                        if conn.invalidated:
+                            # A statement lost the connection and its error did not end the
+                            # block (raised elsewhere, or caught): nothing is committed.
+                            raise Unavailable(LOST)
+                    committed = take_notify(conn)
+                finally:
+                    if not committed:
+                        take_notify(conn)
+        finally:
+            if gate is not None:
+                gate.leave()
     except FAILURES as exc:
         if is_unavailable(exc):
             raise unreachable() from exc
