@@ -95,11 +95,13 @@ def install(engine: AsyncEngine, pool_size: int, pool_timeout: float, idle_lifet
     @event.listens_for(engine.sync_engine, "checkout")
     def _taken(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         idle.pop(record, None)
+        in_use = engine.sync_engine.pool.checkedout()  # type: ignore[attr-defined]
+        if in_use + len(idle) <= pool_size:
+            return  # nothing beyond pool_size is open
         for closed in [r for r in idle if r.dbapi_connection is None]:
             del idle[closed]  # closed already (invalidated, or its pool disposed of)
         # Checkouts run in SQLAlchemy's greenlet, so closing (I/O) can happen here.
         open_idle = list(idle)
-        in_use = engine.sync_engine.pool.checkedout()  # type: ignore[attr-defined]
         returned_before = time.monotonic() - idle_lifetime
         for stale in open_idle[: max(0, in_use + len(open_idle) - pool_size)]:
             if idle[stale] >= returned_before:

@@ -45,12 +45,18 @@ class _Plan:
     binds: tuple[Callable[[Any], Any] | None, ...]
     keys: tuple[str, ...]
     results: tuple[Callable[[Any], Any] | None, ...]
+    # The values of the bind parameters the statement fixed when it was built.
+    fixed: dict[str, Any]
 
     def parameters(self, params: dict[str, Any]) -> list[Any]:
-        values = self.compiled.construct_params(params)
+        fixed = self.fixed
         return [
             value if bind is None else bind(value)
-            for value, bind in zip([values[n] for n in self.names], self.binds, strict=True)
+            for value, bind in zip(
+                [params[n] if n in params else fixed[n] for n in self.names],
+                self.binds,
+                strict=True,
+            )
         ]
 
     def row(self, values: Any) -> dict[str, Any]:
@@ -73,10 +79,12 @@ class _Plan:
 
 def _compile(statement: Any, dialect: Dialect) -> _Plan | None:
     """``statement``'s plan on ``dialect``, or None when it must go SQLAlchemy's way: its
-    SQL is completed per execution (expanding or literal parameters), or a column's result
-    key is not simply its name or label."""
+    SQL is completed per execution (expanding or literal parameters), a parameter's value
+    is computed per execution, or a column's result key is not simply its name or label."""
     compiled = statement.compile(dialect=dialect)
     if compiled.literal_execute_params or compiled.post_compile_params:
+        return None
+    if any(b.callable is not None for b in compiled.binds.values()):
         return None
     columns = list(statement.selected_columns)
     if not all(isinstance(c, Column | Label) for c in columns):
@@ -93,6 +101,7 @@ def _compile(statement: Any, dialect: Dialect) -> _Plan | None:
             for name in names
         ),
         keys=keys,
+        fixed={name: b.value for name, b in compiled.binds.items() if not b.required},
         results=tuple(
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
         ),
