@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event, literal_column, select
 
 from roster.errors import Unavailable
+from roster.kit import fairpool
 from roster.kit.db import create_engine, single_read, transaction
 from tests.conftest import Env
 
@@ -112,6 +113,10 @@ async def test_connections_beyond_the_pool_size_close_once_idle_long_enough(env:
         # longer than its lifetime, beyond the pool's size: it is closed.
         await _take_and_return(engine, 1)
         assert len(closed) == 1
+        # It stays in the pool as an entry without a connection: the idle gauge
+        # (roster_db_pool_connections_idle) counts the open one only.
+        assert engine.pool.checkedin() == 2  # type: ignore[attr-defined]
+        assert fairpool.idle_connections(engine) == 1
         # And it opens again when needed: the pool still allows two.
         await _take_and_return(engine, 2)
         assert len(opened) == 3

@@ -41,6 +41,9 @@ class Gate:
     def __init__(self, places: int, timeout: float):
         self.slots = Slots(places)
         self.timeout = timeout
+        # The pool's connection records that are checked in, oldest returned first, each
+        # with when it came back (kept by ``install``'s listeners).
+        self.idle: collections.OrderedDict[Any, float] = collections.OrderedDict()
 
     async def enter(self) -> None:
         """Take a place, waiting in line at most ``timeout`` seconds (then ``PoolTimeout``,
@@ -66,6 +69,16 @@ def gate(engine: AsyncEngine) -> Gate | None:
     return _GATES.get(engine.sync_engine)
 
 
+def idle_connections(engine: AsyncEngine) -> int | None:
+    """How many open connections wait in ``engine``'s pool (None for an engine made
+    elsewhere). The pool's own ``checkedin()`` also counts the entries of connections closed
+    for idleness, which reconnect when next taken."""
+    found = gate(engine)
+    if found is None:
+        return None
+    return sum(1 for record in found.idle if record.dbapi_connection is not None)
+
+
 def pool_settings(pool_size: int, pool_timeout: float) -> dict[str, Any]:
     """``create_async_engine``'s pool arguments for a fair pool of ``pool_size`` connections
     that may grow to twice that under load."""
@@ -83,9 +96,8 @@ def pool_settings(pool_size: int, pool_timeout: float) -> dict[str, Any]:
 def install(engine: AsyncEngine, pool_size: int, pool_timeout: float, idle_lifetime: float) -> None:
     """Put a gate in front of ``engine``'s pool (made with ``pool_settings``) and close its
     connections beyond ``pool_size`` once idle for ``idle_lifetime`` seconds."""
-    _GATES[engine.sync_engine] = Gate(2 * pool_size, pool_timeout)
-    # The connections in the pool, oldest returned first, each with when it came back.
-    idle: collections.OrderedDict[Any, float] = collections.OrderedDict()
+    gate = _GATES[engine.sync_engine] = Gate(2 * pool_size, pool_timeout)
+    idle = gate.idle
 
     @event.listens_for(engine.sync_engine, "checkin")
     def _returned(_dbapi_connection: Any, record: Any) -> None:
