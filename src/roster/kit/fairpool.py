@@ -1,21 +1,17 @@
 """First come, first served for database connections, in front of SQLAlchemy's own pool.
 
-SQLAlchemy's asyncio pool keeps its idle connections in an ``asyncio.Queue``. A returned
-connection goes into the queue and wakes the first waiter, but the waiter only runs on a
-later turn of the event loop; any task that asks for a connection before then takes it at
-once, and the woken waiter waits anew at the back. Under load a few requests lose that race
-again and again (B1 measured a pool wait of 0 ms at the median and 261 ms at p99). Here a
-``Gate`` with as many places as the pool has connections stands in front of every checkout
-that Roster's unit of work and direct reads make: a freed place goes straight to the oldest
-waiter (``roster.kit.handoff``), and with a place in hand the pool always has a connection.
+SQLAlchemy's asyncio pool wakes its first waiter when a connection comes back, but any task
+that asks before that waiter runs takes the connection, so under load a few requests lose
+again and again. A ``Gate`` with as many places as the pool has connections stands in front
+of the checkouts of Roster's unit of work and direct reads; a freed place goes straight to
+the oldest waiter (``roster.kit.handoff``), and with a place in hand the pool always has a
+connection.
 
-The pool is SQLAlchemy's ``AsyncAdaptedQueuePool`` sized at the whole allowance (twice
-``pool_size``) with no overflow: its overflow connections were closed whenever ``pool_size``
-were already idle, and with between one and two pool sizes of requests in flight it opened
-and closed connections all the time (16 concurrent reads on a pool of 10 spent 12-15 % of
-their CPU on it). Instead, a connection beyond ``pool_size`` is closed once it has been idle
-``idle_lifetime`` seconds, checked at each checkout (``PoolEvents``); idle connections are
-taken most recently used first, so under light load the extra ones are the ones that age.
+The pool has the whole allowance (twice ``pool_size``) and no overflow, because the stock
+pool closes a returned overflow connection whenever ``pool_size`` are idle, and between one
+and two pool sizes of requests in flight it would open and close connections all the time.
+Connections beyond ``pool_size`` are closed instead after ``idle_lifetime`` seconds idle,
+checked at each checkout. docs/decisions.md, "The fair connection pool", has the figures.
 """
 
 from __future__ import annotations

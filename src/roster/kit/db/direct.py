@@ -1,17 +1,13 @@
 """Reads of one row on the driver's own connection: the hot path, on both engines.
 
-A primary-key read through SQLAlchemy's execution (connection wrapper, greenlets, cursor
-adaptation, result wrapping) cost about three times the driver's own call (B1). Here a
-statement is compiled once per dialect with SQLAlchemy's public ``compile()``, its
-parameters converted with the types' own ``bind_processor`` and its columns with their
-``result_processor``, and it runs through the driver's public API: asyncpg's ``fetchrow``
-(prepared once per connection by asyncpg's statement cache) or aiosqlite's
-``execute_fetchall`` (one crossing to the connection's thread).
+SQLAlchemy's execution path costs several times the driver's own call for a primary-key
+read, so these reads compile their statement once per dialect (public ``compile()``),
+convert values with the types' ``bind_processor``/``result_processor``, and run through
+asyncpg's ``fetchrow`` or aiosqlite's ``execute_fetchall`` (one crossing to its thread).
 
-Statement listeners on the engine (``before_cursor_execute``, ``after_cursor_execute``)
-must see every statement: while any is registered, these reads go through SQLAlchemy's
-own ``execute`` instead, with the same SQL, so that tracing and the tenant-scoping test
-see them as they see every other statement.
+While any statement listener is registered on the engine (tracing, the tenant-scoping
+test), they go through SQLAlchemy's ``execute`` instead, with the same SQL, so that no
+statement escapes it. docs/decisions.md has the figures.
 """
 
 from __future__ import annotations
@@ -161,13 +157,12 @@ async def single_read(
     """``first_row`` in a unit of work of its own, in one round trip.
 
     The connection comes straight from the pool (``AsyncEngine.raw_connection``) without the
-    liveness ping: on PostgreSQL the ping was a second round trip, and for a primary-key
-    read it cost about as much client CPU as the read itself (B1). The read is bounded by
-    the ping's timeout instead. A read that fails on such a connection (dead since its last
-    use, or hung past the bound: the connection is then dropped) is read again the usual
-    way, on a pinged connection, as the ping would have found it. A database that is down
-    or hung is therefore answered 503 at most one ping timeout later than on the usual path.
-    Waiting for the pool is not retried.
+    liveness ping, which would be a second round trip on PostgreSQL costing about as much
+    as the read; the read is bounded by the ping's timeout instead. A read that fails on
+    such a connection (dead since its last use, or hung past the bound: the connection is
+    then dropped) is made again the usual way, on a pinged connection, so a database that is
+    down is answered 503 at most one ping timeout later than on the usual path. Waiting for
+    the pool is not retried.
     """
     plan = None if _observed(engine.sync_engine) else _plan(statement, engine.dialect)
     if plan is not None:

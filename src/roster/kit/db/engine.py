@@ -116,8 +116,7 @@ def create_engine(
                 "application_name": "roster",
                 # Roster's queries are short and indexed; JIT compilation only adds latency.
                 "jit": "off",
-                # Parallel workers take ~20 ms to start, more than a LIMIT 51 page costs
-                # (measured in bench B3: a tag page went from 25 ms to 7 ms without them).
+                # Parallel workers take ~20 ms to start, more than a LIMIT 51 page costs.
                 "max_parallel_workers_per_gather": "0",
             },
         },
