@@ -92,8 +92,8 @@ def pool_settings(pool_size: int, pool_timeout: float) -> dict[str, Any]:
 def install(engine: AsyncEngine, pool_size: int, pool_timeout: float, idle_lifetime: float) -> None:
     """Put a gate in front of ``engine``'s pool (made with ``pool_settings``) and close its
     connections beyond ``pool_size`` once idle for ``idle_lifetime`` seconds."""
-    gate = _GATES[engine.sync_engine] = Gate(2 * pool_size, pool_timeout)
-    idle = gate.idle
+    fair = _GATES[engine.sync_engine] = Gate(2 * pool_size, pool_timeout)
+    idle = fair.idle
 
     @event.listens_for(engine.sync_engine, "checkin")
     def _returned(_dbapi_connection: Any, record: Any) -> None:
