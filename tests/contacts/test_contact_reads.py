@@ -119,7 +119,7 @@ async def test_the_driver_read_converts_every_kind_of_value_alike(env, served):
             direct, routed = await both(http, archived["id"])
             assert_same(direct, routed, 404)
     # The direct path's statement ran on the driver (it has a plan: it did not fall back).
-    assert direct_reads._PLANS[_KEY_AND_CONTACT][env.app.state.engine.dialect] is not None
+    assert direct_reads._PLANS[env.app.state.engine.sync_engine][_KEY_AND_CONTACT] is not None
     assert served == [contact["id"]] * 3 + [archived["id"]] * 2
 
 

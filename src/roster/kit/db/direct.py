@@ -104,18 +104,26 @@ def _compile(statement: Any, dialect: Dialect) -> _Plan | None:
     )
 
 
-# Statement → its plan (None: SQLAlchemy's way) on each dialect. Statements read here are
-# built once, at import; the entry goes when the statement does.
-_PLANS: weakref.WeakKeyDictionary[Any, dict[Dialect, _Plan | None]] = weakref.WeakKeyDictionary()
+# Engine → statement → its plan (None: SQLAlchemy's way). Statements read here are built
+# once, at import; an engine's plans go with the engine.
+_PLANS: weakref.WeakKeyDictionary[Engine, dict[Any, _Plan | None]] = weakref.WeakKeyDictionary()
 
 
-def _plan(statement: Any, dialect: Dialect) -> _Plan | None:
-    plans = _PLANS.get(statement)
+def _plan(statement: Any, engine: Engine) -> _Plan | None:
+    """``statement``'s plan on ``engine``, compiled on first use. Called once a connection
+    is at hand, so that the dialect has met the server (``Dialect.initialize``) first."""
+    plans = _PLANS.get(engine)
     if plans is None:
-        plans = _PLANS[statement] = {}
-    if dialect not in plans:
-        plans[dialect] = _compile(statement, dialect)
-    return plans[dialect]
+        plans = _PLANS[engine] = {}
+    if statement not in plans:
+        plans[statement] = _compile(statement, engine.dialect)
+    return plans[statement]
+
+
+def _refused(statement: Any, engine: Engine) -> bool:
+    """Whether ``statement`` is known to have no plan on ``engine``."""
+    plans = _PLANS.get(engine)
+    return plans is not None and statement in plans and plans[statement] is None
 
 
 def _observed(engine: Engine) -> bool:
@@ -138,7 +146,7 @@ async def first_row(
     as it is.
     """
     if single_reads(conn) and not conn.invalidated and not _observed(conn.sync_engine):
-        plan = _plan(statement, conn.dialect)
+        plan = _plan(statement, conn.sync_engine)
         if plan is not None:
             driver = (await conn.get_raw_connection()).driver_connection
             try:
@@ -164,9 +172,8 @@ async def single_read(
     down is answered 503 at most one ping timeout later than on the usual path. Waiting for
     the pool is not retried.
     """
-    plan = None if _observed(engine.sync_engine) else _plan(statement, engine.dialect)
-    if plan is not None:
-        found = await _pooled_read(engine, plan, params)
+    if not (_observed(engine.sync_engine) or _refused(statement, engine.sync_engine)):
+        found = await _pooled_read(engine, statement, params)
         if found is not _READ_AGAIN:
             return found  # type: ignore[return-value]
     async with transaction(engine, write=False, single_reads=True) as conn:
@@ -177,7 +184,7 @@ async def single_read(
 _READ_AGAIN = object()
 
 
-async def _pooled_read(engine: AsyncEngine, plan: _Plan, params: dict[str, Any]) -> object:
+async def _pooled_read(engine: AsyncEngine, statement: Any, params: dict[str, Any]) -> object:
     """The read on a connection of its own, taken through the pool's gate without a ping."""
     gate = fairpool.gate(engine)
     token = UNPINGED.set(True)
@@ -197,17 +204,20 @@ async def _pooled_read(engine: AsyncEngine, plan: _Plan, params: dict[str, Any])
     finally:
         UNPINGED.reset(token)
     try:
-        return await _read(engine, pooled, plan, params)
+        return await _read(engine, pooled, statement, params)
     finally:
         if gate is not None:
             gate.leave()
 
 
-async def _read(engine: AsyncEngine, pooled: Any, plan: _Plan, params: dict[str, Any]) -> object:
+async def _read(engine: AsyncEngine, pooled: Any, statement: Any, params: dict[str, Any]) -> object:
     """The read on ``pooled``, which goes back to the pool whatever happens."""
     postgresql = engine.dialect.name == "postgresql"
     driver: Any = pooled.driver_connection
     try:
+        plan = _plan(statement, engine.sync_engine)
+        if plan is None:
+            return _READ_AGAIN
         return await plan.first(driver, postgresql, params, ping_timeout(engine))
     except BaseException as exc:
         if postgresql and (
