@@ -7,22 +7,18 @@ of the checkouts of Roster's unit of work and direct reads; a freed place goes s
 the oldest waiter (``roster.kit.handoff``), and with a place in hand the pool always has a
 connection.
 
-The pool has the whole allowance (twice ``pool_size``) and no overflow, because the stock
-pool closes a returned overflow connection whenever ``pool_size`` are idle, and between one
-and two pool sizes of requests in flight it would open and close connections all the time.
-Connections beyond ``pool_size`` are closed instead after ``idle_lifetime`` seconds idle,
-checked at each checkout. docs/decisions.md, "The fair connection pool", has the figures.
+The pool has the whole allowance (twice ``pool_size``) and no overflow: the stock pool
+closes a returned overflow connection whenever ``pool_size`` are idle, and between one and
+two pool sizes of requests in flight it would open and close connections all the time.
+docs/decisions.md, "The fair connection pool", has the figures.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-import time
 import weakref
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -37,9 +33,6 @@ class Gate:
     def __init__(self, places: int, timeout: float):
         self.slots = Slots(places)
         self.timeout = timeout
-        # The pool's connection records that are checked in, oldest returned first, each
-        # with when it came back (kept by ``install``'s listeners).
-        self.idle: collections.OrderedDict[Any, float] = collections.OrderedDict()
 
     async def enter(self) -> None:
         """Take a place, waiting in line at most ``timeout`` seconds (then ``PoolTimeout``,
@@ -65,16 +58,6 @@ def gate(engine: AsyncEngine) -> Gate | None:
     return _GATES.get(engine.sync_engine)
 
 
-def idle_connections(engine: AsyncEngine) -> int | None:
-    """How many open connections wait in ``engine``'s pool (None for an engine made
-    elsewhere). The pool's own ``checkedin()`` also counts the entries of connections closed
-    for idleness, which reconnect when next taken."""
-    found = gate(engine)
-    if found is None:
-        return None
-    return sum(1 for record in found.idle if record.dbapi_connection is not None)
-
-
 def pool_settings(pool_size: int, pool_timeout: float) -> dict[str, Any]:
     """``create_async_engine``'s pool arguments for a fair pool of ``pool_size`` connections
     that may grow to twice that under load."""
@@ -82,38 +65,13 @@ def pool_settings(pool_size: int, pool_timeout: float) -> dict[str, Any]:
         "poolclass": AsyncAdaptedQueuePool,
         "pool_size": 2 * pool_size,
         "max_overflow": 0,
-        # Most recently used first, so that the connections beyond pool_size age out.
+        # Most recently used first: under light load the same few connections serve.
         "pool_use_lifo": True,
         # Only a checkout that bypasses the gate waits here.
         "pool_timeout": pool_timeout,
     }
 
 
-def install(engine: AsyncEngine, pool_size: int, pool_timeout: float, idle_lifetime: float) -> None:
-    """Put a gate in front of ``engine``'s pool (made with ``pool_settings``) and close its
-    connections beyond ``pool_size`` once idle for ``idle_lifetime`` seconds."""
-    fair = _GATES[engine.sync_engine] = Gate(2 * pool_size, pool_timeout)
-    idle = fair.idle
-
-    @event.listens_for(engine.sync_engine, "checkin")
-    def _returned(_dbapi_connection: Any, record: Any) -> None:
-        idle.pop(record, None)
-        idle[record] = time.monotonic()
-
-    @event.listens_for(engine.sync_engine, "checkout")
-    def _taken(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        idle.pop(record, None)
-        in_use = engine.sync_engine.pool.checkedout()  # type: ignore[attr-defined]
-        if in_use + len(idle) <= pool_size:
-            return  # nothing beyond pool_size is open
-        for closed in [r for r in idle if r.dbapi_connection is None]:
-            del idle[closed]  # closed already (invalidated, or its pool disposed of)
-        # Checkouts run in SQLAlchemy's greenlet, so closing (I/O) can happen here.
-        open_idle = list(idle)
-        returned_before = time.monotonic() - idle_lifetime
-        for stale in open_idle[: max(0, in_use + len(open_idle) - pool_size)]:
-            if idle[stale] >= returned_before:
-                break
-            # Closed; it stays in the pool and opens anew when next taken.
-            stale.invalidate()
-            del idle[stale]
+def install(engine: AsyncEngine, pool_size: int, pool_timeout: float) -> None:
+    """Put a gate in front of ``engine``'s pool (made with ``pool_settings``)."""
+    _GATES[engine.sync_engine] = Gate(2 * pool_size, pool_timeout)

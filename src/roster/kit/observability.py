@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roster.errors import Unauthorized, Unavailable
-from roster.kit import fairpool, ratelimit
+from roster.kit import ratelimit
 from roster.kit.db import transaction
 from roster.kit.logs import FIELDS
 from roster.models import jobs, webhook_deliveries
@@ -69,8 +69,7 @@ class _PoolCollector(Collector):
         )
         if pool is not None and hasattr(pool, "checkedout"):
             in_use.add_metric([], float(pool.checkedout()))
-            open_idle = fairpool.idle_connections(engine) if engine is not None else None
-            idle.add_metric([], float(pool.checkedin() if open_idle is None else open_idle))
+            idle.add_metric([], float(pool.checkedin()))
         yield in_use
         yield idle
 

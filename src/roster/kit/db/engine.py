@@ -74,7 +74,6 @@ def create_engine(
     connect_timeout: float = 2.0,
     pool_timeout: float = 2.0,
     ping_timeout: float = 1.0,
-    idle_lifetime: float = 60.0,
 ) -> AsyncEngine:
     """An engine whose waits on the database are all bounded.
 
@@ -84,8 +83,8 @@ def create_engine(
     default. A query that has already started waits at most ``statement_timeout_ms`` (the
     server cancels it) plus one second (the client gives up on a server that cannot answer).
 
-    Up to ``2 * pool_size`` connections, served first come first served; those beyond
-    ``pool_size`` close after ``idle_lifetime`` seconds idle (``roster.kit.fairpool``).
+    Up to ``2 * pool_size`` connections, served first come first served
+    (``roster.kit.fairpool``).
     """
     pool = {**fairpool.pool_settings(pool_size, pool_timeout), **_JSON}
     if url.startswith("sqlite"):
@@ -99,7 +98,7 @@ def create_engine(
             pool_reset_on_return=None,
         )
         _configure_sqlite(engine)
-        fairpool.install(engine, pool_size, pool_timeout, idle_lifetime)
+        fairpool.install(engine, pool_size, pool_timeout)
         return engine
     engine = create_async_engine(
         url,
@@ -122,7 +121,7 @@ def create_engine(
         },
     )
     _ping_on_checkout(engine, ping_timeout)
-    fairpool.install(engine, pool_size, pool_timeout, idle_lifetime)
+    fairpool.install(engine, pool_size, pool_timeout)
     return engine
 
 
