@@ -13,14 +13,13 @@ import pytest
 from sqlalchemy import event, update
 
 from roster.contacts.endpoints import ContactReads
-from roster.contacts.repository import _GET, _KEY_AND_CONTACT
-from roster.kit import db as db_module
+from roster.contacts.repository import _KEY_AND_CONTACT
+from roster.kit.db import direct as direct_reads
 from roster.kit.db import transaction
 from roster.kit.timeutil import utcnow
 from roster.models import api_keys
 from roster.tenants import keys
 from roster.tenants import service as tenants
-from roster.tenants.repository import _CREDENTIAL
 from tests.conftest import make_contact
 
 # Headers that differ between any two responses, whichever path served them.
@@ -83,9 +82,9 @@ async def test_a_contact_reads_alike_both_ways(env, served):
 
 async def test_the_driver_read_converts_every_kind_of_value_alike(env, served):
     # The direct path reads the key and the contact in one statement, which runs on the
-    # driver's connection once SQLAlchemy has run it (roster.kit.db.first_row); every kind of
-    # stored value must come back exactly as SQLAlchemy's own conversion gives it (the routed
-    # path reads them apart, and plans both of its reads the same way).
+    # driver's connection (roster.kit.db.direct); every kind of stored value must come back
+    # exactly as SQLAlchemy's own conversion gives it (the routed path reads them apart,
+    # through SQLAlchemy).
     _, key = await env.tenant()
     async with env.client(key) as http:
         contact = await make_contact(
@@ -110,7 +109,7 @@ async def test_the_driver_read_converts_every_kind_of_value_alike(env, served):
             preferences={"email": "opted_in", "sms": "opted_out"},
             handles={"whatsapp": "+442071838750"},
         )
-        for _ in range(3):  # SQLAlchemy's way first, then the driver's
+        for _ in range(3):
             direct, routed = await both(http, contact["id"])
             assert_same(direct, routed, 200)
             assert direct.json() == contact
@@ -119,8 +118,8 @@ async def test_the_driver_read_converts_every_kind_of_value_alike(env, served):
         for _ in range(2):
             direct, routed = await both(http, archived["id"])
             assert_same(direct, routed, 404)
-    planned = {statement for statement, _ in db_module._PLANS.values()}
-    assert {_KEY_AND_CONTACT, _GET[False], _CREDENTIAL} <= planned
+    # The direct path's statement ran on the driver (it has a plan: it did not fall back).
+    assert direct_reads._PLANS[env.app.state.engine.sync_engine][_KEY_AND_CONTACT] is not None
     assert served == [contact["id"]] * 3 + [archived["id"]] * 2
 
 

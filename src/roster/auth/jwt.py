@@ -52,14 +52,15 @@ class JwtVerifier:
             leeway=settings.jwt_leeway_seconds,
         )
         if settings.jwt_public_key:
-            verifier._add(None, load_pem_public_key(settings.jwt_public_key.encode()))
+            verifier.add_key(None, load_pem_public_key(settings.jwt_public_key.encode()))
         if settings.jwt_jwks_file:
             jwks = jwt.PyJWKSet.from_json(settings.jwt_jwks_file.read_text())
             for jwk in jwks.keys:
-                verifier._add(jwk.key_id, jwk.key)
+                verifier.add_key(jwk.key_id, jwk.key)
         return verifier
 
-    def _add(self, kid: str | None, key: Any) -> None:
+    def add_key(self, kid: str | None, key: Any) -> None:
+        """Accept tokens signed with ``key`` (RSA: RS256 only; EC P-256: ES256 only)."""
         if isinstance(key, rsa.RSAPublicKey):
             alg = "RS256"
         elif isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1":

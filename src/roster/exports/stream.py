@@ -281,7 +281,9 @@ def _literal_compiler(base: Any) -> type[SQLCompiler]:
             if isinstance(type_, sqltypes.JSON):
                 if nul_path(value) is not None:
                     raise InvalidRequest(_NUL)
-                serialize = self.dialect._json_serializer or json.dumps
+                # The engine's own JSON serializer, as binding a JSON value would use it.
+                json_type: Any = sqltypes.JSON()
+                serialize = json_type.bind_processor(self.dialect) or json.dumps
                 document = super().render_literal_value(serialize(value), Text())
                 return f"{document}::{type_.compile(dialect=self.dialect)}"
             rendered: str = super().render_literal_value(value, type_)
@@ -386,8 +388,9 @@ async def _pg_copy(
 
     try:
         async with transaction(engine, write=False) as conn:
-            dialect: Any = conn.dialect
-            strings = "off" if dialect._backslash_escapes else "on"
+            # "off" when the dialect's literals double backslashes (it found
+            # standard_conforming_strings off on the server).
+            strings = "off" if "\\\\" in literal_sql(literal("\\"), conn.dialect) else "on"
             settings = {
                 "timeout": str(EXPORT_SECONDS * 1000),
                 "strings": strings,

@@ -1,156 +1,77 @@
-"""A connection pool that hands a returned connection to the longest waiter.
+"""First come, first served for database connections, in front of SQLAlchemy's own pool.
 
-SQLAlchemy's asyncio pool keeps its idle connections in an ``asyncio.Queue``. A returned
-connection goes into the queue and wakes the first waiter, but the waiter only runs on a
-later turn of the event loop; any task that asks for a connection before then (a new
-request, or the same request's next unit of work) takes it at once, and the woken waiter,
-finding the queue empty again, waits anew at the back. Under load a few requests lose that
-race again and again: B1 (64 clients, 20 connections, each held about 7 ms) measured a
-pool wait of 0 ms at the median and 261 ms at p99, up to a second, and a request p99 of
-300-640 ms against 41-47 ms for the same work with asyncpg's own pool.
+SQLAlchemy's asyncio pool wakes its first waiter when a connection comes back, but any task
+that asks before that waiter runs takes the connection, so under load a few requests lose
+again and again. A ``Gate`` with as many places as the pool has connections stands in front
+of the checkouts of Roster's unit of work and direct reads; a freed place goes straight to
+the oldest waiter (``roster.kit.handoff``), and with a place in hand the pool always has a
+connection.
 
-Here a returned connection is given straight to the oldest waiter still waiting
-(``roster.kit.handoff``); it enters the idle set only when nobody waits, so a newcomer can
-take only what no one is queued for.
-
-The pool also keeps the connections it opened beyond its size (up to the overflow) while
-they are in use, instead of closing each one the moment it comes back to a full set of idle
-connections. SQLAlchemy's pool closes a returned connection whenever ``pool_size`` are
-already idle; with between ``pool_size`` and twice as many requests in flight, the idle
-count crosses that line again and again, and each crossing cost a connection closed and a
-new one opened (a TCP connect, the startup handshake, and asyncpg's SSL attempt): 16
-concurrent reads by id on a pool of 10 spent 12-15 % of their CPU opening and closing
-connections. Here a connection beyond ``pool_size`` is closed only once it has stayed idle
-for ``idle_lifetime`` seconds, checked whenever a connection comes back; idle connections
-are taken most recently used first (``pool_use_lifo``, as ``create_engine`` sets it), so
-under light load the extra ones are the ones left to age.
+The pool has the whole allowance (twice ``pool_size``) and no overflow: the stock pool
+closes a returned overflow connection whenever ``pool_size`` are idle, and between one and
+two pool sizes of requests in flight it would open and close connections all the time.
+docs/decisions.md, "The fair connection pool", has the figures.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-import time
-from typing import Any, Generic, TypeVar
+import weakref
+from typing import Any
 
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
-from sqlalchemy.util import await_, greenlet_spawn
-from sqlalchemy.util.concurrency import in_greenlet
-from sqlalchemy.util.queue import Empty, QueueCommon
 
-from roster.kit.handoff import Handoff
-
-_T = TypeVar("_T")
+from roster.kit.handoff import Slots
 
 
-class FairQueue(QueueCommon[_T], Generic[_T]):
-    """The pool's idle connections, first come first served. Never full: ``maxsize`` (the
-    pool's size) is how many ``stale`` leaves, however long they have been idle."""
+class Gate:
+    """Places for the pool's connections, given out in the order they were asked for."""
 
-    def __init__(self, maxsize: int = 0, use_lifo: bool = False):
-        self.maxsize = maxsize
-        self.use_lifo = use_lifo
-        # (connection, when it came back), most recently returned on the right.
-        self._items: collections.deque[tuple[_T, float]] = collections.deque()
-        self._waiters: Handoff[_T] = Handoff(self.put_nowait)
+    def __init__(self, places: int, timeout: float):
+        self.slots = Slots(places)
+        self.timeout = timeout
 
-    def empty(self) -> bool:
-        return not self._items
-
-    def full(self) -> bool:
-        return False
-
-    def qsize(self) -> int:
-        return len(self._items)
-
-    def put_nowait(self, item: _T) -> None:
-        if self._waiters.hand_over(item):
+    async def enter(self) -> None:
+        """Take a place, waiting in line at most ``timeout`` seconds (then ``PoolTimeout``,
+        as SQLAlchemy's pool raises)."""
+        if self.slots.try_acquire():
             return
-        self._items.append((item, time.monotonic()))
-
-    def put(self, item: _T, block: bool = True, timeout: float | None = None) -> None:
-        # Never blocks: the pool only returns connections it handed out.
-        self.put_nowait(item)
-
-    def get_nowait(self) -> _T:
-        if not self._items:
-            raise Empty()
-        return (self._items.pop() if self.use_lifo else self._items.popleft())[0]
-
-    def get(self, block: bool = True, timeout: float | None = None) -> _T:
-        if self._items or not block:
-            return self.get_nowait()
         try:
-            return await_(self._wait(timeout))
+            async with asyncio.timeout(self.timeout):
+                await self.slots.acquire()
         except TimeoutError:
-            raise Empty() from None
+            raise PoolTimeout(f"no database connection free within {self.timeout} s") from None
 
-    async def _wait(self, seconds: float | None) -> _T:
-        # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the wait in a task of
-        # its own, one more task per request that waits for a connection.
-        async with asyncio.timeout(seconds):
-            return await self._waiters.wait()
-
-    def peek(self) -> _T | None:
-        """The idle connection ``get`` would hand out next, or None."""
-        if not self._items:
-            return None
-        return self._items[-1 if self.use_lifo else 0][0]
-
-    def stale(self, returned_before: float) -> list[_T]:
-        """Take out the idle connections beyond ``maxsize`` that came back before
-        ``returned_before`` (longest returned first)."""
-        taken = []
-        while len(self._items) > self.maxsize and self._items[0][1] < returned_before:
-            taken.append(self._items.popleft()[0])
-        return taken
+    def leave(self) -> None:
+        """Give the place back, once the connection is back in the pool."""
+        self.slots.release()
 
 
-class FairAsyncQueuePool(AsyncAdaptedQueuePool):
-    """SQLAlchemy's asyncio queue pool with a ``FairQueue`` of idle connections, which keeps
-    its connections beyond ``pool_size`` until they have been idle ``idle_lifetime`` s."""
-
-    _queue_class: Any = FairQueue
-    _pool: FairQueue[Any]
-    idle_lifetime = 60.0
-
-    def next_idle(self) -> Any:
-        """The connection record ``connect()`` would hand out next if it would hand out an
-        idle connection as it is (nobody waits before it, and it is open and not due for
-        replacement: SQLAlchemy's checks in ``_ConnectionRecord.get_connection``), else
-        None. Such a checkout runs no I/O unless a checkout listener does, so it needs no
-        greenlet (``roster.kit.db.single_read``)."""
-        record = self._pool.peek()
-        usable = (
-            record is not None
-            and record.dbapi_connection is not None
-            and (self._recycle < 0 or time.time() - record.starttime <= self._recycle)
-            and self._invalidate_time <= record.starttime
-            and record._soft_invalidate_time <= record.starttime
-        )
-        return record if usable else None
-
-    def _do_return_conn(self, record: Any) -> None:
-        self._pool.put(record, False)
-        stale = self._pool.stale(time.monotonic() - self.idle_lifetime)
-        if not stale:
-            return
-        if in_greenlet():
-            self._close_idle(stale)
-        else:
-            # Returned outside a greenlet (``single_read``): closing is I/O, so it runs
-            # in one, beside the caller.
-            task = asyncio.get_running_loop().create_task(greenlet_spawn(self._close_idle, stale))
-            _closing.add(task)
-            task.add_done_callback(_closing.discard)
-
-    def _close_idle(self, stale: list[Any]) -> None:
-        for idle in stale:
-            try:
-                idle.close()
-            finally:
-                self._dec_overflow()
+_GATES: weakref.WeakKeyDictionary[Engine, Gate] = weakref.WeakKeyDictionary()
 
 
-# Closings of idle connections under way outside a greenlet (kept until done).
-_closing: set[asyncio.Task[None]] = set()
+def gate(engine: AsyncEngine) -> Gate | None:
+    """The gate in front of ``engine``'s pool (None for an engine made elsewhere)."""
+    return _GATES.get(engine.sync_engine)
+
+
+def pool_settings(pool_size: int, pool_timeout: float) -> dict[str, Any]:
+    """``create_async_engine``'s pool arguments for a fair pool of ``pool_size`` connections
+    that may grow to twice that under load."""
+    return {
+        "poolclass": AsyncAdaptedQueuePool,
+        "pool_size": 2 * pool_size,
+        "max_overflow": 0,
+        # Most recently used first: under light load the same few connections serve.
+        "pool_use_lifo": True,
+        # Only a checkout that bypasses the gate waits here.
+        "pool_timeout": pool_timeout,
+    }
+
+
+def install(engine: AsyncEngine, pool_size: int, pool_timeout: float) -> None:
+    """Put a gate in front of ``engine``'s pool (made with ``pool_settings``)."""
+    _GATES[engine.sync_engine] = Gate(2 * pool_size, pool_timeout)

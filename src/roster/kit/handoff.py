@@ -5,8 +5,8 @@ turn of the event loop later; a task that asks in between takes it first, and th
 waiter waits again (asyncio.Queue), or newcomers wait behind waiters that already have a
 free slot (asyncio.Semaphore in 3.11). Under load some waiters lose again and again. Here
 what is freed is handed to the oldest waiter at once, so a newcomer can take only what no
-one is waiting for: the relay's sending slots (``Slots``) and the connection pool's idle
-connections (``roster.kit.fairpool``) both work this way.
+one is waiting for: the relay's sending slots and the places in front of the connection pool
+(``roster.kit.fairpool``) are both ``Slots``.
 """
 
 from __future__ import annotations
@@ -65,11 +65,16 @@ class Slots:
         self.free = value
         self._waiters: Handoff[None] = Handoff(lambda _: self.release())
 
-    async def acquire(self) -> None:
+    def try_acquire(self) -> bool:
+        """Take a free slot if nobody waits for one; False otherwise."""
         if self.free > 0 and not self._waiters:
             self.free -= 1
-            return
-        await self._waiters.wait()
+            return True
+        return False
+
+    async def acquire(self) -> None:
+        if not self.try_acquire():
+            await self._waiters.wait()
 
     def release(self) -> None:
         if not self._waiters.hand_over(None):
