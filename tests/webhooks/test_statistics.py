@@ -88,8 +88,10 @@ async def test_a_started_relay_counts_growth_from_the_rows_already_analyzed(
             await _relay_all(engine, restarted)
             await asyncio.sleep(0.2)
             assert analyzed == []
-            # ...but once the deliveries have doubled from what the statistics described,
-            # it ANALYZEs both tables (the ANALYZE runs beside the loop: awaited on exit).
-            await _events(client, known - 150)
+            # ...but once it has sequenced as many events as the statistics described (the
+            # tables may have doubled), it ANALYZEs both; past 1,000 first, the deliveries.
+            # The ANALYZE runs beside the loop: it is awaited on exit.
+            await _events(client, min(known, 1000) - 150)
             await _relay_all(engine, restarted)
-    assert analyzed == ["ANALYZE webhook_deliveries, events"]
+    both = "ANALYZE webhook_deliveries, events"
+    assert analyzed == [both if known <= 1000 else "ANALYZE webhook_deliveries"]
