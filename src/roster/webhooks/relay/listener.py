@@ -139,7 +139,7 @@ class Listener:
             logs.transient(log, "relay cannot listen for events; polling", exc)
             self._retry_at = time.monotonic() + LISTEN_RETRY
             if conn is not None:
-                await self._close(conn)
+                await discard(conn)
             return False
         self._conn, self._driver = conn, driver
         return True
@@ -159,11 +159,13 @@ class Listener:
         conn, self._conn, self._driver = self._conn, None, None
         self.held = False
         if conn is not None:
-            await self._close(conn)
+            await discard(conn)
 
-    @staticmethod
-    async def _close(conn: AsyncConnection) -> None:
-        with contextlib.suppress(Exception):
-            await conn.invalidate()
-        with contextlib.suppress(Exception):
-            await conn.close()
+
+async def discard(conn: AsyncConnection) -> None:
+    """Close a connection for good, not back into the pool (it may be broken, listen, or
+    hold a lock)."""
+    with contextlib.suppress(Exception):
+        await conn.invalidate()
+    with contextlib.suppress(Exception):
+        await conn.close()

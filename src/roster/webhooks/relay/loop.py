@@ -18,7 +18,7 @@ from roster.config import Settings
 from roster.events.outbox import sequence_pending, sweep
 from roster.kit.db import on_commit, take_notify, transaction
 from roster.webhooks.relay import claims, health, outcomes
-from roster.webhooks.relay.listener import REARM_GAP, Listener
+from roster.webhooks.relay.listener import REARM_GAP, Listener, discard
 from roster.webhooks.relay.sending import Sends
 from roster.webhooks.relay.statistics import Statistics
 
@@ -219,10 +219,7 @@ class Relay:
             committed = True
         except BaseException:
             self._conn = None
-            with contextlib.suppress(Exception):
-                await conn.invalidate()
-            with contextlib.suppress(Exception):
-                await conn.close()
+            await discard(conn)
             raise
         finally:
             # The relay's own connection is not handed back to ``transaction``, so the relay
