@@ -1,4 +1,10 @@
 -- The relay's claim on PostgreSQL, in one round trip (see roster.webhooks.relay.claims).
+-- Each endpoint's pending deliveries are walked on their own (ix_webhook_deliveries_pending),
+-- so that the backlog of an endpoint at its limit (one that hangs) is never stepped over.
+--
+-- owners, the enabled endpoints with a due delivery, but those this relay holds at their
+-- limit (full), each with its room; a probe per endpoint, ordered as the index so that it
+-- is read there (as EXISTS it became a join reading every pending delivery).
 WITH owners AS MATERIALIZED (
     SELECT w.tenant_id, w.id AS endpoint_id, COALESCE(held.room, :limit) AS room
     FROM webhook_endpoints AS w
@@ -12,9 +18,12 @@ WITH owners AS MATERIALIZED (
     ) AS has_due
     WHERE w.enabled AND w.id <> ALL(:full)
 ),
+-- share, what each endpoint may take at most, out of twice the capacity.
 share AS MATERIALIZED (
     SELECT (2 * :capacity + count(*) - 1) / GREATEST(count(*), 1) AS n FROM owners
 ),
+-- due, each endpoint's due deliveries in order, but those whose contact has an earlier
+-- delivery pending there; locked, skipping rows another relay is claiming.
 due AS MATERIALIZED (
     SELECT walk.*
     FROM owners CROSS JOIN share
@@ -34,6 +43,8 @@ due AS MATERIALIZED (
         FOR UPDATE OF d SKIP LOCKED
     ) AS walk
 ),
+-- chosen, the oldest of them; the UPDATE leases them, checking again that the lease is
+-- free, and returns them with their event and endpoint.
 chosen AS (
     SELECT due.tenant_id, due.id,
         row_number() OVER (ORDER BY due.next_attempt_at, due.event_seq) AS place

@@ -67,18 +67,9 @@ DETAILS = (
     events.c.created_at.label("event_at"),
 )
 
-# The claim on PostgreSQL (claim.sql), walking each endpoint's pending deliveries on its own
-# (``ix_webhook_deliveries_pending``), so that the backlog of an endpoint at its limit (one
-# that hangs) is never stepped over. ``owners`` are the enabled endpoints with a due
-# delivery (a disabled one's backlog is ended by ``health.end_disabled``), except those this
-# relay holds at their limit: a probe per endpoint, ordered as the index so that it is read
-# there (as ``EXISTS`` PostgreSQL made it a join reading every pending delivery). Each may
-# take its room (``room`` for those this relay already sends to, else ``limit``), at most
-# its share of twice the capacity; ``due`` walks each one's due deliveries in order,
-# leaving out those whose contact has an earlier delivery pending for the endpoint, and
-# locks what it takes, skipping rows that another relay is claiming at the same moment;
-# ``chosen`` keeps the oldest ``capacity``; the UPDATE leases them, re-checking that the
-# lease is free, and returns them with their event and endpoint.
+# The claim on PostgreSQL in one statement (claim.sql says how): ``limit`` is an endpoint's
+# room, ``busy``/``room`` the endpoints this relay sends to with their room left, ``full``
+# those at their limit.
 CLAIM = (
     text(resources.files(__package__).joinpath("claim.sql").read_text(encoding="utf-8"))
     .bindparams(
