@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text, true
 
 from roster.exports import stream
+from roster.exports.pg_sql import pg_custom
 from roster.kit.db import transaction
 from tests.bulk.helpers import import_csv, wait_job
 from tests.conftest import Env, make_contact
@@ -136,7 +137,7 @@ async def test_json_values_render_as_orjson_writes_them(env: Env) -> None:
         *("123456789012345.0", "1234567890123456.0", "-99999999999999.9", "9007199254740993.0"),
     ]
     document = orjson.dumps(values).decode()[:-1] + ", " + ", ".join(written) + "]"
-    cell = stream._pg_custom("k", env.app.state.engine.dialect)
+    cell = pg_custom("k", env.app.state.engine.dialect)
     async with transaction(env.app.state.engine, write=False) as conn:
         stored = await conn.execute(text("SELECT CAST(:d AS jsonb)::text"), {"d": document})
         read_back = orjson.loads(stored.scalar_one())

@@ -15,7 +15,7 @@ from roster.kit.pagination import envelope, page_request
 from roster.kit.timeutil import rfc3339, utcnow
 from roster.kit.web import cursors, problems, settings, uow
 from roster.webhooks import sender, service
-from roster.webhooks.relay import active_secrets
+from roster.webhooks.relay.sending import active_secrets
 from roster.webhooks.schemas import (
     DeliveryPage,
     Secret,
