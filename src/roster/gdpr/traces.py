@@ -24,7 +24,7 @@ from uuid import UUID
 
 import orjson
 import phonenumbers
-from sqlalchemy import LargeBinary, Text, cast, delete, func, literal, or_, select
+from sqlalchemy import LargeBinary, Text, cast, func, literal, or_
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
@@ -32,6 +32,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from roster.contacts import normalize
 from roster.errors import RosterError
 from roster.kit.db import transaction
+from roster.kit.repository import TenantRepository
 from roster.models import HANDLE_CHANNELS, idempotency_keys, import_errors, jobs
 
 Row = dict[str, Any]
@@ -80,7 +81,8 @@ async def _forget_responses(conn: AsyncConnection, tenant_id: UUID, erased: list
     # The Location header of a create names the contact by its id.
     headers = cast(k.response_headers, Text)
     mentions += [headers.contains(str(row["id"]), autoescape=True) for row in erased]
-    await conn.execute(delete(idempotency_keys).where(k.tenant_id == tenant_id, or_(*mentions)))
+    repo = TenantRepository(conn, tenant_id)
+    await conn.execute(repo.delete(idempotency_keys).where(or_(*mentions)))
 
 
 class _Person:
@@ -159,7 +161,8 @@ async def _forget_import_rows(conn: AsyncConnection, tenant_id: UUID, erased: li
         conditions += person.conditions(cells)
     if not conditions:
         return
-    query = select(e.job_id, e.row, e.cells).where(e.tenant_id == tenant_id, or_(*conditions))
+    repo = TenantRepository(conn, tenant_id)
+    query = repo.select(e.job_id, e.row, e.cells, table=import_errors).where(or_(*conditions))
     candidates = {(r.job_id, r.row): r.cells for r in await conn.execute(query)}
     if not candidates:
         return
@@ -167,9 +170,7 @@ async def _forget_import_rows(conn: AsyncConnection, tenant_id: UUID, erased: li
     regions = {
         r.id: (r.params or {}).get("region")
         for r in await conn.execute(
-            select(jobs.c.id, jobs.c.params).where(
-                jobs.c.tenant_id == tenant_id, jobs.c.id.in_(job_ids)
-            )
+            repo.select(jobs.c.id, jobs.c.params, table=jobs).where(jobs.c.id.in_(job_ids))
         )
     }
     doomed: dict[UUID, list[int]] = defaultdict(list)
@@ -179,9 +180,7 @@ async def _forget_import_rows(conn: AsyncConnection, tenant_id: UUID, erased: li
             doomed[job_id].append(row)
     for job_id, rows in doomed.items():
         await conn.execute(
-            delete(import_errors).where(
-                e.tenant_id == tenant_id, e.job_id == job_id, e.row.in_(sorted(rows))
-            )
+            repo.delete(import_errors).where(e.job_id == job_id, e.row.in_(sorted(rows)))
         )
 
 
