@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.test_serve import cli_env, free_port, stop
+from tests.cli.test_serve import cli_env, free_port, start_serve, stop
 
 pytestmark = pytest.mark.slow
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -191,32 +191,9 @@ def test_the_import_bar_fits_80_columns_and_ends_with_the_counts(tmp_path: Path)
     assert failed[0].startswith("row,column,error,phone,name") and "Broken Row" in failed[1]
 
 
-def _serve(data_dir: Path, port: int, **env: str) -> tuple[subprocess.Popen[str], list[str]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "roster", "serve", "--port", str(port)],
-        env=cli_env(data_dir, **env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=data_dir,
-    )
-    assert process.stderr is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if not line:
-            break
-        lines.append(line.rstrip("\n"))
-        if "Uvicorn running on" in line:
-            return process, lines
-    process.kill()
-    raise AssertionError("roster serve did not start:\n" + "\n".join(lines))
-
-
 def test_every_log_line_is_one_json_object_or_text_when_asked(tmp_path: Path) -> None:
     port = free_port()
-    process, lines = _serve(tmp_path, port)
+    process, lines = start_serve(tmp_path, port, logs_only=True)
     try:
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
     finally:
@@ -234,7 +211,7 @@ def test_every_log_line_is_one_json_object_or_text_when_asked(tmp_path: Path) ->
     assert access["route"] == "/healthz" and access["status"] == 200
 
     port = free_port()
-    process, lines = _serve(tmp_path, port, ROSTER_LOG_FORMAT="text")
+    process, lines = start_serve(tmp_path, port, logs_only=True, ROSTER_LOG_FORMAT="text")
     stop(process)
     assert all(not line.startswith("{") for line in lines if line.strip())
     assert any(" INFO " in line for line in lines)

@@ -30,20 +30,25 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_serve(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], list[str]]:
+def start_serve(
+    data_dir: Path, port: int, *, logs_only: bool = False, **env: str
+) -> tuple[subprocess.Popen[str], list[str]]:
+    """A running ``roster serve`` and what it printed until it listened: its output and
+    logs together, or (``logs_only``) its log lines alone, which go to stderr."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "roster", "serve", "--port", str(port)],
-        env=cli_env(data_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        env=cli_env(data_dir, **env),
+        stdout=subprocess.DEVNULL if logs_only else subprocess.PIPE,
+        stderr=subprocess.PIPE if logs_only else subprocess.STDOUT,
         text=True,
         cwd=data_dir,
     )
+    read = proc.stderr if logs_only else proc.stdout
     lines: list[str] = []
     deadline = time.monotonic() + 60
-    assert proc.stdout is not None
+    assert read is not None
     while time.monotonic() < deadline:
-        line = proc.stdout.readline()
+        line = read.readline()
         if not line:
             break
         lines.append(line.rstrip("\n"))

@@ -77,23 +77,23 @@ async def run_worker(current: Settings) -> None:
 
 async def _tenant(engine: AsyncEngine, given: str | None) -> Principal:
     async with transaction(engine, write=False) as conn:
-        known = await repository.all_tenants(conn)
-    if given is not None:
-        wanted = tenant_id(given)
-        row = next((t for t in known if t["id"] == wanted), None)
-        if row is None:
-            raise CliError(f"no tenant {wanted}", "'roster tenants list' shows the tenants")
-    elif len(known) == 1:
-        row = known[0]
-    else:
-        raise CliError(
-            f"the database has {len(known) or 'no'} tenants: say which with --tenant <id>"
-            if known
-            else "the database has no tenant yet",
-            "'roster tenants list' shows them"
-            if known
-            else "'roster tenants create <name>' (or 'roster serve') makes one",
-        )
+        if given is not None:
+            wanted = tenant_id(given)
+            row = await repository.get_tenant(conn, wanted)
+            if row is None:
+                raise CliError(f"no tenant {wanted}", "'roster tenants list' shows the tenants")
+        else:
+            known = await repository.all_tenants(conn, limit=2)
+            if len(known) != 1:
+                raise CliError(
+                    "the database has several tenants: say which with --tenant <id>"
+                    if known
+                    else "the database has no tenant yet",
+                    "'roster tenants list' shows them"
+                    if known
+                    else "'roster tenants create <name>' (or 'roster serve') makes one",
+                )
+            row = known[0]
     return Principal(
         tenant_id=row["id"],
         scopes=frozenset(),

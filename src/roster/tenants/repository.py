@@ -27,9 +27,9 @@ async def get_tenant(conn: AsyncConnection, tenant_id: UUID) -> dict[str, Any] |
     return dict(row._mapping) if row else None
 
 
-async def all_tenants(conn: AsyncConnection) -> list[dict[str, Any]]:
-    """Every tenant, oldest first (the operator's CLI, not a request)."""
-    rows = await conn.execute(select(tenants).order_by(tenants.c.created_at))
+async def all_tenants(conn: AsyncConnection, limit: int | None = None) -> list[dict[str, Any]]:
+    """Every tenant (or the ``limit`` oldest), oldest first (the operator's CLI)."""
+    rows = await conn.execute(select(tenants).order_by(tenants.c.created_at).limit(limit))
     return [dict(r._mapping) for r in rows]
 
 
