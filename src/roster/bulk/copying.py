@@ -28,7 +28,9 @@ async def _send_contacts(repo: ContactRepository, writes: Writes, copies: Copies
     """The contacts' updates and tag removals, then their inserts (a COPY that runs on)."""
     if writes.updates:
         await repo.conn.execute(
-            repo.update().where(c.id == bindparam("b_id"), c.version == bindparam("b_version")),
+            repo.update(include_deleted=True).where(
+                c.id == bindparam("b_id"), c.version == bindparam("b_version")
+            ),
             writes.updates,
         )
     if writes.tags_removed:

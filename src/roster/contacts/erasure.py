@@ -35,7 +35,11 @@ Row = dict[str, Any]
 
 class ErasureRepository(ContactRepository):
     async def merged_into(self, contact_id: UUID) -> list[Row]:
-        query = self.select().where(contacts.c.merged_into == contact_id).with_for_update()
+        query = (
+            self.select(include_deleted=True)
+            .where(contacts.c.merged_into == contact_id)
+            .with_for_update()
+        )
         return [dict(r._mapping) for r in await self.conn.execute(query)]
 
     async def tombstone(self, row: Row) -> None:
@@ -57,7 +61,9 @@ class ErasureRepository(ContactRepository):
             search_text="",
             sort_name="",
         )
-        await self.conn.execute(self.update().where(contacts.c.id == row["id"]).values(**values))
+        await self.conn.execute(
+            self.update(include_deleted=True).where(contacts.c.id == row["id"]).values(**values)
+        )
         await self.replace_tags(row, row["tags"], [])
 
 

@@ -27,7 +27,7 @@ from roster.activities import own_events
 from roster.activities import service as activities
 from roster.auth.principal import Principal
 from roster.contacts import fields, normalize, service
-from roster.contacts.repository import ContactRepository, live
+from roster.contacts.repository import ContactRepository
 from roster.errors import NotFound, PreconditionFailed, ValidationFailed
 from roster.events.outbox import emit
 from roster.kit.timeutil import utcnow
@@ -115,7 +115,7 @@ class MergeRepository(ContactRepository):
         email ignoring case, or name and company ignoring case; each with its reason."""
         c = contacts.c
         found: list[tuple[Row, str]] = []
-        others = self.select().where(live, c.id != row["id"])
+        others = self.select().where(c.id != row["id"])
         phones = [row[col] for col in _PHONE_COLUMNS if row.get(col)]
         if phones:
             query = others.where(or_(*(c[col].in_(phones) for col in _PHONE_COLUMNS)))

@@ -56,21 +56,19 @@ class ContactRepository(TenantRepository):
     ) -> dict[str, Any] | None:
         if not for_update:
             return await self.first(_GET[include_deleted], contact_id=contact_id)
-        query = self.select().where(c.id == contact_id)
-        if not include_deleted:
-            query = query.where(live)
+        query = self.select(include_deleted=include_deleted).where(c.id == contact_id)
         if for_update:
             query = query.with_for_update()
         row = (await self.conn.execute(query)).first()
         return dict(row._mapping) if row else None
 
     async def find_live(self, column: str, value: str) -> dict[str, Any] | None:
-        query = self.select().where(contacts.c[column] == value, live).limit(1)
+        query = self.select().where(contacts.c[column] == value).limit(1)
         row = (await self.conn.execute(query)).first()
         return dict(row._mapping) if row else None
 
     async def merged_into(self, contact_id: UUID) -> list[dict[str, Any]]:
-        query = self.select().where(c.merged_into == contact_id).order_by(c.id)
+        query = self.select(include_deleted=True).where(c.merged_into == contact_id).order_by(c.id)
         return [dict(r._mapping) for r in await self.conn.execute(query)]
 
     async def find_conflict(
@@ -81,7 +79,7 @@ class ContactRepository(TenantRepository):
             value = values.get(column)
             if value is None:
                 continue
-            query = self.select(c.id).where(contacts.c[column] == value, live)
+            query = self.select(c.id).where(contacts.c[column] == value)
             if exclude_id is not None:
                 query = query.where(c.id != exclude_id)
             other = (await self.conn.execute(query.limit(1))).scalar_one_or_none()
@@ -164,7 +162,7 @@ class ContactRepository(TenantRepository):
         scope: Scope = (),
     ) -> Select[Any]:
         dialect = self.conn.dialect.name
-        statement = self.select(*columns).where(
+        statement = self.select(*columns, include_deleted=True).where(
             *filters.conditions(
                 flt, self.tenant_id, dialect, use_fts=use_fts, with_q=with_q, scope=scope
             )
@@ -323,7 +321,10 @@ class ContactRepository(TenantRepository):
         # subquery (so no planner can answer it from the trigram index over the whole tenant
         # instead), then the other filters on the few rows left, looked up by primary key.
         steps = self.select(
-            c.id.label("walk_id"), key.label("walk_key"), c.search_text.label("walk_text")
+            c.id.label("walk_id"),
+            key.label("walk_key"),
+            c.search_text.label("walk_text"),
+            include_deleted=True,
         )
         if not flt.include_deleted:
             steps = steps.where(live)
@@ -381,8 +382,8 @@ class ContactRepository(TenantRepository):
 
 # GET by id is the hottest query there is: built once (see TenantRepository.prepared).
 _GET = {
-    False: ContactRepository.prepared(c.id == bindparam("contact_id"), live),
-    True: ContactRepository.prepared(c.id == bindparam("contact_id")),
+    False: ContactRepository.prepared(c.id == bindparam("contact_id")),
+    True: ContactRepository.prepared(c.id == bindparam("contact_id"), include_deleted=True),
 }
 
 # A live contact and the API key asking for it, in one look-up (one round trip, not two):

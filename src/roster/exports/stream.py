@@ -65,7 +65,7 @@ async def rows(
     while True:
         async with transaction(engine, write=False) as conn:
             repo = ContactRepository(conn, tenant_id)
-            query = repo.select(*columns).where(where)
+            query = repo.select(*columns, include_deleted=True).where(where)
             if after is not None:
                 query = query.where(c.id > after)
             batch = (await conn.execute(query.order_by(c.id).limit(limit))).all()

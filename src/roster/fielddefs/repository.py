@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import and_
-
 from roster.kit.repository import TenantRepository
 from roster.models import contacts, field_definitions
 
@@ -40,9 +38,7 @@ class FieldDefinitionRepository(TenantRepository):
         streamed in batches so memory stays flat."""
         c = contacts.c
         value = c.custom_fields[key]
-        query = self.select(value, table=contacts).where(
-            and_(c.deleted_at.is_(None), value.is_not(None))
-        )
+        query = self.select(value, table=contacts).where(value.is_not(None))
         result = await self.conn.stream(query.execution_options(yield_per=batch))
         async for (item,) in result:
             if item is not None:

@@ -1,7 +1,9 @@
-"""The repository base: the one place the tenant filter is written.
+"""The repository base: the one place the tenant and soft-delete filters are written.
 
 Every query on a tenant-owned table starts from ``select``, ``update`` or ``delete`` here,
-and every insert goes through ``insert``, so no query can forget ``tenant_id``.
+and every insert goes through ``insert``, so no query can forget ``tenant_id``. A table with
+a ``deleted_at`` column (contacts) is read without its archived rows unless the caller asks
+for them with ``include_deleted=True``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import (
     Select,
     Table,
     Update,
+    and_,
     bindparam,
     delete,
     insert,
@@ -31,6 +34,22 @@ from sqlalchemy.sql.elements import ColumnElement
 from roster.kit.db import first_row
 
 
+def scoped(table: Table, tenant: Any, *, include_deleted: bool = False) -> ColumnElement[bool]:
+    """``table.tenant_id = tenant`` (a value or a bind parameter), and ``deleted_at IS NULL``
+    where the table has that column, unless ``include_deleted``. Cross-tenant work (queues,
+    the relay) that claims one tenant at a time scopes its statements with this."""
+    condition: ColumnElement[bool] = table.c.tenant_id == tenant
+    if not include_deleted and "deleted_at" in table.c:
+        condition = and_(condition, table.c.deleted_at.is_(None))
+    return condition
+
+
+def live(table: Table) -> ColumnElement[bool]:
+    """``deleted_at IS NULL``, for a joined table whose tenant is already fixed by a join."""
+    condition: ColumnElement[bool] = table.c.deleted_at.is_(None)
+    return condition
+
+
 class TenantRepository:
     table: ClassVar[Table]
 
@@ -38,21 +57,31 @@ class TenantRepository:
         self.conn = conn
         self.tenant_id = tenant_id
 
-    def scope(self, table: Table | None = None) -> ColumnElement[bool]:
-        """The tenant condition for ``table`` (default: this repository's own)."""
-        return (table if table is not None else self.table).c.tenant_id == self.tenant_id
-
-    def select(self, *columns: Any, table: Table | None = None) -> Select[Any]:
+    def scope(
+        self, table: Table | None = None, *, include_deleted: bool = False
+    ) -> ColumnElement[bool]:
+        """The tenant condition for ``table`` (default: this repository's own), and
+        ``deleted_at IS NULL`` where the table has one, unless ``include_deleted``."""
         target = table if table is not None else self.table
-        return select(*(columns or (target,))).where(self.scope(target))
+        return scoped(target, self.tenant_id, include_deleted=include_deleted)
+
+    def select(
+        self, *columns: Any, table: Table | None = None, include_deleted: bool = False
+    ) -> Select[Any]:
+        target = table if table is not None else self.table
+        return select(*(columns or (target,))).where(
+            self.scope(target, include_deleted=include_deleted)
+        )
 
     @classmethod
-    def prepared(cls, *where: ColumnElement[bool], columns: Sequence[Any] = ()) -> Select[Any]:
+    def prepared(
+        cls, *where: ColumnElement[bool], columns: Sequence[Any] = (), include_deleted: bool = False
+    ) -> Select[Any]:
         """A query built once, at import: the tenant condition is a bind parameter that
         ``first`` always fills. Building a statement and computing its cache key cost more
         than a primary-key look-up; a prepared statement keeps its cache key."""
         return select(*(columns or (cls.table,))).where(
-            cls.table.c.tenant_id == bindparam("tenant_id"), *where
+            scoped(cls.table, bindparam("tenant_id"), include_deleted=include_deleted), *where
         )
 
     async def first(self, statement: Select[Any], **params: Any) -> dict[str, Any] | None:
@@ -60,13 +89,13 @@ class TenantRepository:
         (through the driver directly where ``kit.db.first_row`` can)."""
         return await first_row(self.conn, statement, {**params, "tenant_id": self.tenant_id})
 
-    def update(self, table: Table | None = None) -> Update:
+    def update(self, table: Table | None = None, *, include_deleted: bool = False) -> Update:
         target = table if table is not None else self.table
-        return update(target).where(self.scope(target))
+        return update(target).where(self.scope(target, include_deleted=include_deleted))
 
-    def delete(self, table: Table | None = None) -> Delete:
+    def delete(self, table: Table | None = None, *, include_deleted: bool = False) -> Delete:
         target = table if table is not None else self.table
-        return delete(target).where(self.scope(target))
+        return delete(target).where(self.scope(target, include_deleted=include_deleted))
 
     async def insert(
         self, rows: Mapping[str, Any] | Sequence[Mapping[str, Any]], table: Table | None = None
@@ -101,7 +130,11 @@ class TenantRepository:
         """Optimistic update of the row ``object_id`` at ``version``: True when written,
         False when a unique key is taken, None when the version moved."""
         t = self.table.c
-        query = self.update().where(t.id == object_id, t.version == version).values(**values)
+        query = (
+            self.update(include_deleted=True)
+            .where(t.id == object_id, t.version == version)
+            .values(**values)
+        )
         try:
             async with self.conn.begin_nested():
                 result = await self.conn.execute(query)

@@ -40,11 +40,13 @@ class ListRepository(NamedRepository):
 
     async def live_contacts(self, ids: Iterable[UUID]) -> set[UUID]:
         """Which of ``ids`` are live contacts of this tenant."""
-        query = self.select(contacts.c.id, table=contacts).where(contacts.c.id.in_(list(ids)), live)
+        query = self.select(contacts.c.id, table=contacts).where(contacts.c.id.in_(list(ids)))
         return set((await self.conn.execute(query)).scalars())
 
     async def contact_exists(self, contact_id: UUID) -> bool:
-        query = self.select(contacts.c.id, table=contacts).where(contacts.c.id == contact_id)
+        query = self.select(contacts.c.id, table=contacts, include_deleted=True).where(
+            contacts.c.id == contact_id
+        )
         return (await self.conn.execute(query)).first() is not None
 
     async def add_members(self, list_id: UUID, ids: list[UUID], now: datetime) -> list[UUID]:
