@@ -31,10 +31,9 @@ SQLITE_PRAGMAS = (
     "PRAGMA cache_size=-65536",
     # Read the file through a memory map (up to 2 GiB, SQLite's usual build limit; beyond it
     # reads are system calls again): a page outside the connection's cache is then a memory
-    # access, not a read() per page. A tag-driven page of 12k contacts of a 1M-contact
-    # tenant went from 66 to 36 ms. The mapped pages are the OS's page cache, shared by all
-    # connections; they count in the process's RSS as file pages (RssFile), not as its
-    # own memory.
+    # access, not a read() per page, which matters on pages that touch many rows. The
+    # mapped pages are the OS's page cache, shared by all connections; they count in the
+    # process's RSS as file pages (RssFile), not as its own memory.
     "PRAGMA mmap_size=2147418112",
     # Deleted content is overwritten with zeros, so an erased person's data does not linger
     # in free pages and free space of the file (many builds leave it off by default).
@@ -115,7 +114,7 @@ def create_engine(
                 "application_name": "roster",
                 # Roster's queries are short and indexed; JIT compilation only adds latency.
                 "jit": "off",
-                # Parallel workers take ~20 ms to start, more than a LIMIT 51 page costs.
+                # Starting parallel workers costs more than a page of 51 rows does.
                 "max_parallel_workers_per_gather": "0",
             },
         },
