@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roster import handlers
+from roster import handlers, idempotency, wiring
 from roster.activities.endpoints import router as activities_router
 from roster.apikeys.endpoints import router as apikeys_router
 from roster.auth.jwt import JwtVerifier
@@ -27,11 +27,11 @@ from roster.events.endpoints import router as events_router
 from roster.exports.endpoints import router as exports_router
 from roster.fielddefs.endpoints import router as fields_router
 from roster.gdpr.endpoints import router as gdpr_router
+from roster.idempotency import Idempotency, sweep
 from roster.imports.endpoints import router as imports_router
-from roster.kit import idempotency, openapi, pagination, ratelimit
+from roster.kit import openapi, pagination, ratelimit
 from roster.kit.db import create_engine, transaction
 from roster.kit.heap import freeze_heap
-from roster.kit.idempotency import Idempotency, sweep
 from roster.kit.jsonguard import JsonDepthLimit
 from roster.kit.middleware import RequestContext
 from roster.kit.observability import Metrics, Observability
@@ -67,6 +67,7 @@ ITEM_PATHS = ("/v1/contacts/batch",)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    wiring.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

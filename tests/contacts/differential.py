@@ -20,7 +20,8 @@ import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
-from roster.contacts import fastpath, normalize
+from roster.contacts import normalize
+from roster.kit import fastpath
 
 # --- references -----------------------------------------------------------------------
 

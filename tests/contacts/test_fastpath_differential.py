@@ -1,4 +1,4 @@
-"""The validation fast paths (roster.contacts.fastpath) decide exactly as phonenumbers and
+"""The validation fast paths (roster.kit.fastpath) decide exactly as phonenumbers and
 email-validator do: a differential test over a million generated phone inputs and a
 million generated email addresses, hard cases included (every region's example numbers in
 every format, unicode digits and letters, odd punctuation, extensions, lengths at the
@@ -11,7 +11,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 
-from roster.contacts import fastpath
+from roster.kit import fastpath
 from tests.contacts import differential
 
 INPUTS = int(os.environ.get("ROSTER_DIFFERENTIAL_INPUTS", "1000000"))

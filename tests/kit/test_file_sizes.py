@@ -18,7 +18,6 @@ STILL_OVER = frozenset(
         "contacts/query.py",
         "contacts/repository.py",
         "contacts/service.py",
-        "kit/idempotency.py",
     }
 )
 

@@ -66,7 +66,7 @@ def db_restore(
 @app.command()
 def sweep() -> None:
     """Delete Idempotency-Key records older than the retention (ROSTER_IDEMPOTENCY_TTL)."""
-    from roster.kit.idempotency import sweep as sweep_keys
+    from roster.idempotency import sweep as sweep_keys
 
     current = settings()
 

@@ -2,7 +2,9 @@
 
 Every function here is pure (no I/O, no network) and raises ``ValueError`` with a short
 lower-case phrase naming the problem; the caller attaches the field name. Values come out
-in one canonical form so that uniqueness checks and lookups compare like with like.
+in one canonical form so that uniqueness checks and lookups compare like with like. Phone
+numbers, email addresses and URLs are normalised in ``roster.kit.normalize`` (typed custom
+fields use them too) and re-exported here.
 """
 
 from __future__ import annotations
@@ -10,15 +12,18 @@ from __future__ import annotations
 import functools
 import math
 import re
-import unicodedata
-from urllib.parse import urlsplit
 
-import email_validator
 import orjson
-import phonenumbers
 import pycountry
 
-from roster.contacts import fastpath
+from roster.kit.normalize import MAX_EMAIL as MAX_EMAIL
+from roster.kit.normalize import MAX_PHONE_INPUT as MAX_PHONE_INPUT
+from roster.kit.normalize import MAX_URL as MAX_URL
+from roster.kit.normalize import has_control, preview
+from roster.kit.normalize import normalize_email as normalize_email
+from roster.kit.normalize import normalize_phone as normalize_phone
+from roster.kit.normalize import normalize_url as normalize_url
+from roster.kit.normalize import phone_region as phone_region
 from roster.models.contacts import HANDLE_CHANNELS as HANDLE_CHANNELS  # re-exported
 
 PHONE_HANDLES = frozenset({"whatsapp", "viber", "rcs"})
@@ -28,13 +33,10 @@ CUSTOM_FIELD_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 MAX_CUSTOM_FIELDS = 100
 MAX_CUSTOM_FIELDS_BYTES = 16 * 1024
 
-MAX_PHONE_INPUT = 64
-MAX_EMAIL = 320
 MAX_LANGUAGE_TAG = 35
 MAX_TAGS = 100
 MAX_TAG = 64
 MAX_HANDLE = 255
-MAX_URL = 2048
 
 _LANGUAGE_TAG = re.compile(
     r"(?P<language>[A-Za-z]{2,3})"
@@ -42,16 +44,6 @@ _LANGUAGE_TAG = re.compile(
     r"(?:-(?P<region>[A-Za-z]{2}|[0-9]{3}))?"
     r"(?P<variants>(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*)"
 )
-
-
-def _has_control(text: str) -> bool:
-    """Whether ``text`` holds a control character (Unicode category Cc)."""
-    return any(unicodedata.category(char) == "Cc" for char in text)
-
-
-def _preview(value: str, limit: int = 40) -> str:
-    """Quote ``value`` for an error message, cut short so messages stay small."""
-    return repr(value if len(value) <= limit else value[:limit] + "…")
 
 
 @functools.cache
@@ -73,87 +65,6 @@ def _language_codes() -> dict[str, str]:
             if isinstance(code, str) and isinstance(shortest, str):
                 codes[code.lower()] = shortest.lower()
     return codes
-
-
-def normalize_phone(raw: str, region: str | None) -> str:
-    """Parse a phone number in any common format and return it in E.164.
-
-    Numbers without an international prefix are read in ``region`` (ISO alpha-2); with no
-    region only international numbers parse. Extensions are refused because E.164 cannot
-    carry them and the number is used as a unique identifier.
-    """
-    text = raw.strip()
-    if not text:
-        raise ValueError("must not be empty")
-    if len(text) > MAX_PHONE_INPUT:
-        raise ValueError(f"must be at most {MAX_PHONE_INPUT} characters")
-    fast = fastpath.phone(text, region.upper() if region else None)
-    if fast is not None:
-        global _last_region
-        _last_region = fast
-        return fast[0]
-    try:
-        number = phonenumbers.parse(text, region.upper() if region else None)
-    except phonenumbers.NumberParseException:
-        raise ValueError("not a valid phone number") from None
-    if number.extension:
-        raise ValueError("phone extensions are not supported")
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError("not a valid phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-# The last number the fast path normalised and its region: contact writes ask for the
-# region of the number they have just normalised (a pure function, so this only saves
-# working it out twice).
-_last_region: tuple[str, str | None] = ("", None)
-
-
-def phone_region(e164: str) -> str | None:
-    """Return the ISO alpha-2 region of an E.164 number, or None if it has none.
-
-    Non-geographic numbers (region "001") and numbers of no known region give None.
-    """
-    last, region = _last_region
-    if last == e164:
-        return region
-    if fastpath.E164_NANP.fullmatch(e164):
-        return fastpath.phone_region(e164)
-    if not e164.startswith("+"):
-        raise ValueError("not an e.164 phone number")
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        raise ValueError("not an e.164 phone number") from None
-    region = phonenumbers.region_code_for_number(number)
-    if not region or region in ("001", "ZZ"):
-        return None
-    return str(region)
-
-
-def normalize_email(raw: str) -> tuple[str, str]:
-    """Check an email address's syntax and return ``(email, key)``.
-
-    ``email`` keeps the local part's case and lower-cases the domain (as normalised by
-    email-validator, IDN domains in Unicode); ``key`` is ``email`` lower-cased, for
-    case-insensitive uniqueness. Deliverability is not checked (no network).
-    """
-    text = raw.strip()
-    if not text:
-        raise ValueError("must not be empty")
-    if len(text) > MAX_EMAIL:
-        raise ValueError(f"must be at most {MAX_EMAIL} characters")
-    fast = fastpath.email(text)
-    if fast is not None:
-        return fast
-    try:
-        result = email_validator.validate_email(text, check_deliverability=False)
-    except email_validator.EmailNotValidError as error:
-        reason = str(error)
-        reason = reason[:1].lower() + reason[1:]
-        raise ValueError(f"not a valid email address: {reason}") from None
-    email = f"{result.local_part}@{result.domain.lower()}"
-    return email, email.lower()
 
 
 def normalize_country(raw: str) -> str:
@@ -180,14 +91,14 @@ def normalize_language(raw: str) -> str:
         raise ValueError("not a valid language tag")
     language = match["language"].lower()
     if language not in _language_codes():
-        raise ValueError(f"unknown language {_preview(language)}")
+        raise ValueError(f"unknown language {preview(language)}")
     parts = [_language_codes()[language]]
     if match["script"]:
         parts.append(match["script"].title())
     if region := match["region"]:
         region = region.upper()
         if region.isalpha() and region not in _country_codes():
-            raise ValueError(f"unknown region {_preview(region)}")
+            raise ValueError(f"unknown region {preview(region)}")
         parts.append(region)
     variants = [variant.lower() for variant in match["variants"].split("-") if variant]
     if len(set(variants)) != len(variants):
@@ -205,7 +116,7 @@ def normalize_text(raw: str | None, *, max_length: int = 255) -> str | None:
         return None
     if len(text) > max_length:
         raise ValueError(f"must be at most {max_length} characters")
-    if _has_control(text):
+    if has_control(text):
         raise ValueError("must not contain control characters")
     return text
 
@@ -221,7 +132,7 @@ def normalize_tags(raw: list[str]) -> list[str]:
             raise ValueError(f"tag {index}: must not be empty")
         if len(tag) > MAX_TAG:
             raise ValueError(f"tag {index}: must be at most {MAX_TAG} characters")
-        if _has_control(tag):
+        if has_control(tag):
             raise ValueError(f"tag {index}: must not contain control characters")
         tags.add(tag)
     if len(tags) > MAX_TAGS:
@@ -247,7 +158,7 @@ def check_custom_fields(fields: dict[str, object]) -> None:
         raise ValueError(f"at most {MAX_CUSTOM_FIELDS} custom fields")
     for key in fields:
         if not isinstance(key, str) or not CUSTOM_FIELD_KEY.fullmatch(key):
-            shown = _preview(key) if isinstance(key, str) else repr(type(key).__name__)
+            shown = preview(key) if isinstance(key, str) else repr(type(key).__name__)
             raise ValueError(
                 f"invalid key {shown}: must be 1-64 letters, digits, '_', '.' or '-',"
                 " not starting with '.' or '-'"
@@ -282,7 +193,7 @@ def normalize_handle(channel: str, raw: str, region: str | None) -> str:
     so they lose one leading '@' and are lower-cased; Messenger ids keep their case.
     """
     if channel not in HANDLE_CHANNELS:
-        raise ValueError(f"unknown channel {_preview(channel)}")
+        raise ValueError(f"unknown channel {preview(channel)}")
     if channel in PHONE_HANDLES:
         return normalize_phone(raw, region)
     handle = raw.strip()
@@ -294,30 +205,9 @@ def normalize_handle(channel: str, raw: str, region: str | None) -> str:
         raise ValueError("must not be empty")
     if len(handle) > MAX_HANDLE:
         raise ValueError(f"must be at most {MAX_HANDLE} characters")
-    if _has_control(handle):
+    if has_control(handle):
         raise ValueError("must not contain control characters")
     return handle
-
-
-def normalize_url(raw: str) -> str:
-    """Check an http(s) URL with a host (used for avatars) and return it trimmed."""
-    url = raw.strip()
-    if not url:
-        raise ValueError("must not be empty")
-    if len(url) > MAX_URL:
-        raise ValueError(f"must be at most {MAX_URL} characters")
-    if _has_control(url) or any(char.isspace() for char in url):
-        raise ValueError("must not contain whitespace or control characters")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        raise ValueError("not a valid url") from None
-    if parts.scheme.lower() not in ("http", "https"):
-        raise ValueError("must be an http or https url")
-    if not parts.hostname:
-        raise ValueError("url must have a host")
-    return url
 
 
 def parse_handle_query(text: str) -> tuple[str, str]:
@@ -331,7 +221,7 @@ def parse_handle_query(text: str) -> tuple[str, str]:
     if not separator:
         raise ValueError("must look like 'channel:value'")
     if channel not in HANDLE_CHANNELS:
-        raise ValueError(f"unknown channel {_preview(channel)}")
+        raise ValueError(f"unknown channel {preview(channel)}")
     value = value.strip()
     if not value:
         raise ValueError("missing handle value")

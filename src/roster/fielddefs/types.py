@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from roster.contacts import normalize
+from roster.kit import normalize
 from roster.kit.jsonutil import JSON_INT_MAX, JSON_INT_MIN
 from roster.kit.timeutil import parse_instant
 

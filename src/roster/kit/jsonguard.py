@@ -24,7 +24,7 @@ import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roster.errors import BadParameter, InvalidRequest, ValidationFailed
-from roster.kit.idempotency import read_body, replaying, send_problem
+from roster.kit.asgi import read_body, replaying, send_problem
 
 _METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

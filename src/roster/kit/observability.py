@@ -11,7 +11,10 @@ bodies), so no personal data or secret reaches the log. The same labels feed the
 route are labelled ``unmatched``).
 
 ``GET /metrics`` serves this process's registry in the Prometheus text format, behind
-``Authorization: Bearer $ROSTER_METRICS_TOKEN`` when that is set.
+``Authorization: Bearer $ROSTER_METRICS_TOKEN`` when that is set. Figures read from the
+database at scrape time (the job queue, the webhook backlog) are ``DatabaseGauge``s that
+the packages owning those tables register at start-up (``roster.wiring``): kit reads no
+table of its own.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -36,20 +40,42 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roster.errors import Unauthorized, Unavailable
 from roster.kit import ratelimit
 from roster.kit.db import transaction
 from roster.kit.logs import FIELDS
-from roster.models import jobs, webhook_deliveries
 
 access_log = logging.getLogger("roster.access")
 
 # Seconds; from a cached read (~1 ms) to a statement timeout (10 s).
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+# (label values, value) pairs, one per series of a gauge.
+Samples = Iterable[tuple[tuple[str, ...], float]]
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseGauge:
+    """A gauge read from the database at each scrape: ``read`` is a repository function of
+    the package that owns the table, run in the scrape's one read transaction."""
+
+    name: str
+    documentation: str
+    labels: tuple[str, ...]
+    read: Callable[[AsyncConnection], Awaitable[Samples]]
+
+
+_DATABASE_GAUGES: dict[str, DatabaseGauge] = {}
+
+
+def register_gauge(gauge: DatabaseGauge) -> None:
+    """Add a gauge to every ``Metrics`` made from now on (registering a name again
+    replaces it)."""
+    _DATABASE_GAUGES[gauge.name] = gauge
 
 
 class _PoolCollector(Collector):
@@ -98,17 +124,10 @@ class Metrics:
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
-        self.jobs = Gauge(
-            "roster_jobs",
-            "Background jobs waiting or running, by kind and status (all tenants)",
-            ["kind", "status"],
-            registry=self.registry,
-        )
-        self.deliveries = Gauge(
-            "roster_webhook_deliveries_pending",
-            "Webhook deliveries not yet delivered, given up or disabled (all tenants)",
-            registry=self.registry,
-        )
+        self.database = [
+            (gauge, Gauge(gauge.name, gauge.documentation, gauge.labels, registry=self.registry))
+            for gauge in _DATABASE_GAUGES.values()
+        ]
         self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -200,29 +219,22 @@ async def metrics(request: Request) -> Response:
             error = Unauthorized("a valid metrics token is required")
             raise await ratelimit.failed_authentication(request.scope, error)
     state = request.app.state
+    metrics_: Metrics = state.metrics
     try:
-        await _queue_depths(state.engine, state.metrics)
+        await _read_database_gauges(state.engine, metrics_)
     except Unavailable:  # the HTTP and pool figures matter most during an outage
-        state.metrics.jobs.clear()
-    registry: CollectorRegistry = state.metrics.registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        for _, gauge in metrics_.database:
+            gauge.clear()
+    return Response(generate_latest(metrics_.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-async def _queue_depths(engine: AsyncEngine, metrics: Metrics) -> None:
-    """Read the job queue and the webhook backlog at scrape time (both on indexed columns)."""
-    jobs_c, deliveries_c = jobs.c, webhook_deliveries.c
+async def _read_database_gauges(engine: AsyncEngine, metrics: Metrics) -> None:
+    """Read every database gauge in one read transaction, then set them all."""
+    if not metrics.database:
+        return
     async with transaction(engine, write=False) as conn:
-        counted = (
-            await conn.execute(
-                select(jobs_c.kind, jobs_c.status, func.count())
-                .where(jobs_c.status.in_(("queued", "running")))
-                .group_by(jobs_c.kind, jobs_c.status)
-            )
-        ).all()
-        pending = (
-            await conn.execute(select(func.count()).where(deliveries_c.status == "pending"))
-        ).scalar_one()
-    metrics.jobs.clear()
-    for kind, status, count in counted:
-        metrics.jobs.labels(kind, status).set(count)
-    metrics.deliveries.set(pending)
+        read = [(gauge, list(await source.read(conn))) for source, gauge in metrics.database]
+    for gauge, samples in read:
+        gauge.clear()  # series that are gone (a job kind no longer queued) go too
+        for labels, value in samples:
+            (gauge.labels(*labels) if labels else gauge).set(value)

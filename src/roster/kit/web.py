@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, MutableMapping
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol
 
 from fastapi import Request
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.config import Settings
-from roster.kit import idempotency
 from roster.kit.db import HeldTransaction, transaction
 from roster.kit.pagination import Cursors
 
@@ -28,6 +27,21 @@ def cursors(request: Request) -> Cursors:
 
 # The request-state key of the transaction the credential check began (read requests).
 HELD = "held_transaction"
+# The request-state key of a ``WriteUnit`` that middleware put there for the request.
+WRITE_UNIT = "write_unit"
+
+
+class WriteUnit(Protocol):
+    """A transaction that middleware opens for the request's writes and ends itself (the
+    ``Idempotency-Key`` claim, which commits the stored response with the effect). Kit
+    only knows this shape; the middleware that fills ``WRITE_UNIT`` lives above it."""
+
+    @property
+    def conn(self) -> AsyncConnection | None:
+        """The open transaction's connection; None until the first write begins it."""
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """Begin the transaction on first use, continue it after."""
 
 
 def take_held(scope: MutableMapping[str, Any]) -> HeldTransaction | None:
@@ -40,8 +54,9 @@ async def uow(request: Request, *, write: bool) -> AsyncIterator[AsyncConnection
     """The request's unit of work. It commits before the response is built, so a client
     that sees a 2xx can read its write on the very next request. The first unit of work of
     a read request continues the transaction its credential was checked in. A POST with an
-    ``Idempotency-Key`` writes in the transaction that claims the key, committed by
-    ``kit.idempotency`` once the response is stored beside the effect."""
+    ``Idempotency-Key`` writes in the transaction that claims the key (the request's
+    ``WriteUnit``), committed by ``roster.idempotency`` once the response is stored beside
+    the effect."""
     async with scope_uow(request.scope, write=write) as conn:
         yield conn
 
@@ -51,7 +66,7 @@ async def scope_uow(
     scope: MutableMapping[str, Any], *, write: bool
 ) -> AsyncIterator[AsyncConnection]:
     """``uow`` on the ASGI scope (for code that runs without the router)."""
-    claim = idempotency.pending(scope)
+    claim: WriteUnit | None = scope.get("state", {}).get(WRITE_UNIT)
     if claim is not None and (write or claim.conn is not None):
         # A POST with an Idempotency-Key: its key row commits with the effect.
         async with claim.unit_of_work() as conn:
