@@ -12,9 +12,9 @@ from typing import Any
 
 import orjson
 
+from roster.auth.keys import hash_key
 from roster.contacts import fields, query, render
 from roster.kit.timeutil import utcnow
-from roster.tenants.keys import hash_key
 
 URL = os.environ["RAW_DB_URL"]
 PG = URL.startswith("postgresql")

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from roster.auth import keys
 from roster.kit.db import transaction
 from roster.kit.timeutil import utcnow
 from roster.models import api_keys
-from roster.tenants import keys
 from tests.conftest import make_contact
 
 

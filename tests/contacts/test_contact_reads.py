@@ -12,13 +12,13 @@ import httpx
 import pytest
 from sqlalchemy import event, update
 
+from roster.auth import keys
 from roster.contacts.endpoints import ContactReads
 from roster.contacts.repository import _KEY_AND_CONTACT
 from roster.kit.db import direct as direct_reads
 from roster.kit.db import transaction
 from roster.kit.timeutil import utcnow
 from roster.models import api_keys
-from roster.tenants import keys
 from roster.tenants import service as tenants
 from tests.conftest import make_contact
 

@@ -18,9 +18,9 @@ from sqlalchemy import func, select, update
 
 from roster.auth.deps import ContactsWrite
 from roster.errors import Unavailable
-from roster.kit.db import transaction
 from roster.idempotency import sweep
 from roster.idempotency.repository import IdempotencyRepository
+from roster.kit.db import transaction
 from roster.kit.timeutil import utcnow
 from roster.models import contacts, idempotency_keys
 from tests.conftest import Env

@@ -6,20 +6,84 @@ Revocation is a single committed UPDATE; every authenticated request reads the k
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.apikeys import repository
+from roster.apikeys.repository import ApiKeyRepository
+from roster.auth import keys
 from roster.auth.principal import Principal
+from roster.auth.scopes import ALL_SCOPES
 from roster.errors import NotFound, ValidationFailed
+from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
 from roster.kit.timeutil import rfc3339, utcnow
-from roster.tenants import service as tenants
-from roster.tenants.repository import ApiKeyRepository
 
 _KIND = "api-keys"
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    id: UUID
+    tenant_id: UUID
+    key: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    name: str
+    rate_limit: str | None = None
+
+
+def check_scopes(scopes: list[str]) -> None:
+    """422 unless ``scopes`` names at least one scope and only known ones."""
+    unknown = sorted(set(scopes) - set(ALL_SCOPES))
+    if unknown or not scopes:
+        raise ValidationFailed.one(
+            "scopes", f"unknown scope {unknown[0]!r}" if unknown else "at least one scope"
+        )
+
+
+async def create_api_key(
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    *,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+    rate_limit: str | None = None,
+) -> CreatedKey:
+    """A new key of the tenant ``tenant_id`` (which the caller knows exists); the secret
+    is in the result only."""
+    check_scopes(scopes)
+    key = keys.generate_key()
+    created = CreatedKey(
+        id=uuid7(),
+        tenant_id=tenant_id,
+        key=key,
+        scopes=sorted(set(scopes)),
+        created_at=utcnow(),
+        expires_at=expires_at,
+        name=name,
+        rate_limit=rate_limit,
+    )
+    await ApiKeyRepository(conn, tenant_id).add(
+        {
+            "id": created.id,
+            "name": name,
+            "prefix": keys.display_prefix(key),
+            "last_four": key[-4:],
+            "key_hash": keys.hash_key(key),
+            "scopes": created.scopes,
+            "created_at": created.created_at,
+            "expires_at": expires_at,
+            "rate_limit": rate_limit,
+        }
+    )
+    return created
 
 
 def render(row: dict[str, Any]) -> dict[str, Any]:
@@ -50,7 +114,7 @@ async def create(
 ) -> dict[str, Any]:
     if expires_at is not None and expires_at <= utcnow():
         raise ValidationFailed.one("expires_at", "must be in the future")
-    created = await tenants.create_api_key(
+    created = await create_api_key(
         conn,
         principal.tenant_id,
         name=name,
@@ -96,3 +160,17 @@ async def revoke(conn: AsyncConnection, principal: Principal, key_id: UUID) -> N
     if await repo.get(key_id) is None:
         raise NotFound("no such API key")
     await repo.revoke(key_id, utcnow())
+
+
+async def every_key(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Every key of every tenant, oldest first (the operator's CLI)."""
+    return await repository.keys_of_every_tenant(conn)
+
+
+async def revoke_any(conn: AsyncConnection, key_id: UUID) -> dict[str, Any] | None:
+    """Revoke the key ``key_id`` of whichever tenant (the operator's CLI): its row as it
+    was, or None when there is no such key."""
+    row = await repository.key_by_id(conn, key_id)
+    if row is not None:
+        await ApiKeyRepository(conn, row["tenant_id"]).revoke(key_id, utcnow())
+    return row

@@ -16,13 +16,13 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from roster.auth import keys
 from roster.auth import scopes as scope_names
 from roster.auth.jwt import JwtVerifier, looks_like_jwt
+from roster.auth.repository import CredentialRepository, credential_by_hash, tenant_of_token
 from roster.errors import RosterError, Unauthorized
 from roster.kit.db import transaction
 from roster.kit.timeutil import utcnow
-from roster.tenants import keys
-from roster.tenants.repository import ApiKeyRepository, credential_by_hash, get_tenant
 
 log = logging.getLogger("roster.auth")
 
@@ -125,7 +125,7 @@ async def _touch(engine: AsyncEngine, row: dict[str, Any], now: Any) -> None:
     _touched[row["id"]] = mono
     try:
         async with transaction(engine, write=True) as conn:
-            await ApiKeyRepository(conn, row["tenant_id"]).touch(
+            await CredentialRepository(conn, row["tenant_id"]).touch(
                 row["id"], now, now - TOUCH_INTERVAL
             )
     except RosterError as exc:  # bookkeeping only: never fail the request for it
@@ -137,7 +137,7 @@ async def _jwt(
 ) -> Principal:
     claims = verifier.verify(token)
     async with _reading(engine, conn) as reader:
-        tenant = await get_tenant(reader, claims.tenant_id)
+        tenant = await tenant_of_token(reader, claims.tenant_id)
     if tenant is None:
         raise Unauthorized("the token's tenant does not exist")
     return Principal(

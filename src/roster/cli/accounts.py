@@ -9,12 +9,12 @@ from uuid import UUID
 
 import typer
 
+from roster.apikeys import service as apikeys
 from roster.apikeys.service import render as render_key
 from roster.auth.scopes import ALL_SCOPES
 from roster.cli.base import JsonFlag, keys_app, local, settings, tenants_app
 from roster.cli.errors import USAGE, CliError
 from roster.kit.timeutil import rfc3339, utcnow
-from roster.tenants import repository
 from roster.tenants import service as tenants
 
 
@@ -53,7 +53,7 @@ def tenants_list(as_json: JsonFlag = False) -> None:
     """Every tenant with its id, name, default region and number of active keys."""
 
     async def read(conn: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        return await repository.all_tenants(conn), await repository.keys_of_every_tenant(conn)
+        return await tenants.all_tenants(conn), await apikeys.every_key(conn)
 
     rows, keys = local(settings(), read)
     active: dict[UUID, int] = {}
@@ -137,7 +137,7 @@ def keys_list(
     """API keys: id, tenant, name, prefix and last four characters, scopes, created, last
     used, and whether revoked or expired. Never the key itself."""
     owner = tenant_id(tenant) if tenant is not None else None
-    rows = local(settings(), repository.keys_of_every_tenant)
+    rows = local(settings(), apikeys.every_key)
     listed = [
         {**render_key(row), "active": _active(row)}
         for row in rows
@@ -176,10 +176,9 @@ def keys_revoke(
     wanted = an_id(key_id, "key id", "'roster keys list' shows the keys and their ids")
 
     async def revoke(conn: Any) -> dict[str, Any]:
-        row = await repository.key_by_id(conn, wanted)
+        row = await apikeys.revoke_any(conn, wanted)
         if row is None:
             raise CliError(f"no API key {wanted}", "'roster keys list' shows the keys")
-        await repository.ApiKeyRepository(conn, row["tenant_id"]).revoke(wanted, utcnow())
         return row
 
     row = local(settings(), revoke)

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from roster import wiring
 from roster.cli.errors import INTERRUPTED, USAGE, CliError, explain, sqlite_folder_problem
 from roster.config import Settings
 from roster.kit import logs
@@ -120,6 +121,8 @@ def _options(
     ] = False,
 ) -> None:
     """Roster contacts service."""
+    # Every command works with the hooks the server has (consent rules on contact writes).
+    wiring.install()
 
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]

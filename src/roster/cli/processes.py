@@ -11,10 +11,10 @@ from typing import Annotated, Any
 
 import typer
 
+from roster import wiring
 from roster.cli.base import app, configure_logging, local, settings
 from roster.cli.errors import CliError
 from roster.config import Settings
-from roster.tenants import repository
 from roster.tenants import service as tenants
 
 
@@ -36,7 +36,7 @@ def _port_is_free(host: str, port: int) -> None:
 
 async def _start(conn: Any) -> tuple[tenants.CreatedKey | None, list[dict[str, Any]]]:
     created = await tenants.bootstrap(conn)
-    return created, await repository.all_tenants(conn)
+    return created, await tenants.all_tenants(conn)
 
 
 @app.command()
@@ -121,6 +121,7 @@ def relay() -> None:
     configure_logging(current)
 
     async def run() -> None:
+        wiring.install()
         engine = create_engine(
             current.url, pool_size=current.db_pool_size, **current.engine_options()
         )

@@ -28,14 +28,15 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from roster import wiring
 from roster.auth.principal import Principal
 from roster.bulk import filters
 from roster.cli.accounts import tenant_id
 from roster.cli.base import JsonFlag, app, err, settings
 from roster.cli.errors import CliError, from_problem
+from roster.cli.repository import count_matching
 from roster.config import Settings
 from roster.errors import RosterError
 from roster.exports import stream
@@ -44,7 +45,7 @@ from roster.imports import service as imports
 from roster.imports.upload import copy_local
 from roster.kit.db import create_engine, transaction
 from roster.migrate import upgrade
-from roster.tenants import repository
+from roster.tenants import service as tenants
 from roster.worker.queue import FINISHED, JobRepository
 from roster.worker.runner import Worker
 
@@ -59,6 +60,7 @@ TenantOption = Annotated[
 
 async def run_worker(current: Settings) -> None:
     """Run jobs until SIGINT/SIGTERM; the job in hand is handed back to the queue."""
+    wiring.install()
     engine = create_engine(current.url, pool_size=2)
     await upgrade(engine)
     stop = asyncio.Event()
@@ -79,11 +81,11 @@ async def _tenant(engine: AsyncEngine, given: str | None) -> Principal:
     async with transaction(engine, write=False) as conn:
         if given is not None:
             wanted = tenant_id(given)
-            row = await repository.get_tenant(conn, wanted)
+            row = await tenants.get_tenant(conn, wanted)
             if row is None:
                 raise CliError(f"no tenant {wanted}", "'roster tenants list' shows the tenants")
         else:
-            known = await repository.all_tenants(conn, limit=2)
+            known = await tenants.all_tenants(conn, limit=2)
             if len(known) != 1:
                 raise CliError(
                     "the database has several tenants: say which with --tenant <id>"
@@ -246,10 +248,7 @@ async def export_local(current: Settings, fmt: str, out: IO[bytes], tenant: str 
         principal = await _tenant(engine, tenant)
         where = filters.expression(principal.tenant_id, None, region=None)
         async with transaction(engine, write=False) as conn:
-            from roster.contacts.repository import ContactRepository
-
-            repo = ContactRepository(conn, principal.tenant_id)
-            total = (await conn.execute(repo.select(func.count()).where(where))).scalar_one()
+            total = await count_matching(conn, principal.tenant_id, where)
         produce = stream.csv_stream if fmt == "csv" else stream.ndjson_stream
         written = 0
         with _bar("export") as bar:

@@ -19,6 +19,7 @@ from roster.auth.deps import (
     check_scope,
     resolve_scope,
 )
+from roster.auth.keys import hash_key
 from roster.auth.principal import api_key, key_principal
 from roster.contacts import erasure, render, service
 from roster.contacts import query as filters
@@ -41,7 +42,6 @@ from roster.kit import ratelimit
 from roster.kit.jsonutil import JSONBody, ProblemBody
 from roster.kit.pagination import Page, envelope, page_request
 from roster.kit.web import cursors, problems, scope_uow, settings, uow
-from roster.tenants.keys import hash_key
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
 

@@ -10,11 +10,11 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from roster.auth.repository import BY_KEY_HASH, CREDENTIAL_COLUMNS, KEYS_WITH_TENANT
 from roster.contacts import query as filters
 from roster.kit.db import single_read
 from roster.kit.repository import TenantRepository
 from roster.models import HANDLE_CHANNELS, api_keys, contact_tags, contacts
-from roster.tenants.repository import BY_KEY_HASH, CREDENTIAL_COLUMNS, KEYS_WITH_TENANT
 
 # Identifier columns that are unique among a tenant's live contacts, and the field name a
 # client knows each by (reported in 409 responses).

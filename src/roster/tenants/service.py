@@ -1,10 +1,10 @@
-"""Creating tenants and API keys, and the first-start bootstrap of the embedded set-up."""
+"""Creating tenants (and keys for a tenant named by its id), the instance secret, and the
+first-start bootstrap of the embedded set-up. API keys themselves live in ``roster.apikeys``."""
 
 from __future__ import annotations
 
 import secrets
 import weakref
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -12,26 +12,15 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roster.auth.scopes import ALL_SCOPES
-from roster.errors import NotFound, ValidationFailed
+from roster.apikeys import service as apikeys
+from roster.apikeys.service import CreatedKey as CreatedKey
+from roster.errors import NotFound
 from roster.kit.ids import uuid7
 from roster.kit.timeutil import utcnow
-from roster.tenants import keys, repository
+from roster.tenants import repository
 
 SECRET_SETTING = "secret_key"  # noqa: S105 - the name of a setting, not a secret
 BOOTSTRAP_SETTING = "bootstrap_tenant"
-
-
-@dataclass(frozen=True)
-class CreatedKey:
-    id: UUID
-    tenant_id: UUID
-    key: str
-    scopes: list[str]
-    created_at: datetime
-    expires_at: datetime | None
-    name: str
-    rate_limit: str | None = None
 
 
 async def create_tenant(
@@ -40,6 +29,15 @@ async def create_tenant(
     row = {"id": uuid7(), "name": name, "default_region": default_region, "created_at": utcnow()}
     await repository.insert_tenant(conn, row)
     return row
+
+
+async def get_tenant(conn: AsyncConnection, tenant_id: UUID) -> dict[str, Any] | None:
+    return await repository.get_tenant(conn, tenant_id)
+
+
+async def all_tenants(conn: AsyncConnection, limit: int | None = None) -> list[dict[str, Any]]:
+    """Every tenant (or the ``limit`` oldest), oldest first."""
+    return await repository.all_tenants(conn, limit)
 
 
 async def create_api_key(
@@ -51,38 +49,14 @@ async def create_api_key(
     expires_at: datetime | None = None,
     rate_limit: str | None = None,
 ) -> CreatedKey:
-    unknown = sorted(set(scopes) - set(ALL_SCOPES))
-    if unknown or not scopes:
-        raise ValidationFailed.one(
-            "scopes", f"unknown scope {unknown[0]!r}" if unknown else "at least one scope"
-        )
+    """A new API key for any tenant by its id (the operator's CLI, the bootstrap): 404
+    when there is no such tenant."""
+    apikeys.check_scopes(scopes)
     if await repository.get_tenant(conn, tenant_id) is None:
         raise NotFound("no such tenant")
-    key = keys.generate_key()
-    created = CreatedKey(
-        id=uuid7(),
-        tenant_id=tenant_id,
-        key=key,
-        scopes=sorted(set(scopes)),
-        created_at=utcnow(),
-        expires_at=expires_at,
-        name=name,
-        rate_limit=rate_limit,
+    return await apikeys.create_api_key(
+        conn, tenant_id, name=name, scopes=scopes, expires_at=expires_at, rate_limit=rate_limit
     )
-    await repository.ApiKeyRepository(conn, tenant_id).add(
-        {
-            "id": created.id,
-            "name": name,
-            "prefix": keys.display_prefix(key),
-            "last_four": key[-4:],
-            "key_hash": keys.hash_key(key),
-            "scopes": created.scopes,
-            "created_at": created.created_at,
-            "expires_at": expires_at,
-            "rate_limit": rate_limit,
-        }
-    )
-    return created
 
 
 # Engine → the instance secret as read back from its database. Once made it never changes,
