@@ -1,13 +1,18 @@
 """Registrations that let lower packages call code above them, made in one place.
 
-Packages below call hooks they expose and never import what fills them: kit's metrics read
-the gauges of the tables their owners register here. ``install`` runs in every process
+Packages below call hooks they expose and never import what fills them: every contact
+write passes consent's guard and GDPR's remembered opt-outs, then records consent's history
+(``contacts.hooks``); kit's metrics read the gauges of the tables their owners register
+here. ``install`` runs in every process
 before it serves or works (the app factory, ``roster worker``, ``roster relay``, the CLI's
 local commands), so every process has the same hooks; calling it again changes nothing.
 """
 
 from __future__ import annotations
 
+from roster.consent import hooks as consent
+from roster.contacts import hooks as contacts
+from roster.gdpr.identifiers import keep_opt_outs
 from roster.kit import observability
 from roster.webhooks.metrics_repository import pending_deliveries
 from roster.worker.metrics_repository import queue_depths
@@ -20,6 +25,11 @@ def install() -> None:
     global _installed
     if _installed:
         return
+    # The consent guard first, then the opt-outs of erased contacts: both only restrict.
+    contacts.on_before_write(consent.guard)
+    contacts.on_before_write(keep_opt_outs)
+    contacts.on_after_write(consent.record)
+    contacts.install_done()
     observability.register_gauge(
         observability.DatabaseGauge(
             "roster_jobs",

@@ -19,10 +19,9 @@ from pydantic.config import JsonDict
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roster.activities import own_events
 from roster.auth.principal import Principal
 from roster.bulk import filters, writer
-from roster.contacts import normalize, render
+from roster.contacts import normalize, own_events, render
 from roster.contacts.repository import ContactRepository
 from roster.contacts.schemas import TAG, ContactWrite
 from roster.errors import NotFound, ValidationFailed

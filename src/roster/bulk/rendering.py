@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from roster.activities import own_events
 from roster.bulk.deciding import Chunk, Entry, Row
 from roster.consent import history
-from roster.contacts import fields, render
+from roster.contacts import fields, own_events, render
 from roster.contacts.query import derived
 from roster.contacts.repository import ContactRepository
 from roster.gdpr import identifiers

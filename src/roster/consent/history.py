@@ -14,11 +14,11 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.consent.repository import ConsentRepository
 from roster.events import outbox
 from roster.kit.ids import uuid7
-from roster.kit.repository import TenantRepository
 from roster.kit.timeutil import utcnow
-from roster.models import PREFERENCE_CHANNELS, consent_events
+from roster.models import PREFERENCE_CHANNELS
 
 Row = dict[str, Any]
 SUPPRESSION = "suppression"  # the history's "channel" for suppression changes
@@ -54,36 +54,6 @@ def changes(old: Row | None, new: Row) -> list[tuple[str, str, str]]:
     if _suppression(old) != _suppression(new):
         found.append((SUPPRESSION, _suppression(old), _suppression(new)))
     return found
-
-
-class ConsentRepository(TenantRepository):
-    table = consent_events
-
-    async def page(
-        self, contact_id: UUID, before: UUID | None, offset: int | None, limit: int
-    ) -> list[Row]:
-        c = consent_events.c
-        query = self.select().where(c.contact_id == contact_id)
-        if before is not None:
-            query = query.where(c.id < before)
-        query = query.order_by(c.id.desc()).limit(limit)
-        if offset:
-            query = query.offset(offset)
-        return [dict(r._mapping) for r in await self.conn.execute(query)]
-
-    async def all_for(self, contact_id: UUID) -> list[Row]:
-        c = consent_events.c
-        query = self.select().where(c.contact_id == contact_id).order_by(c.id)
-        return [dict(r._mapping) for r in await self.conn.execute(query)]
-
-    async def move(self, from_ids: list[UUID], to_id: UUID) -> None:
-        c = consent_events.c
-        await self.conn.execute(
-            self.update().where(c.contact_id.in_(from_ids)).values(contact_id=to_id)
-        )
-
-    async def delete_for(self, contact_id: UUID) -> None:
-        await self.conn.execute(self.delete().where(consent_events.c.contact_id == contact_id))
 
 
 def rows(

@@ -1,53 +1,38 @@
-"""What the contact service calls around every write, so that no path can skip it:
-before — the consent guard and the opt-outs remembered from erased contacts;
-after — the consent history and the contact's own timeline events, in the same transaction.
-"""
+"""Consent's rules on every contact write, registered into ``contacts.hooks`` at start-up
+(``roster.wiring``): before — the guard that undoes relaxations; after — the consent
+history and the contact's ``consent_changed`` timeline row, in the same transaction."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from roster.activities import own_events
-from roster.auth.principal import Principal
 from roster.consent import history
-from roster.gdpr import identifiers
+from roster.contacts import own_events
+from roster.contacts.hooks import Write
+from roster.kit.timeutil import utcnow
 
 Row = dict[str, Any]
 
 
-async def before_write(
-    conn: AsyncConnection, principal: Principal, current: Row | None, new: Row, *, guard: bool
-) -> Row:
-    """``new`` as it may be stored: relaxations undone (when ``guard``), and every channel
-    an erased contact with one of its new identifiers had opted out of kept opted out."""
-    if guard and current is not None:
-        new = history.guard(current, new)
-    erased = await identifiers.opted_out_before(conn, principal.tenant_id, current, new)
-    if erased:
-        new = {**new, **{f"pref_{channel}": history.OPTED_OUT for channel in erased}}
-    return new
+async def guard(write: Write, current: Row | None, new: Row) -> Row:
+    """``new`` with every relaxation of ``current``'s consent undone, unless the write is
+    an explicit consent change."""
+    if write.explicit_consent or current is None:
+        return new
+    return history.guard(current, new)
 
 
-async def after_write(
-    conn: AsyncConnection,
-    principal: Principal,
-    old: Row | None,
-    new: Row,
-    changed: list[str],
-    *,
-    source: str,
-    note: str | None = None,
-) -> None:
-    consent = await history.record(
-        conn,
+async def record(write: Write, old: Row | None, new: Row) -> list[Row]:
+    """Append the history of the write's consent changes; their timeline row."""
+    principal = write.principal
+    found = await history.record(
+        write.conn,
         principal.tenant_id,
         principal.credential_id,
         new["id"],
         old,
         new,
-        source=source,
-        note=note,
+        source=write.source,
+        note=write.note,
     )
-    await own_events.record_write(conn, principal.tenant_id, new["id"], changed, old, new, consent)
+    return own_events.consent_rows(new["id"], found, utcnow())

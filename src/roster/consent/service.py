@@ -5,18 +5,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import String, cast, func, or_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.auth.principal import Principal
-from roster.consent.history import ConsentRepository
+from roster.consent.repository import ConsentRepository, OptOutRepository
 from roster.contacts import service as contacts
 from roster.errors import InvalidRequest
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
-from roster.kit.repository import TenantRepository
 from roster.kit.timeutil import rfc3339
 from roster.models import PREFERENCE_CHANNELS
-from roster.models import contacts as contacts_table
 
 Row = dict[str, Any]
 
@@ -91,44 +88,6 @@ async def history_page(
     return keyset_page(
         rows, paging.limit, key_of=lambda r: [str(r["id"])], cursors=cursors, kind="consent"
     )
-
-
-class OptOutRepository(TenantRepository):
-    """The opt-out list reads the contacts table (live contacts only)."""
-
-    table = contacts_table
-
-    async def page(
-        self,
-        channel: str | None,
-        q: str | None,
-        before: UUID | None,
-        offset: int | None,
-        limit: int,
-    ) -> list[Row]:
-        c = contacts_table.c
-        columns = (
-            [c[f"pref_{channel}"]] if channel else [c[f"pref_{ch}"] for ch in PREFERENCE_CHANNELS]
-        )
-        query = self.select().where(
-            c.deleted_at.is_(None), or_(*(col == "opted_out" for col in columns))
-        )
-        if q:
-            needle = f"%{q.strip().lower()}%"
-            query = query.where(
-                or_(
-                    *(
-                        func.lower(cast(col, String)).like(needle)
-                        for col in (c.name, c.email_key, c.phone, c.company)
-                    )
-                )
-            )
-        if before is not None:
-            query = query.where(c.id < before)
-        query = query.order_by(c.id.desc()).limit(limit)
-        if offset:
-            query = query.offset(offset)
-        return [dict(r._mapping) for r in await self.conn.execute(query)]
 
 
 async def optouts_page(

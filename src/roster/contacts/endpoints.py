@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from starlette.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from starlette.status import HTTP_201_CREATED
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roster.auth import scopes
@@ -21,8 +21,8 @@ from roster.auth.deps import (
 )
 from roster.auth.keys import hash_key
 from roster.auth.principal import api_key, key_principal
-from roster.contacts import erasure, render, service
 from roster.contacts import query as filters
+from roster.contacts import render, service
 from roster.contacts.parameters import ListFilterParameters
 from roster.contacts.repository import key_and_contact
 from roster.contacts.schemas import (
@@ -37,7 +37,6 @@ from roster.contacts.schemas import (
 from roster.errors import NotFound, RosterError, Unauthorized
 from roster.filters import service as expressions
 from roster.filters.bodies import SearchBody
-from roster.gdpr import traces
 from roster.kit import ratelimit
 from roster.kit.jsonutil import JSONBody, ProblemBody
 from roster.kit.pagination import Page, envelope, page_request
@@ -383,36 +382,6 @@ async def put_contact(
     if_match: IfMatch = None,
 ) -> Response:
     return await _update(request, principal, contact_id, body, if_match)
-
-
-@router.delete(
-    "/contacts/{contact_id}",
-    status_code=204,
-    responses=problems(400, 404, 412),
-    summary="Archive a contact (soft delete), or erase it (GDPR) with erase=true",
-)
-async def archive_contact(
-    request: Request,
-    principal: ContactsWrite,
-    contact_id: UUID,
-    if_match: IfMatch = None,
-    erase: Annotated[
-        bool,
-        Query(
-            description="Erase the contact's personal data everywhere (GDPR Art. 17), "
-            "leaving a tombstone and keyed hashes that keep its opt-outs; also erases "
-            "contacts merged into it. Irreversible."
-        ),
-    ] = False,
-) -> Response:
-    async with uow(request, write=True) as conn:
-        if erase:
-            await erasure.erase(conn, principal, contact_id)
-        else:
-            await service.archive(conn, principal, contact_id, if_match=if_match)
-    if erase:
-        await traces.checkpoint(request.app.state.engine)
-    return Response(status_code=HTTP_204_NO_CONTENT)
 
 
 @router.post(

@@ -1,4 +1,5 @@
-"""What can be done with contacts. Services never commit: the caller's unit of work does."""
+"""What can be done with contacts. Services never commit: the caller's unit of work does.
+Every change goes through the one write path (``writing``)."""
 
 from __future__ import annotations
 
@@ -8,60 +9,32 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roster.activities import own_events
 from roster.auth.principal import Principal
-from roster.consent import hooks
-from roster.contacts import fields, membership, normalize, render
+from roster.contacts import fields, hooks, membership, normalize, own_events, writing
 from roster.contacts import query as filters
 from roster.contacts.repository import IDENTIFIERS, ContactRepository
+from roster.contacts.writing import check_if_match as check_if_match
+from roster.contacts.writing import etag as etag
 from roster.errors import (
     Conflict,
     InvalidRequest,
     NotFound,
-    PreconditionFailed,
     ValidationFailed,
 )
-from roster.events.outbox import emit
 from roster.fielddefs.service import validators as field_checks
-from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
 from roster.kit.timeutil import utcnow
 
 Row = dict[str, Any]
 MATCH_COLUMNS = {"phone": "phone", "email": "email_key", "external_id": "external_id"}
-_RETRIES = 3
 
 
 def _repo(conn: AsyncConnection, principal: Principal) -> ContactRepository:
     return ContactRepository(conn, principal.tenant_id)
 
 
-async def _emit(repo: ContactRepository, type_: str, row: Row, **extra: Any) -> None:
-    """Record the change as an event in the same transaction (the outbox)."""
-    data = {"contact": render.contact(row), **extra}
-    await emit(repo.conn, repo.tenant_id, type_, data, subject_id=row["id"])
-
-
 def _region(principal: Principal, default_region: str) -> str:
     return principal.default_region or default_region
-
-
-def etag(row: Row) -> str:
-    return f'"{row["version"]}"'
-
-
-def check_if_match(row: Row, if_match: str | None) -> None:
-    """``If-Match`` with a stale ETag → 412 (strong comparison; ``*`` matches any)."""
-    if if_match is None:
-        return
-    tags = {part.strip() for part in if_match.split(",")}
-    if "*" not in tags and etag(row) not in tags:
-        raise PreconditionFailed(f"the contact is at version {row['version']}")
-
-
-async def _conflict(repo: ContactRepository, values: Row, exclude: UUID | None) -> Conflict | None:
-    found = await repo.find_conflict(values, exclude)
-    return Conflict(found[0], found[1]) if found else None
 
 
 async def create(
@@ -70,30 +43,7 @@ async def create(
     repo = _repo(conn, principal)
     checks = await field_checks(conn, principal.tenant_id)
     values = fields.apply(fields.blank(), data, _region(principal, default_region), checks)
-    return await _insert(repo, principal, values)
-
-
-async def _insert(repo: ContactRepository, principal: Principal, values: Row) -> Row:
-    values = await hooks.before_write(repo.conn, principal, None, values, guard=True)
-    now = utcnow()
-    row = {
-        **values,
-        "id": uuid7(),
-        "created_at": now,
-        "updated_at": now,
-        "version": 1,
-        "deleted_at": None,
-    }
-    for _ in range(_RETRIES):
-        if await repo.add(row):
-            await repo.replace_tags(row, [], row["tags"])
-            await _emit(repo, "contact.created", row)
-            await hooks.after_write(repo.conn, principal, None, row, [], source="contact.create")
-            return {**row, "tenant_id": repo.tenant_id}
-        conflict = await _conflict(repo, values, None)
-        if conflict:
-            raise conflict
-    raise Conflict("phone", None, "an identifier is being written concurrently; retry")
+    return await writing.insert(repo, principal, values)
 
 
 async def get(
@@ -121,42 +71,7 @@ async def update(
     check_if_match(current, if_match)
     checks = await field_checks(conn, principal.tenant_id)
     new = fields.apply(current, data, _region(principal, default_region), checks)
-    return await _write(repo, principal, current, new, source="contact.update")
-
-
-async def _write(
-    repo: ContactRepository,
-    principal: Principal,
-    current: Row,
-    new: Row,
-    *,
-    source: str,
-    guard: bool = True,
-    note: str | None = None,
-) -> Row:
-    """Store ``new`` over ``current``; a change that changes nothing bumps nothing.
-
-    Consent passes through ``consent.hooks`` (``guard=False`` only for an explicit consent
-    with a source), and the history and timeline rows are written in this transaction.
-    """
-    new = await hooks.before_write(repo.conn, principal, current, new, guard=guard)
-    changed = fields.changed(current, new)
-    if not changed:
-        return current
-    values = {**new, "version": current["version"] + 1, "updated_at": utcnow()}
-    written = await repo.change(current["id"], current["version"], values)
-    if written is None:
-        raise PreconditionFailed("the contact was changed concurrently; fetch it and retry")
-    if written is False:
-        conflict = await _conflict(repo, new, current["id"])
-        raise conflict or Conflict("phone", None, "an identifier is being written concurrently")
-    await repo.replace_tags(current, current["tags"], new["tags"])
-    stored = {**current, **values}
-    await _emit(repo, "contact.updated", stored, changed_fields=fields.api_names(changed))
-    await hooks.after_write(
-        repo.conn, principal, current, stored, changed, source=source, note=note
-    )
-    return stored
+    return await writing.write(repo, principal, current, new, source="contact.update")
 
 
 async def archive(
@@ -172,7 +87,7 @@ async def archive(
     now = utcnow()
     values = {"deleted_at": now, "updated_at": now, "version": current["version"] + 1}
     await repo.change(contact_id, current["version"], values)
-    await _emit(repo, "contact.deleted", {**current, **values})
+    await writing.emit(repo, "contact.deleted", {**current, **values})
     await own_events.record(conn, principal.tenant_id, contact_id, "archived")
 
 
@@ -186,11 +101,11 @@ async def restore(conn: AsyncConnection, principal: Principal, contact_id: UUID)
     values = {"deleted_at": None, "updated_at": utcnow(), "version": current["version"] + 1}
     written = await repo.change(contact_id, current["version"], values)
     if written is False:
-        conflict = await _conflict(repo, current, contact_id)
-        raise conflict or Conflict("phone", None, "an identifier is being written concurrently")
+        found = await writing.conflict(repo, current, contact_id)
+        raise found or Conflict("phone", None, "an identifier is being written concurrently")
     await own_events.record(conn, principal.tenant_id, contact_id, "restored")
     row = {**current, **values}
-    await _emit(repo, "contact.restored", row)
+    await writing.emit(repo, "contact.restored", row)
     return row
 
 
@@ -224,34 +139,25 @@ async def upsert(
     checks = await field_checks(conn, principal.tenant_id)
     candidate = fields.apply(fields.blank(), data, region, checks)
     column = MATCH_COLUMNS[match_on]
-    for _ in range(_RETRIES):
+    write = hooks.Write(conn, principal, "contact.upsert")
+    for _ in range(writing.RETRIES):
         current = await repo.find_live(column, candidate[column])
         if current is not None:
             current = await repo.get(current["id"], for_update=True)
             if current is None:
                 continue
             new = fields.apply(current, data, region, checks)
-            return await _write(repo, principal, current, new, source="contact.upsert"), False
-        values = await hooks.before_write(conn, principal, None, candidate, guard=True)
-        if await repo.add(
-            {
-                **values,
-                "id": uuid7(),
-                "created_at": (now := utcnow()),
-                "updated_at": now,
-                "version": 1,
-                "deleted_at": None,
-            }
-        ):
+            return await writing.write(repo, principal, current, new, source=write.source), False
+        values = await hooks.before_write(write, None, candidate)
+        if await repo.add(writing.new_row(values)):
             row = await repo.find_live(column, candidate[column])
             assert row is not None
-            await repo.replace_tags(row, [], row["tags"])
-            await _emit(repo, "contact.created", row)
-            await hooks.after_write(conn, principal, None, row, [], source="contact.upsert")
+            await writing.created(repo, write, row)
             return row, True
-        conflict = await _conflict(repo, {c: v for c, v in candidate.items() if c != column}, None)
-        if conflict:
-            raise conflict
+        others = {c: v for c, v in candidate.items() if c != column}
+        found = await writing.conflict(repo, others, None)
+        if found:
+            raise found
     raise Conflict(match_on, None, "the contact is being written concurrently; retry")
 
 
@@ -313,7 +219,7 @@ async def add_tags(
         raise NotFound("no such contact")
     wanted = [*current["tags"], *tags]
     new = fields.apply(current, {"tags": wanted}, _region(principal, default_region))
-    return await _write(repo, principal, current, new, source="contact.tags")
+    return await writing.write(repo, principal, current, new, source="contact.tags")
 
 
 async def remove_tag(
@@ -325,7 +231,7 @@ async def remove_tag(
         raise NotFound("no such contact")
     kept = [t for t in current["tags"] if t != tag.strip()]
     new = fields.apply(current, {"tags": kept}, _region(principal, default_region))
-    return await _write(repo, principal, current, new, source="contact.tags")
+    return await writing.write(repo, principal, current, new, source="contact.tags")
 
 
 async def set_consent(
@@ -349,7 +255,9 @@ async def set_consent(
         raise NotFound("no such contact")
     check_if_match(current, if_match)
     new = fields.apply(current, patch, principal.default_region or "US")
-    return await _write(repo, principal, current, new, source=source, guard=False, note=note)
+    return await writing.write(
+        repo, principal, current, new, source=source, explicit_consent=True, note=note
+    )
 
 
 # Sorts on a key a write can move (a rename, any update): later pages leave out rows

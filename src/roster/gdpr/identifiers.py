@@ -15,12 +15,13 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roster.kit.repository import TenantRepository
-from roster.kit.timeutil import utcnow
-from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS, erased_identifiers
+from roster.contacts.hooks import Write
+from roster.gdpr.repository import ErasedRepository
+from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS
 from roster.tenants.service import instance_secret
 
 Row = dict[str, Any]
+OPTED_OUT = "opted_out"
 # Identifier columns of a contact whose values are hashed on erasure.
 HASHED_COLUMNS = ("phone", "email_key", "external_id", *(f"handle_{c}" for c in HANDLE_CHANNELS))
 
@@ -33,33 +34,7 @@ def opted_out_channels(row: Row) -> list[str]:
     """Channels the contact must not be messaged on: every channel while suppressed."""
     if row.get("suppressed"):
         return list(PREFERENCE_CHANNELS)
-    return [ch for ch in PREFERENCE_CHANNELS if row.get(f"pref_{ch}") == "opted_out"]
-
-
-class ErasedRepository(TenantRepository):
-    table = erased_identifiers
-
-    async def channels_for(self, digests: list[str]) -> set[str]:
-        e = erased_identifiers.c
-        query = self.select(e.channels).where(e.digest.in_(digests))
-        found: set[str] = set()
-        for (channels,) in await self.conn.execute(query):
-            found.update(channels)
-        return found
-
-    async def remember(self, digests: list[str], channels: list[str]) -> None:
-        e = erased_identifiers.c
-        now = utcnow()
-        for value in digests:
-            query = self.select(e.channels).where(e.digest == value).with_for_update()
-            existing = (await self.conn.execute(query)).scalar_one_or_none()
-            if existing is None:
-                await self.insert({"digest": value, "channels": sorted(channels), "erased_at": now})
-            else:
-                merged = sorted(set(existing) | set(channels))
-                await self.conn.execute(
-                    self.update().where(e.digest == value).values(channels=merged, erased_at=now)
-                )
+    return [ch for ch in PREFERENCE_CHANNELS if row.get(f"pref_{ch}") == OPTED_OUT]
 
 
 def _digests(secret: bytes, row: Row, columns: list[str]) -> list[str]:
@@ -101,8 +76,7 @@ async def opted_out_many(
     identifiers, and none when the tenant has no erased identifiers at all."""
     found: list[set[str]] = [set() for _ in writes]
     repo = ErasedRepository(conn, tenant_id)
-    e = erased_identifiers.c
-    if (await conn.execute(repo.select(e.digest).limit(1))).first() is None:
+    if not await repo.any_kept():
         return found
     secret = await instance_secret(conn)
     wanted: dict[str, list[int]] = {}
@@ -112,8 +86,16 @@ async def opted_out_many(
                 wanted.setdefault(digest(secret, col, str(new[col])), []).append(position)
     keys = sorted(wanted)
     for start in range(0, len(keys), 1000):
-        query = repo.select(e.digest, e.channels).where(e.digest.in_(keys[start : start + 1000]))
-        for value, channels in await conn.execute(query):
+        for value, channels in await repo.channels_by_digest(keys[start : start + 1000]):
             for position in wanted[value]:
                 found[position].update(channels)
     return found
+
+
+async def keep_opt_outs(write: Write, current: Row | None, new: Row) -> Row:
+    """A hook before every contact write (``contacts.hooks``): every channel an erased
+    contact with one of ``new``'s newly given identifiers had opted out of stays opted out."""
+    erased = await opted_out_before(write.conn, write.principal.tenant_id, current, new)
+    if erased:
+        new = {**new, **{f"pref_{channel}": OPTED_OUT for channel in erased}}
+    return new

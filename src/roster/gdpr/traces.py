@@ -24,16 +24,16 @@ from uuid import UUID
 
 import orjson
 import phonenumbers
-from sqlalchemy import LargeBinary, Text, cast, func, literal, or_
+from sqlalchemy import func
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.contacts import normalize
 from roster.errors import RosterError
+from roster.gdpr.traces_repository import IMPORT_CELLS, TracesRepository, checkpoint_wal
 from roster.kit.db import transaction
-from roster.kit.repository import TenantRepository
-from roster.models import HANDLE_CHANNELS, idempotency_keys, import_errors, jobs
+from roster.models import HANDLE_CHANNELS
 
 Row = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -61,28 +61,15 @@ def _json_string(value: str) -> str:
     return orjson.dumps(value).decode()
 
 
-def _bytes_contain(conn: AsyncConnection, column: Any, needle: bytes) -> ColumnElement[bool]:
-    """``needle`` occurs in the bytea/BLOB ``column`` (byte for byte, any encoding)."""
-    value = literal(needle, LargeBinary)
-    if conn.dialect.name == "postgresql":
-        # position(needle IN haystack), in its function form (the keyword form has no
-        # SQLAlchemy construct).
-        return func.pg_catalog.position(column, value) > 0
-    return func.instr(column, value) > 0
-
-
 async def _forget_responses(conn: AsyncConnection, tenant_id: UUID, erased: list[Row]) -> None:
     needles: set[str] = set()
     for row in erased:
         needles.add(str(row["id"]))
         needles.update(_json_string(row[c]) for c in _IDENTIFIERS if row.get(c))
-    k = idempotency_keys.c
-    mentions = [_bytes_contain(conn, k.response_body, n.encode()) for n in sorted(needles)]
     # The Location header of a create names the contact by its id.
-    headers = cast(k.response_headers, Text)
-    mentions += [headers.contains(str(row["id"]), autoescape=True) for row in erased]
-    repo = TenantRepository(conn, tenant_id)
-    await conn.execute(repo.delete(idempotency_keys).where(or_(*mentions)))
+    await TracesRepository(conn, tenant_id).forget_responses(
+        sorted(needles), [str(row["id"]) for row in erased]
+    )
 
 
 class _Person:
@@ -154,34 +141,23 @@ def _without_punctuation(column: Any) -> Any:
 
 async def _forget_import_rows(conn: AsyncConnection, tenant_id: UUID, erased: list[Row]) -> None:
     people = [_Person(row) for row in erased]
-    e = import_errors.c
-    cells = cast(e.cells, Text)
     conditions: list[ColumnElement[bool]] = []
     for person in people:
-        conditions += person.conditions(cells)
+        conditions += person.conditions(IMPORT_CELLS)
     if not conditions:
         return
-    repo = TenantRepository(conn, tenant_id)
-    query = repo.select(e.job_id, e.row, e.cells, table=import_errors).where(or_(*conditions))
-    candidates = {(r.job_id, r.row): r.cells for r in await conn.execute(query)}
+    repo = TracesRepository(conn, tenant_id)
+    candidates = await repo.import_rows(conditions)
     if not candidates:
         return
-    job_ids = sorted({job_id for job_id, _ in candidates})
-    regions = {
-        r.id: (r.params or {}).get("region")
-        for r in await conn.execute(
-            repo.select(jobs.c.id, jobs.c.params, table=jobs).where(jobs.c.id.in_(job_ids))
-        )
-    }
+    regions = await repo.import_regions(sorted({job_id for job_id, _ in candidates}))
     doomed: dict[UUID, list[int]] = defaultdict(list)
     for (job_id, row), row_cells in candidates.items():
         values = [str(cell) for cell in row_cells or []]
         if any(person.named_in(values, regions.get(job_id)) for person in people):
             doomed[job_id].append(row)
     for job_id, rows in doomed.items():
-        await conn.execute(
-            repo.delete(import_errors).where(e.job_id == job_id, e.row.in_(sorted(rows)))
-        )
+        await repo.delete_import_rows(job_id, sorted(rows))
 
 
 async def checkpoint(engine: AsyncEngine) -> None:
@@ -197,15 +173,9 @@ async def checkpoint(engine: AsyncEngine) -> None:
     try:
         # Statement by statement: a checkpoint cannot run inside a transaction.
         async with transaction(engine, write=False, single_reads=True) as conn:
-            usual = (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one()
-            await conn.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
-            try:
-                result = await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-                busy = result.first()
-            finally:
-                await conn.exec_driver_sql(f"PRAGMA busy_timeout={int(usual)}")
+            done = await checkpoint_wal(conn, CHECKPOINT_WAIT_MS)
     except (DBAPIError, RosterError, OSError):
         log.warning("WAL checkpoint after an erasure failed", exc_info=True)
         return
-    if busy is not None and busy[0]:
+    if not done:
         log.info("WAL checkpoint after an erasure was busy; a later one completes it")

@@ -213,6 +213,11 @@ async def move_memberships(
     return joined
 
 
+async def forget_contact(conn: AsyncConnection, tenant_id: UUID, contact_id: UUID) -> None:
+    """Erasure: the contact leaves every list (no event: ``contact.erased`` says it)."""
+    await ListRepository(conn, tenant_id).forget_contact(contact_id)
+
+
 async def remove_member(
     conn: AsyncConnection, principal: Principal, list_id: UUID, contact_id: UUID
 ) -> None:

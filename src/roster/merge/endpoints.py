@@ -9,11 +9,12 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from roster.auth.deps import ContactsRead, ContactsWrite
-from roster.contacts import merge, render
+from roster.contacts import render
 from roster.contacts import service as contacts
 from roster.contacts.schemas import Contact
 from roster.kit.jsonutil import JSONBody
 from roster.kit.web import problems, uow
+from roster.merge import service as merge
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
 

@@ -12,8 +12,8 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roster.activities import own_events
 from roster.auth.principal import Principal
+from roster.contacts import own_events
 from roster.contacts import service as contacts
 from roster.errors import InvalidRequest, NotFound, ValidationFailed
 from roster.events.outbox import emit

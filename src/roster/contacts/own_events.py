@@ -1,8 +1,9 @@
 """The contact's own events on its timeline (created, updated, tags, consent, notes, merge),
 written in the same transaction as the change they describe.
 
-They share the activities table with ingested activities; their types start with
-``contact.``, which a client can never post, so the two cannot be confused.
+They are part of the contact's record, so contacts writes them; they share the activities
+table with ingested activities (``roster.activities`` reads the timeline), and their types
+start with ``contact.``, which a client can never post, so the two cannot be confused.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roster.activities.repository import ActivityRepository
+from roster.contacts.timeline_repository import TimelineRepository
 from roster.kit.ids import uuid7
 from roster.kit.timeutil import utcnow
 
@@ -55,7 +56,7 @@ async def record(
     summary: str | None = None,
 ) -> None:
     row = event_row(contact_id, kind, data, utcnow())
-    await ActivityRepository(conn, tenant_id).insert({**row, "summary": summary})
+    await TimelineRepository(conn, tenant_id).insert({**row, "summary": summary})
 
 
 def write_rows(
@@ -81,22 +82,20 @@ def write_rows(
         added, removed = sorted(new_tags - old_tags), sorted(old_tags - new_tags)
         tags = {"added": added, "removed": removed}
         found.append(event_row(contact_id, "tags_changed", tags, at))
-    if consent:
-        data = {"changes": [{"channel": c, "from": f, "to": t} for c, f, t in consent]}
-        found.append(event_row(contact_id, "consent_changed", data, at))
+    found += consent_rows(contact_id, consent, at)
     return found
 
 
-async def record_write(
-    conn: AsyncConnection,
-    tenant_id: UUID,
-    contact_id: UUID,
-    changed: list[str],
-    old: Row | None,
-    new: Row,
-    consent: list[tuple[str, str, str]],
-) -> None:
-    """Events for one contact write (see ``write_rows``)."""
-    found = write_rows(contact_id, changed, old, new, consent, utcnow())
-    if found:
-        await ActivityRepository(conn, tenant_id).insert(found)
+def consent_rows(contact_id: UUID, consent: list[tuple[str, str, str]], at: Any) -> list[Row]:
+    """The ``consent_changed`` timeline row of one write's (channel, from, to) changes, if
+    any."""
+    if not consent:
+        return []
+    data = {"changes": [{"channel": c, "from": f, "to": t} for c, f, t in consent]}
+    return [event_row(contact_id, "consent_changed", data, at)]
+
+
+async def insert(conn: AsyncConnection, tenant_id: UUID, rows: list[Row]) -> None:
+    """Write timeline rows (``write_rows``, ``consent_rows``) in one statement."""
+    if rows:
+        await TimelineRepository(conn, tenant_id).insert(rows)

@@ -3,10 +3,10 @@
 What remains is a tombstone row (id, created_at, erased_at; every other field nulled or
 reset) so that the id still answers consistently, and — only when the contact was opted out
 of a channel or suppressed — keyed hashes of its identifiers with those channels
-(``roster.gdpr.identifiers``), so that the same phone or email written again comes back
+(``identifiers``), so that the same phone or email written again comes back
 opted out. Contacts merged into the erased one are the same person and are erased with it.
 Copies of the person elsewhere (stored idempotency responses, rows of failed imports) go in
-the same transaction (``roster.gdpr.traces``). One transaction: erasure is all or nothing;
+the same transaction (``traces``). One transaction: erasure is all or nothing;
 on SQLite the endpoint then checkpoints the WAL (``traces.checkpoint``).
 """
 
@@ -20,51 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roster.activities import service as activities
 from roster.auth.principal import Principal
 from roster.consent import history
-from roster.contacts import fields
-from roster.contacts.repository import ContactRepository
 from roster.errors import NotFound
 from roster.events import outbox
 from roster.gdpr import identifiers, traces
-from roster.kit.timeutil import utcnow
-from roster.lists.repository import ListRepository
-from roster.models import PREFERENCE_CHANNELS, contacts
+from roster.gdpr.repository import ErasureRepository
+from roster.lists import service as lists
 from roster.notes import service as notes
 
 Row = dict[str, Any]
-
-
-class ErasureRepository(ContactRepository):
-    async def merged_into(self, contact_id: UUID) -> list[Row]:
-        query = (
-            self.select(include_deleted=True)
-            .where(contacts.c.merged_into == contact_id)
-            .with_for_update()
-        )
-        return [dict(r._mapping) for r in await self.conn.execute(query)]
-
-    async def tombstone(self, row: Row) -> None:
-        now = utcnow()
-        values: Row = dict.fromkeys(fields.WRITABLE_COLUMNS)
-        values.update(
-            name_set=False,
-            source="erased",
-            tags=[],
-            custom_fields={},
-            suppressed=False,
-            **{f"pref_{ch}": "unknown" for ch in PREFERENCE_CHANNELS},
-            deleted_at=row["deleted_at"] or now,
-            updated_at=now,
-            erased_at=now,
-            version=row["version"] + 1,
-            # The derived search columns hold the same personal data (and feed the SQLite
-            # full-text index through its triggers): blank them too.
-            search_text="",
-            sort_name="",
-        )
-        await self.conn.execute(
-            self.update(include_deleted=True).where(contacts.c.id == row["id"]).values(**values)
-        )
-        await self.replace_tags(row, row["tags"], [])
 
 
 async def _erase_one(conn: AsyncConnection, repo: ErasureRepository, row: Row) -> None:
@@ -74,7 +37,7 @@ async def _erase_one(conn: AsyncConnection, repo: ErasureRepository, row: Row) -
     await notes.delete_for(conn, tenant_id, row["id"])
     await history.delete_for(conn, tenant_id, row["id"])
     await repo.tombstone(row)
-    await ListRepository(conn, tenant_id).forget_contact(row["id"])
+    await lists.forget_contact(conn, tenant_id, row["id"])
     await outbox.forget_subject(conn, tenant_id, row["id"])
     await outbox.emit(
         conn, tenant_id, "contact.erased", {"contact": {"id": str(row["id"])}}, subject_id=row["id"]

@@ -20,19 +20,16 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, or_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roster.activities import own_events
 from roster.activities import service as activities
 from roster.auth.principal import Principal
-from roster.contacts import fields, normalize, service
-from roster.contacts.repository import ContactRepository
+from roster.contacts import fields, normalize, own_events, writing
 from roster.errors import NotFound, PreconditionFailed, ValidationFailed
 from roster.events.outbox import emit
-from roster.kit.timeutil import utcnow
 from roster.lists import service as lists
-from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contacts
+from roster.merge.repository import MergeRepository
+from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS
 from roster.notes import service as notes
 
 Row = dict[str, Any]
@@ -51,7 +48,6 @@ _SCALARS = (
     "avatar_url",
     *(f"handle_{ch}" for ch in HANDLE_CHANNELS),
 )
-_PHONE_COLUMNS = ("phone", *(f"handle_{ch}" for ch in sorted(normalize.PHONE_HANDLES)))
 
 
 def combine(survivor: Row, duplicates: list[Row]) -> Row:
@@ -99,46 +95,6 @@ def combine(survivor: Row, duplicates: list[Row]) -> Row:
     return new
 
 
-class MergeRepository(ContactRepository):
-    async def archive_into(self, duplicate: Row, survivor_id: UUID) -> bool:
-        now = utcnow()
-        values = {
-            "deleted_at": now,
-            "updated_at": now,
-            "version": duplicate["version"] + 1,
-            "merged_into": survivor_id,
-        }
-        return bool(await self.change(duplicate["id"], duplicate["version"], values))
-
-    async def likely_duplicates(self, row: Row, limit: int = 50) -> list[tuple[Row, str]]:
-        """Live contacts sharing a phone number (in phone or a phone-based handle), the
-        email ignoring case, or name and company ignoring case; each with its reason."""
-        c = contacts.c
-        found: list[tuple[Row, str]] = []
-        others = self.select().where(c.id != row["id"])
-        phones = [row[col] for col in _PHONE_COLUMNS if row.get(col)]
-        if phones:
-            query = others.where(or_(*(c[col].in_(phones) for col in _PHONE_COLUMNS)))
-            found += [
-                (dict(r._mapping), "phone") for r in await self.conn.execute(query.limit(limit))
-            ]
-        if row.get("email_key"):
-            query = others.where(func.lower(c.email) == row["email_key"])
-            found += [
-                (dict(r._mapping), "email") for r in await self.conn.execute(query.limit(limit))
-            ]
-        if row.get("name") and row.get("company"):
-            query = others.where(
-                func.lower(c.name) == row["name"].lower(),
-                func.lower(c.company) == row["company"].lower(),
-            )
-            found += [
-                (dict(r._mapping), "name_and_company")
-                for r in await self.conn.execute(query.limit(limit))
-            ]
-        return found
-
-
 async def merge(
     conn: AsyncConnection,
     principal: Principal,
@@ -182,7 +138,7 @@ async def merge(
             "merged_into",
             {"survivor_id": str(survivor_id)},
         )
-    stored = await service._write(repo, principal, survivor, new, source="contact.merge")
+    stored = await writing.write(repo, principal, survivor, new, source="contact.merge")
     await activities.move(conn, principal.tenant_id, duplicate_ids, survivor_id)
     await notes.move(conn, principal.tenant_id, duplicate_ids, survivor_id)
     joined = await lists.move_memberships(conn, principal.tenant_id, duplicate_ids, survivor_id)
