@@ -18,6 +18,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from roster.system.repository import sqlite_copy, sqlite_integrity
+
 
 class BackupError(Exception):
     """A backup or restore that could not be done; the message says what to do."""
@@ -100,27 +102,17 @@ def restore(url: str, source: Path) -> None:
 def _sqlite_backup(database: Path, partial: Path) -> None:
     if not database.is_file():
         raise BackupError(f"no database at {database}")
-    source = sqlite3.connect(database)
-    copy = sqlite3.connect(partial)
-    try:
-        source.backup(copy)
-        # A backup is one self-contained file: no WAL beside it.
-        copy.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        copy.close()
-        source.close()
+    # A backup is one self-contained file: no WAL beside it.
+    sqlite_copy(database, partial)
 
 
 def _sqlite_restore(source: Path, database: Path) -> None:
-    check = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
-        verdict = check.execute("PRAGMA integrity_check").fetchone()
+        verdict = sqlite_integrity(source)
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"{source} is not a SQLite database ({exc})") from None
-    finally:
-        check.close()
-    if verdict != ("ok",):
-        raise BackupError(f"{source} failed its integrity check: {verdict[0] if verdict else '?'}")
+    if verdict != "ok":
+        raise BackupError(f"{source} failed its integrity check: {verdict or '?'}")
     database.parent.mkdir(parents=True, exist_ok=True)
     staged = database.with_name(database.name + ".restoring")
     shutil.copyfile(source, staged)

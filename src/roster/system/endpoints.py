@@ -6,12 +6,12 @@ import html
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy import text
 
 from roster.errors import NotFound, Unavailable
 from roster.kit.db import transaction
 from roster.kit.jsonutil import JSONBody
 from roster.system.problems import PAGES
+from roster.system.repository import ping
 from roster.worker import queue
 
 router = APIRouter(tags=["system"])
@@ -34,7 +34,7 @@ async def readyz(request: Request) -> Response:
     settings = request.app.state.settings
     try:
         async with transaction(request.app.state.engine, write=False) as conn:
-            await conn.execute(text("SELECT 1"))
+            await ping(conn)
             waiting = await queue.unattended(conn, settings.job_stale_seconds)
     except Unavailable:
         raise
