@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roster import handlers
+from roster import handlers, hooks
 from roster.activities.endpoints import router as activities_router
 from roster.apikeys.endpoints import router as apikeys_router
 from roster.auth.jwt import JwtVerifier
@@ -67,6 +67,7 @@ ITEM_PATHS = ("/v1/contacts/batch",)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    hooks.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

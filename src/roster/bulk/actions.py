@@ -33,8 +33,7 @@ from roster.kit.timeutil import utcnow
 from roster.lists.repository import ListRepository
 from roster.lists.service import membership_events
 from roster.models import activities, contacts
-from roster.worker import queue
-from roster.worker.runner import JobContext, JobFailed
+from roster.worker import JobContext, JobFailed, queue, register
 
 Action = Literal[
     "add_tags", "remove_tags", "add_to_list", "remove_from_list", "set_fields", "archive"
@@ -273,3 +272,8 @@ async def run_bulk_action(ctx: JobContext) -> int:
         processed += len(rows)
         ctx.check_cancel()
     return processed
+
+
+def install() -> None:
+    """The worker runs ``bulk_action`` jobs with ``run_bulk_action``."""
+    register("bulk_action", run_bulk_action)

@@ -31,6 +31,7 @@ from rich.progress import (
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from roster import hooks
 from roster.auth.principal import Principal
 from roster.bulk import filters
 from roster.cli.accounts import tenant_id
@@ -65,6 +66,7 @@ async def run_worker(current: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    hooks.install()
     worker = Worker(engine, current)
     err.print(f"worker {worker.worker_id} running jobs")
     task = asyncio.create_task(worker.run_forever(stop))
@@ -171,6 +173,7 @@ async def import_local(
         except BaseException:
             upload.discard()
             raise
+        hooks.install()
         worker = Worker(engine, current)
         runner = asyncio.create_task(worker.run_until_idle())
         with _bar("import") as bar:
