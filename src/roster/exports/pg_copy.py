@@ -77,7 +77,7 @@ async def _pg_copy(
             keys = await repo.custom_keys()  # in the COPY's snapshot
             await put(csv_header(keys))
             sql = f"SELECT {pg_select_list(keys, conn.dialect)} {from_clause}"
-            await repo.copy_csv(sql, put, bound=EXPORT_SECONDS)
+            await repo.csv_by_copy(sql, put, bound=EXPORT_SECONDS)
     except BaseException as exc:
         queue.put_nowait(exc)
         raise

@@ -51,7 +51,7 @@ class ExportRepository(TenantRepository):
         settings = {"timeout": str(timeout_ms), "strings": strings, "workers": str(workers)}
         await self.conn.execute(_COPY_SETTINGS, settings)
 
-    async def copy_csv(
+    async def csv_by_copy(
         self, sql: str, output: Callable[[Any], Awaitable[None]], *, bound: float
     ) -> None:
         """PostgreSQL: ``COPY (sql) TO STDOUT`` as CSV on the driver's connection, for at
