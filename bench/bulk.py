@@ -322,11 +322,13 @@ def postgres_cpu_seconds() -> float:
 # includes what they shared with the worker when it started them).
 WORKER = """
 import asyncio, json, os, resource, sys, time
+from roster import wiring
 from roster.config import Settings
 from roster.kit.db import create_engine
 from roster.worker.runner import Worker
 
 async def main():
+    wiring.install()
     settings = Settings.model_validate_json(sys.argv[1])
     engine = create_engine(settings.url)
     started, cpu = time.perf_counter(), os.times()

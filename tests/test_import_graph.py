@@ -85,10 +85,6 @@ PENDING = frozenset(
         ("contacts", "filters"),
         ("contacts", "lists"),
         ("contacts", "segments"),
-        # The worker's registry of job kinds, filled at start-up: the worker stops
-        # importing the jobs it runs.
-        ("worker", "bulk"),
-        ("worker", "imports"),
     }
 )
 # Circles between modules that the same work is removing, as the set of modules in each.
@@ -96,8 +92,6 @@ PENDING_CIRCLES = frozenset(
     {
         # The filters helper's one compiler.
         frozenset({"roster.filters.compile", "roster.filters.activity"}),
-        # The worker's registry of job kinds.
-        frozenset({"roster.worker.runner", "roster.imports.job", "roster.bulk.actions"}),
     }
 )
 

@@ -2,19 +2,23 @@
 
 Packages below call hooks they expose and never import what fills them: every contact
 write passes consent's guard and GDPR's remembered opt-outs, then records consent's history
-(``contacts.hooks``); kit's metrics read the gauges of the tables their owners register
-here. ``install`` runs in every process
-before it serves or works (the app factory, ``roster worker``, ``roster relay``, the CLI's
-local commands), so every process has the same hooks; calling it again changes nothing.
+(``contacts.hooks``); the worker runs the job kinds imports and bulk register; the
+sequencer hands events to the webhook fan-out; kit's metrics read the gauges of the tables
+their owners register here. ``install`` runs in every process before it serves or works
+(the app factory, ``roster worker``, ``roster relay``, the CLI's local commands), so every
+process has the same hooks; calling it again changes nothing.
 """
 
 from __future__ import annotations
 
+from roster.bulk import actions
 from roster.consent import hooks as consent
 from roster.contacts import hooks as contacts
 from roster.gdpr.identifiers import keep_opt_outs
+from roster.imports import job
 from roster.kit import observability
 from roster.webhooks.metrics_repository import pending_deliveries
+from roster.webhooks.relay import fanout
 from roster.worker.metrics_repository import queue_depths
 
 _installed = False
@@ -30,6 +34,10 @@ def install() -> None:
     contacts.on_before_write(keep_opt_outs)
     contacts.on_after_write(consent.record)
     contacts.install_done()
+    # The worker's job kinds, and the webhook fan-out of sequenced events.
+    job.install()
+    actions.install()
+    fanout.install()
     observability.register_gauge(
         observability.DatabaseGauge(
             "roster_jobs",

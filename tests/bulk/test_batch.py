@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from roster.bulk import statistics
+from roster.bulk import repository, statistics
 from tests.conftest import Env, make_contact
 
 
@@ -168,7 +168,7 @@ async def test_batches_refresh_the_statistics_as_the_tenant_grows(
                 assert len(seen) == (analysed if env.name == "postgresql" else 0), body
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    assert set(seen) <= {statistics.COLUMNS}
+    assert set(seen) <= {repository.COLUMNS}
 
 
 def test_growth_forgets_the_tenant_written_longest_ago(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import event, text
 
-from roster.bulk import statistics
+from roster.bulk import repository, statistics
 from roster.bulk.writer import gc_paused
 from tests.bulk.helpers import import_csv
 from tests.conftest import Env
@@ -80,7 +80,7 @@ async def test_an_import_refreshes_the_statistics_as_the_tenant_grows(
     if env.name == "postgresql":
         # After 2 written rows, then 4, then 8: three times for nine rows.
         # Only the columns the look-ups and foreign key checks are planned on.
-        assert seen == [statistics.COLUMNS] * 3
+        assert seen == [repository.COLUMNS] * 3
         assert "contacts (tenant_id, id, deleted_at, phone, email_key" in seen[0]
         async with env.app.state.engine.connect() as conn:
             analysed = await conn.scalars(

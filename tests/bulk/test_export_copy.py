@@ -9,8 +9,9 @@ import csv
 import io
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
-from uuid import UUID
 
 import httpx
 import pytest
@@ -226,35 +227,63 @@ async def test_a_reader_that_leaves_frees_the_connection(env: Env) -> None:
         assert len(_ids_of_csv(response.content)) == 3000
 
 
-async def test_exports_past_the_copy_share_are_read_in_batches_alike(
-    env: Env, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@contextmanager
+def _statements(engine: Any) -> Iterator[list[str]]:
+    """The statements ``engine`` runs through SQLAlchemy while the block runs."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+def _copied(statements: list[str]) -> bool:
+    """Whether the statements set up an export's COPY (its transaction's settings)."""
+    return any("set_config('statement_timeout'" in s for s in statements)
+
+
+def _batched(statements: list[str]) -> bool:
+    """Whether the statements read contacts in id-ordered batches."""
+    return any(
+        "FROM contacts" in s and "ORDER BY contacts.id" in s and "LIMIT" in s for s in statements
+    )
+
+
+async def test_exports_past_the_copy_share_are_read_in_batches_alike(env: Env) -> None:
     """Each COPY export holds a pooled connection; past the pool's share the next ones are
-    read in batches (no connection held between them), and give the same bytes."""
+    read in batches (no connection held between them), and give the same bytes. Which way
+    an export went shows in the statements it ran: the COPY's transaction settings, or
+    contacts read in batches."""
     if env.name != "postgresql":
         pytest.skip("COPY exports: PostgreSQL")
-    _, key = await env.tenant()
-    batched: list[UUID] = []
-    python_csv = stream._python_csv
-
-    def counting(engine: Any, tenant_id: UUID, where: Any) -> Any:
-        batched.append(tenant_id)
-        return python_csv(engine, tenant_id, where)
-
-    monkeypatch.setattr(stream, "_python_csv", counting)
+    engine = env.app.state.engine
+    tenant_id, key = await env.tenant()
+    room = stream.copy_room(engine)
+    held: list[Any] = []
     async with env.client(key) as http:
         await _many(env, http, 500)
         await make_contact(http, email="o'brien@example.com", tags=["a,b", 'q"t'])
-        first = await http.get("/v1/contacts/export", params={"format": "csv"})
-        assert batched == []  # room for a COPY
-        engine = env.app.state.engine.sync_engine
-        monkeypatch.setattr(stream, "COPY_SHARE", 0.0)  # room for one COPY, taken below
-        stream._copies[engine] = stream._copies.get(engine, 0) + 1
+        with _statements(engine) as first_ran:
+            first = await http.get("/v1/contacts/export", params={"format": "csv"})
         try:
-            second = await http.get("/v1/contacts/export", params={"format": "csv"})
+            # Exports that take every COPY there is room for, each holding its connection.
+            while stream.copy_room(engine) > 0:
+                export = stream.csv_stream(engine, tenant_id, contacts.c.deleted_at.is_(None))
+                await anext(export)  # its header: the export has taken its COPY
+                held.append(export)
+            with _statements(engine) as second_ran:
+                second = await http.get("/v1/contacts/export", params={"format": "csv"})
         finally:
-            stream._copies[engine] -= 1
-    assert len(batched) == 1
+            for export in held:
+                await export.aclose()
+    assert _copied(first_ran) and not _batched(first_ran)
+    assert _batched(second_ran) and not _copied(second_ran)
     assert first.status_code == second.status_code == 200
     assert first.content == second.content
-    assert stream._copies.get(engine, 0) == 0
+    # Every COPY gave its room back when it ended.
+    assert len(held) == room and stream.copy_room(engine) == room

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.kit.db import first_row
-from roster.kit.repository import TenantRepository
+from roster.kit.repository import TenantRepository, scoped
 from roster.models import api_keys, tenants
 
 # What a request's credential check reads: the key and its tenant's default region.
@@ -26,7 +26,7 @@ CREDENTIAL_COLUMNS = (
     api_keys.c.last_used_at,
     tenants.c.default_region,
 )
-KEYS_WITH_TENANT = api_keys.join(tenants, tenants.c.id == api_keys.c.tenant_id)
+KEYS_WITH_TENANT = api_keys.join(tenants, scoped(api_keys, tenants.c.id))
 BY_KEY_HASH = api_keys.c.key_hash == bindparam("key_hash")
 # Runs on every request: built once (its cache key is then computed once, too).
 _CREDENTIAL = select(*CREDENTIAL_COLUMNS).select_from(KEYS_WITH_TENANT).where(BY_KEY_HASH)

@@ -16,13 +16,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.auth.principal import Principal
 from roster.bulk import filters, writer
+from roster.bulk.repository import BulkRepository
 from roster.contacts import normalize, own_events, render
-from roster.contacts.repository import ContactRepository
 from roster.contacts.schemas import TAG, ContactWrite
 from roster.errors import NotFound, ValidationFailed
 from roster.events.outbox import emit_many
@@ -31,16 +30,14 @@ from roster.kit.db import transaction
 from roster.kit.timeutil import utcnow
 from roster.lists.repository import ListRepository
 from roster.lists.service import membership_events
-from roster.models import activities, contacts
-from roster.worker import queue
-from roster.worker.runner import JobContext, JobFailed
+from roster.models import activities
+from roster.worker import JobContext, JobFailed, queue, register
 
 Action = Literal[
     "add_tags", "remove_tags", "add_to_list", "remove_from_list", "set_fields", "archive"
 ]
 BATCH = 500
 LIST_ACTIONS = ("add_to_list", "remove_from_list")
-c = contacts.c
 # Identifiers are unique per contact: setting one on many contacts at once cannot succeed.
 NOT_SETTABLE = {"phone", "email", "external_id", "handles"}
 
@@ -173,8 +170,7 @@ async def start(
         "actor": str(principal.credential_id),
     }
     where = filters.expression(principal.tenant_id, body.filter, region=region, segment=segment)
-    repo = ContactRepository(conn, principal.tenant_id)
-    total = (await conn.execute(repo.select(func.count()).where(where))).scalar_one()
+    total = await BulkRepository(conn, principal.tenant_id).count(where)
     return await queue.enqueue(conn, principal.tenant_id, "bulk_action", job_params, total=total)
 
 
@@ -217,30 +213,20 @@ async def run_bulk_action(ctx: JobContext) -> int:
         raise JobFailed(f"action {action!r} is not available on this server")
     while True:
         async with transaction(ctx.engine, write=True) as conn:
-            repo = ContactRepository(conn, tenant_id)
+            repo = BulkRepository(conn, tenant_id)
             where = filters.expression(
                 tenant_id,
                 params["filter"],
                 region=params["region"],
                 segment=params.get("segment_filter"),
             )
-            query = repo.select().where(where)
-            if after is not None:
-                query = query.where(c.id > after)
-            query = query.order_by(c.id).limit(BATCH)
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update()
-            rows = [dict(r._mapping) for r in await conn.execute(query)]
+            rows = await repo.batch(where, after, BATCH)
             if not rows:
                 break
             if action == "archive":
                 now = utcnow()
                 live = [r for r in rows if r["deleted_at"] is None]
-                await conn.execute(
-                    repo.update()
-                    .where(c.id.in_([r["id"] for r in live]), c.deleted_at.is_(None))
-                    .values(deleted_at=now, updated_at=now, version=c.version + 1)
-                )
+                await repo.archive([r["id"] for r in live], now)
                 gone = [
                     {**r, "deleted_at": now, "updated_at": now, "version": r["version"] + 1}
                     for r in live
@@ -272,3 +258,8 @@ async def run_bulk_action(ctx: JobContext) -> int:
         processed += len(rows)
         ctx.check_cancel()
     return processed
+
+
+def install() -> None:
+    """The worker runs ``bulk_action`` jobs with ``run_bulk_action``."""
+    register("bulk_action", run_bulk_action)

@@ -10,41 +10,26 @@ from uuid import UUID
 
 import asyncpg  # type: ignore[import-untyped]
 import orjson
-from sqlalchemy import JSON, Table, bindparam
+from sqlalchemy import JSON, Table
 
 from roster.bulk.deciding import Chunk, Row
 from roster.bulk.rendering import Cause, Writes, render_about, rows_of
-from roster.contacts.repository import ContactRepository
+from roster.bulk.repository import BulkRepository
 from roster.events.outbox import emit_many
 from roster.kit.db import notify_on_commit
 from roster.kit.ids import uuid7
 from roster.kit.timeutil import utcnow
 from roster.models import activities, consent_events, contact_tags, contacts, events
 
-c = contacts.c
 
-
-async def _send_contacts(repo: ContactRepository, writes: Writes, copies: Copies) -> None:
+async def _send_contacts(repo: BulkRepository, writes: Writes, copies: Copies) -> None:
     """The contacts' updates and tag removals, then their inserts (a COPY that runs on)."""
-    if writes.updates:
-        await repo.conn.execute(
-            repo.update(include_deleted=True).where(
-                c.id == bindparam("b_id"), c.version == bindparam("b_version")
-            ),
-            writes.updates,
-        )
-    if writes.tags_removed:
-        t = contact_tags.c
-        await repo.conn.execute(
-            repo.delete(contact_tags).where(
-                t.contact_id == bindparam("b_id"), t.tag == bindparam("b_tag")
-            ),
-            writes.tags_removed,
-        )
+    await repo.update_versions(writes.updates)
+    await repo.remove_tags(writes.tags_removed)
     await copies.send(contacts, writes.inserts)
 
 
-async def _send_rest(repo: ContactRepository, writes: Writes, copies: Copies) -> None:
+async def _send_rest(repo: BulkRepository, writes: Writes, copies: Copies) -> None:
     """The rows that refer to the contacts: tags, consent history, timeline, events."""
     await copies.send(contact_tags, writes.tags_added)
     await copies.send(consent_events, writes.consent)
@@ -64,7 +49,7 @@ async def _send_rest(repo: ContactRepository, writes: Writes, copies: Copies) ->
         notify_on_commit(repo.conn)
 
 
-async def store(repo: ContactRepository, chunk: Chunk, cause: Cause) -> Writes:
+async def store(repo: BulkRepository, chunk: Chunk, cause: Cause) -> Writes:
     """Write the chunk's new and changed contacts with everything a single write does in
     its transaction (see ``contacts.service``): the consent guard, the opt-outs remembered
     from erased contacts, consent history, timeline rows, tag rows and outbox events.
@@ -78,7 +63,7 @@ async def store(repo: ContactRepository, chunk: Chunk, cause: Cause) -> Writes:
     return writes
 
 
-async def send(repo: ContactRepository, writes: Writes, cause: Cause | None = None) -> None:
+async def send(repo: BulkRepository, writes: Writes, cause: Cause | None = None) -> None:
     """Write a chunk's rows. With ``cause``, its timeline rows and events are rendered
     here while the contacts' COPY runs; without, they were rendered beforehand
     (``write(..., ahead=True)``)."""
@@ -106,7 +91,7 @@ class Copies:
     one is a COPY that runs on while the caller goes on (``send`` returns once it is
     under way); the next ``send`` or ``done`` waits for it and raises what it raised."""
 
-    def __init__(self, repo: ContactRepository):
+    def __init__(self, repo: BulkRepository):
         self.repo = repo
         self.running: asyncio.Future[Any] | None = None
 
@@ -119,12 +104,7 @@ class Copies:
         # Built while the previous COPY runs.
         records, columns = _records(table, rows, repo.tenant_id)
         await self.done()
-        raw = await repo.conn.get_raw_connection()
-        driver: Any = raw.driver_connection
-        self.running = asyncio.ensure_future(
-            driver.copy_records_to_table(table.name, records=records, columns=columns)
-        )
-        await asyncio.sleep(0)  # under way: the statement is sent
+        self.running = await repo.start_copy(table, records, columns)
 
     async def done(self) -> None:
         running, self.running = self.running, None

@@ -9,10 +9,10 @@ from datetime import datetime
 from uuid import UUID
 
 from roster.bulk.deciding import Chunk, Entry, Row
+from roster.bulk.repository import BulkRepository
 from roster.consent import history
 from roster.contacts import fields, own_events, render
 from roster.contacts.query import derived
-from roster.contacts.repository import ContactRepository
 from roster.gdpr import identifiers
 from roster.kit.timeutil import utcnow
 
@@ -50,7 +50,7 @@ class Writes:
 Rendered = tuple[list[Row], list[Row], list[tuple[str, Row, UUID | None]]]
 
 
-async def rows_of(repo: ContactRepository, chunk: Chunk, now: datetime | None = None) -> Writes:
+async def rows_of(repo: BulkRepository, chunk: Chunk, now: datetime | None = None) -> Writes:
     """The chunk's new and changed contacts as rows, with the consent guard and the
     opt-outs remembered from erased contacts applied (see ``contacts.service``)."""
     now = now or utcnow()

@@ -20,23 +20,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from uuid import UUID
 
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roster.contacts.repository import IDENTIFIERS
+from roster.bulk import repository
 from roster.errors import RosterError
 from roster.kit.db import transaction
 
 FIRST_ROWS = 4000
-
-# Only the columns those plans read (the table's size is counted whatever the list): the
-# wide text and JSON columns made a full ANALYZE about half of its cost, 1.5 s of
-# PostgreSQL's 11 s in a 100k-row import. Autovacuum gathers the rest later.
-COLUMNS = (
-    f"ANALYZE contacts (tenant_id, id, deleted_at, {', '.join(IDENTIFIERS)}), "
-    "contact_tags (tenant_id, contact_id, tag)"
-)
 
 
 async def refresh(engine: AsyncEngine) -> None:
@@ -48,8 +39,7 @@ async def refresh(engine: AsyncEngine) -> None:
         return
     try:
         async with transaction(engine, write=True) as conn:
-            await conn.execute(text("SET LOCAL lock_timeout = '1s'"))
-            await conn.execute(text(COLUMNS))
+            await repository.analyze(conn)
     except (DBAPIError, RosterError, TimeoutError, OSError):
         pass
 

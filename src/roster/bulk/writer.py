@@ -17,7 +17,6 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ARRAY, any_, bindparam, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -34,10 +33,9 @@ from roster.bulk.deciding import (
     prepare,
 )
 from roster.bulk.rendering import Cause, Writes, render_about, rows_of
+from roster.bulk.repository import BulkRepository
 from roster.contacts import fields
-from roster.contacts.repository import ContactRepository, live
 from roster.errors import Conflict, RosterError
-from roster.models import contacts
 
 __all__ = ["Cause", "Item", "Mode", "Outcome", "change_rows", "gc_paused", "prepare", "write"]
 
@@ -53,30 +51,14 @@ def _settled(outcomes: list[Outcome], writes: Writes) -> list[Outcome]:
     ]
 
 
-async def _load(repo: ContactRepository, items: list[Item], *, lock: bool = True) -> list[Row]:
-    """Live contacts holding any identifier of ``items``, by id: one indexed query per
-    identifier column (an OR across columns lets the planner fall back to scanning the
-    tenant). On PostgreSQL locked (``FOR UPDATE``) unless ``lock`` is false."""
+async def _load(repo: BulkRepository, items: list[Item], *, lock: bool = True) -> list[Row]:
+    """Live contacts holding any identifier of ``items``, by id; on PostgreSQL locked
+    (``FOR UPDATE``) unless ``lock`` is false."""
     wanted: dict[str, set[Any]] = {}
     for item in items:
         for col, value in identifiers_of(item.candidate or {}):
             wanted.setdefault(col, set()).add(value)
-    found: dict[UUID, Row] = {}
-    postgres = repo.conn.dialect.name == "postgresql"
-    for col, values in wanted.items():
-        column = contacts.c[col]
-        if postgres:
-            # One array parameter: an IN list of a chunk's values would be compiled, sent
-            # and parsed as thousands of separate parameters on every chunk.
-            array = bindparam(f"any_{col}", sorted(values), type_=ARRAY(column.type))
-            query = repo.select().where(live, column == any_(array))
-            if lock:
-                query = query.with_for_update()
-        else:
-            query = repo.select().where(live, column.in_(sorted(values)))
-        for r in await repo.conn.execute(query):
-            found.setdefault(r.id, dict(r._mapping))
-    return [found[key] for key in sorted(found)]
+    return await repo.holding(wanted, lock=lock)
 
 
 async def write(
@@ -102,7 +84,7 @@ async def write(
     Python work runs while another batch of the tenant writes, and is mostly not done
     twice when the chunk is written again.
     """
-    repo = ContactRepository(conn, tenant_id)
+    repo = BulkRepository(conn, tenant_id)
     extra = sorted(set(add_tags or []))
     postgres = conn.dialect.name == "postgresql"
     # By item index, the id each item creates a contact with, the same in every decision.
@@ -128,7 +110,7 @@ async def write(
             try:
                 async with conn.begin_nested():
                     if postgres:
-                        await _take_turn(conn, tenant_id, alone)
+                        await repo.take_turn(alone)  # see ``_ATTEMPTS``
                     loaded = await _load(repo, items)
                     if writes is None:
                         chunk = Chunk(loaded)
@@ -165,26 +147,15 @@ async def write(
     return outcomes
 
 
-# How a chunk is written on PostgreSQL, attempt after attempt (alone or not): a chunk
+# How a chunk is written on PostgreSQL, attempt after attempt, in the tenant's bulk lock
+# (``BulkRepository.take_turn``) taken shared (side by side) or exclusive (alone). A chunk
 # that clashed has waited for the writer it clashed with to commit, so written again side
 # by side it sees that writer's contacts and, most often, goes through. Only a chunk that
 # clashed twice is written alone: an exclusive waiter holds up every chunk of the tenant
-# that comes after it.
+# that comes after it. Waiting alone, it lets the chunks under way finish and new ones
+# wait behind it: clashing chunks do not wait on each other's uncommitted rows in chains
+# that outlast the statement timeout, or redo item by item what one of them gave up.
 _ATTEMPTS = (False, False, True)
-
-_TURN = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
-_SHARED_TURN = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:k, 0))")
-
-
-async def _take_turn(conn: AsyncConnection, tenant_id: UUID, alone: bool) -> None:
-    """The tenant's bulk lock, until commit (or until the chunk's savepoint is rolled
-    back). Chunks write side by side (shared); one that clashed with others, creating a
-    contact with the same identifier or locking contacts in another order, again and
-    again, is written alone (exclusive; see ``_ATTEMPTS``). Waiting alone, it lets the
-    chunks under way finish and new ones wait behind it: clashing chunks do not wait on
-    each other's uncommitted rows in chains that outlast the statement timeout, or redo
-    item by item what one of them had to give up."""
-    await conn.execute(_TURN if alone else _SHARED_TURN, {"k": f"roster.bulk:{tenant_id}"})
 
 
 def _versions(rows: list[Row]) -> list[tuple[UUID, int]]:
@@ -208,7 +179,7 @@ async def change_rows(
     """Apply ``change(row) -> patch`` to loaded live rows through ``fields.apply`` and store
     the results set-based; returns (updated, failed), where a row the change leaves as it
     was is neither. Used by bulk actions."""
-    repo = ContactRepository(conn, tenant_id)
+    repo = BulkRepository(conn, tenant_id)
     chunk = Chunk(rows)
     failed = 0
     for entry in list(chunk.entries):

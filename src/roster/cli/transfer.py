@@ -173,6 +173,7 @@ async def import_local(
         except BaseException:
             upload.discard()
             raise
+        wiring.install()
         worker = Worker(engine, current)
         runner = asyncio.create_task(worker.run_until_idle())
         with _bar("import") as bar:

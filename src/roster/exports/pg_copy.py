@@ -15,11 +15,12 @@ import contextlib
 from collections.abc import AsyncGenerator
 from uuid import UUID
 
-from sqlalchemy import literal, text
+from sqlalchemy import literal
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roster.exports.pg_sql import literal_sql, pg_select_list
-from roster.exports.rendering import csv_header, custom_keys_in
+from roster.exports.rendering import csv_header
+from roster.exports.repository import ExportRepository
 from roster.kit.db import transaction
 
 # The COPY's chunks (each what the driver read at once, up to a few hundred KB) waiting for
@@ -38,17 +39,6 @@ EXPORT_SECONDS = 4 * 3600
 LEAVE_SECONDS = 10.0
 # PostgreSQL's parallel workers for an export's COPY (when its planner finds them worth it).
 COPY_WORKERS = 2
-
-# Set for the COPY's transaction: no statement timeout but the export's own bound; the
-# string literal syntax the dialect rendered the filter's values for; and parallel workers
-# (off for Roster's short queries), which render rows while the COPY's own process sends
-# them, keeping id order (Gather Merge).
-COPY_SETTINGS = text(
-    "SELECT set_config('statement_timeout', :timeout, true), "
-    "set_config('standard_conforming_strings', :strings, true), "
-    "set_config('max_parallel_workers_per_gather', :workers, true), "
-    "set_config('parallel_leader_participation', 'off', true)"
-)
 
 
 class _ReaderLeft(Exception):
@@ -77,21 +67,17 @@ async def _pg_copy(
 
     try:
         async with transaction(engine, write=False) as conn:
+            repo = ExportRepository(conn, tenant_id)
             # "off" when the dialect's literals double backslashes (it found
             # standard_conforming_strings off on the server).
             strings = "off" if "\\\\" in literal_sql(literal("\\"), conn.dialect) else "on"
-            settings = {
-                "timeout": str(EXPORT_SECONDS * 1000),
-                "strings": strings,
-                "workers": str(COPY_WORKERS),
-            }
-            await conn.execute(COPY_SETTINGS, settings)
-            keys = await custom_keys_in(conn, tenant_id)  # in the COPY's snapshot
+            await repo.settle_copy(
+                timeout_ms=EXPORT_SECONDS * 1000, strings=strings, workers=COPY_WORKERS
+            )
+            keys = await repo.custom_keys()  # in the COPY's snapshot
             await put(csv_header(keys))
             sql = f"SELECT {pg_select_list(keys, conn.dialect)} {from_clause}"
-            raw = (await conn.get_raw_connection()).driver_connection
-            assert raw is not None
-            await raw.copy_from_query(sql, output=put, format="csv", timeout=EXPORT_SECONDS)
+            await repo.csv_by_copy(sql, put, bound=EXPORT_SECONDS)
     except BaseException as exc:
         queue.put_nowait(exc)
         raise

@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from roster.errors import InvalidRequest
 from roster.exports.rendering import TEXT_COLUMNS
 from roster.kit.jsonguard import nul_path
+from roster.kit.repository import scoped
 from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contacts
 
 c = contacts.c
@@ -122,8 +123,8 @@ def _literal_compiler(base: Any) -> type[SQLCompiler]:
 def literal_sql(element: ClauseElement, dialect: Dialect) -> str:
     """``element`` as SQL text whose values are literals written by the dialect's own
     literal rendering (quotes doubled; backslashes doubled when the dialect found
-    ``standard_conforming_strings`` off, see ``pg_copy.COPY_SETTINGS``). 400 for a value
-    holding NUL, which no PostgreSQL text or JSON value can hold."""
+    ``standard_conforming_strings`` off, see ``ExportRepository.settle_copy``). 400 for a
+    value holding NUL, which no PostgreSQL text or JSON value can hold."""
     base: Any = dialect.statement_compiler
     sql: str = _literal_compiler(base)(
         dialect, element, compile_kwargs={"literal_binds": True}
@@ -137,11 +138,12 @@ _SELECT_ONE = "SELECT 1 "
 
 
 def pg_from_clause(dialect: Dialect, tenant_id: UUID, where: ColumnElement[bool]) -> str:
-    """``FROM contacts WHERE <tenant and where> ORDER BY contacts.id`` as literal SQL."""
+    """``FROM contacts WHERE <tenant and where> ORDER BY contacts.id`` as literal SQL
+    (``where`` says whether archived contacts are in)."""
     query: Any = (
         select(literal_column("1"))
         .select_from(contacts)
-        .where(c.tenant_id == tenant_id, where)
+        .where(scoped(contacts, tenant_id, include_deleted=True), where)
         .order_by(c.id)
     )
     sql = literal_sql(query, dialect)

@@ -15,14 +15,13 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from roster.exports.repository import ExportRepository
 from roster.kit.db import transaction
 from roster.kit.timeutil import rfc3339
-from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contact_custom_keys, contacts
+from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS, contacts
 
-MAX_CUSTOM_KEYS = 2000
 c = contacts.c
 
 TEXT_COLUMNS = (
@@ -72,14 +71,7 @@ CSV_COLUMNS = (
 async def custom_keys(engine: AsyncEngine, tenant_id: UUID) -> list[str]:
     """The tenant's custom field keys, in code point order (at most MAX_CUSTOM_KEYS)."""
     async with transaction(engine, write=False) as conn:
-        return await custom_keys_in(conn, tenant_id)
-
-
-async def custom_keys_in(conn: AsyncConnection, tenant_id: UUID) -> list[str]:
-    """``custom_keys``, read in ``conn``'s transaction."""
-    query = select(contact_custom_keys.c.key).where(contact_custom_keys.c.tenant_id == tenant_id)
-    keys = sorted(str(k) for k in (await conn.execute(query)).scalars())
-    return keys[:MAX_CUSTOM_KEYS]
+        return await ExportRepository(conn, tenant_id).custom_keys()
 
 
 def _cell(value: Any) -> str:

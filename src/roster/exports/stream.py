@@ -19,7 +19,6 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roster.contacts import render
-from roster.contacts.repository import ContactRepository
 from roster.exports.pg_copy import pg_csv
 from roster.exports.pg_sql import literal_sql, pg_from_clause
 from roster.exports.rendering import (
@@ -29,6 +28,7 @@ from roster.exports.rendering import (
     csv_lines,
     custom_keys,
 )
+from roster.exports.repository import ExportRepository
 from roster.kit.db import transaction
 from roster.models import contacts
 
@@ -64,11 +64,7 @@ async def rows(
     limit = first_batch or batch_size
     while True:
         async with transaction(engine, write=False) as conn:
-            repo = ContactRepository(conn, tenant_id)
-            query = repo.select(*columns, include_deleted=True).where(where)
-            if after is not None:
-                query = query.where(c.id > after)
-            batch = (await conn.execute(query.order_by(c.id).limit(limit))).all()
+            batch = await ExportRepository(conn, tenant_id).batch(where, columns, after, limit)
         if not batch:
             return
         yield list(batch)

@@ -36,7 +36,7 @@ from roster.kit.timeutil import utcnow
 from roster.lists.repository import ListRepository
 from roster.lists.service import membership_events
 from roster.models import import_errors
-from roster.worker.runner import JobContext, JobFailed
+from roster.worker import JobContext, JobFailed, register
 
 Row = dict[str, Any]
 
@@ -294,3 +294,8 @@ async def run_import(ctx: JobContext) -> int:
         validator.close()
         file.close()
     return processed
+
+
+def install() -> None:
+    """The worker runs ``import`` jobs with ``run_import``."""
+    register("import", run_import)

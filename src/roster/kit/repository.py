@@ -30,14 +30,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
 
 from roster.kit.db import first_row
 
 
-def scoped(table: Table, tenant: Any, *, include_deleted: bool = False) -> ColumnElement[bool]:
-    """``table.tenant_id = tenant`` (a value or a bind parameter), and ``deleted_at IS NULL``
-    where the table has that column, unless ``include_deleted``. Cross-tenant work (queues,
-    the relay) that claims one tenant at a time scopes its statements with this."""
+def scoped(table: FromClause, tenant: Any, *, include_deleted: bool = False) -> ColumnElement[bool]:
+    """``table.tenant_id = tenant`` (a value, a bind parameter, or another table's
+    ``tenant_id`` for a join), and ``deleted_at IS NULL`` where the table (or alias) has
+    that column, unless ``include_deleted``. Cross-tenant work (queues, the relay) that
+    claims one tenant at a time scopes its statements with this."""
     condition: ColumnElement[bool] = table.c.tenant_id == tenant
     if not include_deleted and "deleted_at" in table.c:
         condition = and_(condition, table.c.deleted_at.is_(None))

@@ -8,11 +8,10 @@ from uuid import UUID
 
 from sqlalchemy import and_, func
 
-from roster.kit.repository import NamedRepository
+from roster.kit.repository import NamedRepository, scoped
 from roster.models import contacts, list_members, lists
 
 m = list_members.c
-live = contacts.c.deleted_at.is_(None)
 
 
 class ListRepository(NamedRepository):
@@ -29,12 +28,11 @@ class ListRepository(NamedRepository):
         return members
 
     async def member_count(self, list_id: UUID) -> int:
+        # Live contacts only: an archived contact is no member until it is restored.
         query = (
             self.select(func.count(), table=list_members)
-            .join(
-                contacts, and_(contacts.c.tenant_id == m.tenant_id, contacts.c.id == m.contact_id)
-            )
-            .where(m.list_id == list_id, live)
+            .join(contacts, and_(scoped(contacts, m.tenant_id), contacts.c.id == m.contact_id))
+            .where(m.list_id == list_id)
         )
         return int((await self.conn.execute(query)).scalar_one())
 

@@ -20,6 +20,7 @@ from roster.events.outbox import emit_many
 from roster.filters.listing import contact_page
 from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
+from roster.kit.repository import scoped
 from roster.kit.timeutil import utcnow
 from roster.lists.repository import ListRepository
 from roster.models import contacts, list_members
@@ -126,7 +127,7 @@ def member_condition(tenant_id: UUID, list_id: UUID) -> ColumnElement[bool]:
     return (
         exists()
         .where(
-            list_members.c.tenant_id == tenant_id,
+            scoped(list_members, tenant_id),
             list_members.c.list_id == list_id,
             list_members.c.contact_id == contacts.c.id,
         )

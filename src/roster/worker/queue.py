@@ -17,15 +17,31 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.errors import NotFound
 from roster.events.outbox import emit
 from roster.kit.ids import uuid7
-from roster.kit.repository import TenantRepository
 from roster.kit.timeutil import utcnow
 from roster.models import jobs
+from roster.worker import repository
+from roster.worker.repository import JobRepository
+
+__all__ = [
+    "COUNTS",
+    "FINISHED",
+    "JobRepository",
+    "LostClaim",
+    "cancel",
+    "checkpoint",
+    "claim",
+    "counts",
+    "enqueue",
+    "finish",
+    "give_back",
+    "heartbeat",
+    "unattended",
+]
 
 Row = dict[str, Any]
 j = jobs.c
@@ -52,25 +68,9 @@ class LostClaim(Exception):
     """Another worker owns the job now (this one's heartbeat went stale); stop at once."""
 
 
-class JobRepository(TenantRepository):
-    table = jobs
-
-    async def get(self, job_id: UUID, *, kind: str | None = None) -> Row | None:
-        query = self.select().where(j.id == job_id)
-        if kind is not None:
-            query = query.where(j.kind == kind)
-        row = (await self.conn.execute(query)).first()
-        return dict(row._mapping) if row else None
-
-    async def page(self, kind: str, before: tuple[Any, UUID] | None, limit: int) -> list[Row]:
-        """Newest first."""
-        query = self.select().where(j.kind == kind)
-        if before is not None:
-            query = query.where(
-                or_(j.created_at < before[0], and_(j.created_at == before[0], j.id < before[1]))
-            )
-        query = query.order_by(j.created_at.desc(), j.id.desc()).limit(limit)
-        return [dict(r._mapping) for r in await self.conn.execute(query)]
+def _of(conn: AsyncConnection, job: Row) -> JobRepository:
+    """The repository of the job's own tenant."""
+    return JobRepository(conn, job["tenant_id"])
 
 
 async def enqueue(
@@ -111,25 +111,9 @@ async def claim(
     failed instead of being run again.
     """
     now = utcnow()
-    stale = now - timedelta(seconds=stale_after)
-    candidates = (
-        select(jobs)
-        .where(
-            or_(
-                j.status == "queued",
-                and_(j.status == "running", j.heartbeat_at < stale),
-            )
-        )
-        .order_by(j.created_at)
-        .limit(1)
-    )
-    if conn.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    found = (await conn.execute(candidates)).first()
-    if found is None:
+    job = await repository.claimable(conn, now - timedelta(seconds=stale_after))
+    if job is None:
         return None
-    job = dict(found._mapping)
-    key = and_(j.tenant_id == job["tenant_id"], j.id == job["id"])
     if job["attempts"] >= max_attempts:
         gave_up = {
             "status": "failed",
@@ -137,7 +121,7 @@ async def claim(
             "finished_at": now,
             "locked_by": None,
         }
-        await conn.execute(update(jobs).where(key).values(**gave_up))
+        await _of(conn, job).set(job["id"], gave_up)
         await _emit_finished(conn, {**job, **gave_up})
         return None
     values = {
@@ -147,31 +131,18 @@ async def claim(
         "attempts": job["attempts"] + 1,
         "started_at": job["started_at"] or now,
     }
-    await conn.execute(update(jobs).where(key).values(**values))
+    await _of(conn, job).set(job["id"], values)
     return {**job, **values}
-
-
-def _owned(job: Row, worker_id: str) -> Any:
-    return and_(
-        j.tenant_id == job["tenant_id"],
-        j.id == job["id"],
-        j.locked_by == worker_id,
-        j.status == "running",
-    )
 
 
 async def heartbeat(conn: AsyncConnection, job: Row, worker_id: str) -> Row:
     """Renew the claim; returns ``cancel_requested`` and the status. Raises LostClaim."""
-    result = await conn.execute(
-        update(jobs)
-        .where(_owned(job, worker_id))
-        .values(heartbeat_at=utcnow())
-        .returning(j.cancel_requested)
+    row = await _of(conn, job).set_if_held(
+        job["id"], worker_id, {"heartbeat_at": utcnow()}, j.cancel_requested
     )
-    row = result.first()
     if row is None:
         raise LostClaim
-    return {"cancel_requested": bool(row[0])}
+    return {"cancel_requested": bool(row["cancel_requested"])}
 
 
 async def checkpoint(
@@ -192,13 +163,10 @@ async def checkpoint(
     values.update(checkpoint=position, heartbeat_at=utcnow())
     if total is not None:
         values["total"] = total
-    result = await conn.execute(
-        update(jobs).where(_owned(job, worker_id)).values(**values).returning(j.cancel_requested)
-    )
-    row = result.first()
+    row = await _of(conn, job).set_if_held(job["id"], worker_id, values, j.cancel_requested)
     if row is None:
         raise LostClaim
-    return bool(row[0])
+    return bool(row["cancel_requested"])
 
 
 async def finish(
@@ -218,35 +186,32 @@ async def finish(
     }
     if total is not None:
         values["total"] = total
-    result = await conn.execute(
-        update(jobs).where(_owned(job, worker_id)).values(**values).returning(*jobs.c)
-    )
-    row = result.first()
+    row = await _of(conn, job).set_if_held(job["id"], worker_id, values, *jobs.c)
     if row is None:
         raise LostClaim
-    await _emit_finished(conn, dict(row._mapping))
+    await _emit_finished(conn, row)
+
+
+async def give_back(conn: AsyncConnection, job: Row, worker_id: str) -> None:
+    """Hand the job back to the queue (shutdown, outage), its attempt not counted; it
+    resumes from its checkpoint. Nothing happens when another worker holds it now."""
+    await _of(conn, job).give_back(job["id"], worker_id)
 
 
 async def cancel(conn: AsyncConnection, tenant_id: UUID, job_id: UUID, kind: str | None) -> Row:
     """Cancel a queued job at once; ask a running one to stop after its current chunk
     (what it has committed stays). A finished job is returned unchanged."""
     repo = JobRepository(conn, tenant_id)
-    query = repo.select().where(j.id == job_id)
-    if kind is not None:
-        query = query.where(j.kind == kind)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    found = (await conn.execute(query)).first()
-    if found is None:
+    job = await repo.locked(job_id, kind=kind)
+    if job is None:
         raise NotFound("no such job")
-    job = dict(found._mapping)
     if job["status"] == "queued":
         values: dict[str, Any] = {"status": "cancelled", "finished_at": utcnow()}
     elif job["status"] == "running":
         values = {"cancel_requested": True}
     else:
         return job
-    await conn.execute(repo.update().where(j.id == job_id).values(**values))
+    await repo.set(job_id, values)
     return {**job, **values}
 
 
@@ -268,26 +233,9 @@ async def unattended(conn: AsyncConnection, waited: float) -> tuple[int, float] 
     the oldest one's age in seconds; else None. A live worker claims within seconds, so
     this means no worker is running (all tenants; maintenance, not a request)."""
     now = utcnow()
-    oldest = (
-        await conn.execute(
-            select(j.created_at).where(j.status == "queued").order_by(j.created_at).limit(1)
-        )
-    ).scalar_one_or_none()
+    oldest = await repository.oldest_queued(conn)
     if oldest is None or oldest > now - timedelta(seconds=waited):
         return None
-    alive = (
-        await conn.execute(
-            select(j.id)
-            .where(
-                j.status == "running",
-                j.heartbeat_at >= now - timedelta(seconds=waited),
-            )
-            .limit(1)
-        )
-    ).first()
-    if alive is not None:
+    if await repository.any_alive(conn, now - timedelta(seconds=waited)):
         return None
-    queued = (
-        await conn.execute(select(func.count()).select_from(jobs).where(j.status == "queued"))
-    ).scalar_one()
-    return int(queued), (now - oldest).total_seconds()
+    return await repository.queued_count(conn), (now - oldest).total_seconds()

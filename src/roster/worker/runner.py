@@ -12,73 +12,21 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roster.config import Settings
 from roster.errors import Unavailable
 from roster.kit import logs
 from roster.kit.db import is_unavailable, transaction
 from roster.kit.ids import uuid7
-from roster.models import jobs
 from roster.worker import queue
+from roster.worker.kinds import JobCancelled, JobContext, JobFailed, handler_for
+from roster.worker.repository import JobRepository
 
 log = logging.getLogger("roster.worker")
 Row = dict[str, Any]
-
-
-class JobFailed(Exception):
-    """The job cannot go on (bad file, missing list...); the message is shown to the user."""
-
-
-class JobCancelled(Exception):
-    """A cancel was requested and the job stopped after its last committed chunk."""
-
-
-@dataclass
-class JobContext:
-    """What a job handler gets: the job, the engine, the settings, and its checkpoint."""
-
-    engine: AsyncEngine
-    settings: Settings
-    job: Row
-    worker_id: str
-    cancel_requested: bool = False
-    state: dict[str, Any] = field(default_factory=dict)
-
-    async def checkpoint(
-        self,
-        conn: AsyncConnection,
-        position: dict[str, Any],
-        add: dict[str, int],
-        total: int | None = None,
-    ) -> None:
-        """Record progress inside the chunk's own transaction; raise JobCancelled after the
-        chunk commits when a cancel was requested."""
-        cancel = await queue.checkpoint(
-            conn, self.job, self.worker_id, position=position, add=add, total=total
-        )
-        self.cancel_requested = self.cancel_requested or cancel
-
-    def check_cancel(self) -> None:
-        if self.cancel_requested:
-            raise JobCancelled
-
-
-Handler = Callable[[JobContext], Awaitable[int | None]]
-"""Runs a job to the end; returns the final total (or None to leave it as it is)."""
-
-
-def handlers() -> dict[str, Handler]:
-    """Job kinds and their handlers (imported here, late, to keep modules independent)."""
-    from roster.bulk.actions import run_bulk_action
-    from roster.imports.job import run_import
-
-    return {"import": run_import, "bulk_action": run_bulk_action}
 
 
 class Worker:
@@ -89,7 +37,6 @@ class Worker:
             worker_id or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid7().hex[-6:]}"
         )
         self._wakeup = asyncio.Event()
-        self._handlers = handlers()
 
     def wake(self) -> None:
         """Look for work now instead of at the next poll (called after an enqueue)."""
@@ -141,7 +88,7 @@ class Worker:
         return True
 
     async def run_job(self, job: Row) -> None:
-        handler = self._handlers.get(job["kind"])
+        handler = handler_for(job["kind"])
         ctx = JobContext(self.engine, self.settings, job, self.worker_id)
         if handler is None:
             await self._finish(job, "failed", error=f"unknown job kind {job['kind']!r}")
@@ -183,13 +130,7 @@ class Worker:
         if not path:
             return
         async with transaction(self.engine, write=False) as conn:
-            status = (
-                await conn.execute(
-                    select(jobs.c.status).where(
-                        jobs.c.tenant_id == job["tenant_id"], jobs.c.id == job["id"]
-                    )
-                )
-            ).scalar_one_or_none()
+            status = await JobRepository(conn, job["tenant_id"]).status(job["id"])
         if status in queue.FINISHED:
             with contextlib.suppress(OSError):
                 await asyncio.to_thread(os.unlink, path)
@@ -223,19 +164,4 @@ class Worker:
         """Give the job back to the queue (shutdown, outage); it resumes from its checkpoint."""
         with contextlib.suppress(Exception):
             async with transaction(self.engine, write=True) as conn:
-                await conn.execute(
-                    update(jobs)
-                    .where(
-                        and_(
-                            jobs.c.tenant_id == job["tenant_id"],
-                            jobs.c.id == job["id"],
-                            jobs.c.locked_by == self.worker_id,
-                        )
-                    )
-                    .values(
-                        status="queued",
-                        locked_by=None,
-                        heartbeat_at=None,
-                        attempts=jobs.c.attempts - 1,
-                    )
-                )
+                await queue.give_back(conn, job, self.worker_id)

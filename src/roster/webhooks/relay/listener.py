@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roster.kit import logs
+from roster.webhooks.relay.repository import listening
 
 log = logging.getLogger("roster.webhooks")
 # The channel an idle relay LISTENs on, and the advisory lock it holds while idle; the
@@ -23,8 +24,6 @@ LISTEN_RETRY = 5.0
 ARM_RETRY = 1.0
 # Seconds at least between two armings of the listener (see ``Listener.arm``).
 REARM_GAP = 0.05
-# Reads ``ix_events_unsequenced`` (partial: only events still without their position).
-UNSEQUENCED = "SELECT EXISTS (SELECT 1 FROM events WHERE seq IS NULL)"
 
 
 class Listener:
@@ -89,10 +88,9 @@ class Listener:
         while self.held != self.want:
             if not await self._open():
                 return
-            statement = "pg_advisory_lock" if self.want else "pg_advisory_unlock"
             try:
-                await self._driver.execute(
-                    f"SELECT {statement}({RELAY_IDLE_LOCK})", timeout=self.arm_timeout + 1.0
+                await listening.hold_lock(
+                    self._driver, RELAY_IDLE_LOCK, self.want, bound=self.arm_timeout + 1.0
                 )
             except Exception as exc:
                 if getattr(exc, "sqlstate", None) == "55P03":  # lock_not_available
@@ -118,7 +116,7 @@ class Listener:
         """Whether committed events wait for their feed position (a new snapshot, taken
         after the lock: it sees every writer that took the lock shared)."""
         try:
-            return bool(await self._driver.fetchval(UNSEQUENCED, timeout=self.arm_timeout + 1.0))
+            return await listening.unsequenced(self._driver, bound=self.arm_timeout + 1.0)
         except Exception as exc:
             logs.transient(log, "relay listener failed; polling", exc)
             self._retry_at = time.monotonic() + LISTEN_RETRY
@@ -138,12 +136,13 @@ class Listener:
         conn = None
         try:
             conn = await self.engine.connect()
-            driver: Any = (await conn.get_raw_connection()).driver_connection
-            await driver.execute(
-                f"SET lock_timeout = {max(1, int(self.arm_timeout * 1000))}",
-                timeout=self.arm_timeout + 1.0,
+            driver = await listening.listen(
+                conn,
+                WAKE_CHANNEL,
+                self._notified,
+                lock_timeout=self.arm_timeout,
+                bound=self.arm_timeout + 1.0,
             )
-            await driver.add_listener(WAKE_CHANNEL, self._notified)
         except Exception as exc:
             logs.transient(log, "relay cannot listen for events; polling", exc)
             self._retry_at = time.monotonic() + LISTEN_RETRY

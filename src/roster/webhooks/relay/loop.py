@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from roster.config import Settings
 from roster.events.outbox import sequence_pending, sweep
 from roster.kit.db import on_commit, take_notify, transaction
-from roster.webhooks.relay import claims, health, outcomes
+from roster.webhooks.relay import claims, fanout, health, outcomes
 from roster.webhooks.relay.listener import REARM_GAP, Listener, discard
 from roster.webhooks.relay.sending import Sends
 from roster.webhooks.relay.statistics import Statistics
@@ -44,6 +44,8 @@ class Relay:
     (other processes' events when no notification comes, retries falling due)."""
 
     def __init__(self, engine: AsyncEngine, settings: Settings):
+        # The events it sequences get their deliveries, whoever started this relay.
+        fanout.install()
         self.engine = engine
         self.settings = settings
         self.inflight: set[asyncio.Task[None]] = set()

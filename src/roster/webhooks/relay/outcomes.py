@@ -6,53 +6,15 @@ import random
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.config import Settings
 from roster.kit.timeutil import utcnow
-from roster.kit.types import UTCDateTime
-from roster.models import webhook_deliveries, webhook_endpoints
 from roster.webhooks import sender
 from roster.webhooks.relay import health
-from roster.webhooks.relay.claims import INTS, UUIDS
+from roster.webhooks.relay.repository import outcomes as queries
 
-d = webhook_deliveries.c
-w = webhook_endpoints.c
 Finished = list[tuple[dict[str, Any], sender.Outcome]]
-
-DELIVERED = (
-    update(webhook_deliveries)
-    .where(d.tenant_id == bindparam("owner"), d.id == bindparam("delivery"))
-    .values(
-        status="delivered",
-        finished_at=bindparam("finished"),
-        attempts=bindparam("tries"),
-        lease_until=None,
-        last_status_code=bindparam("code"),
-        last_error=None,
-        last_latency_ms=bindparam("latency"),
-    )
-)
-
-# PostgreSQL: a batch of deliveries delivered in one statement, the outcomes as arrays.
-DELIVERED_PG = text(
-    """
-    UPDATE webhook_deliveries AS d
-    SET status = 'delivered', finished_at = :finished, attempts = o.tries,
-        lease_until = NULL, last_status_code = o.code, last_error = NULL,
-        last_latency_ms = o.latency
-    FROM unnest(:owners, :ids, :tries, :codes, :latencies) AS o(owner, id, tries, code, latency)
-    WHERE d.tenant_id = o.owner AND d.id = o.id
-    """
-).bindparams(
-    bindparam("finished", type_=UTCDateTime),
-    bindparam("owners", type_=UUIDS),
-    bindparam("ids", type_=UUIDS),
-    bindparam("tries", type_=INTS),
-    bindparam("codes", type_=INTS),
-    bindparam("latencies", type_=INTS),
-)
 
 
 async def record_all(conn: AsyncConnection, settings: Settings, done: Finished) -> None:
@@ -63,34 +25,9 @@ async def record_all(conn: AsyncConnection, settings: Settings, done: Finished) 
         for row, outcome in done
         if outcome.delivered and row["failing_since"] is None
     ]
-    if plain and conn.dialect.name == "postgresql":
-        await conn.execute(
-            DELIVERED_PG,
-            {
-                "finished": utcnow(),
-                "owners": [row["tenant_id"] for row, _ in plain],
-                "ids": [row["id"] for row, _ in plain],
-                "tries": [row["attempts"] + 1 for row, _ in plain],
-                "codes": [outcome.status_code for _, outcome in plain],
-                "latencies": [outcome.latency_ms for _, outcome in plain],
-            },
-        )
-    elif plain:
-        now = utcnow()
-        await conn.execute(
-            DELIVERED,
-            [
-                {
-                    "owner": row["tenant_id"],
-                    "delivery": row["id"],
-                    "tries": row["attempts"] + 1,
-                    "code": outcome.status_code,
-                    "latency": outcome.latency_ms,
-                    "finished": now,
-                }
-                for row, outcome in plain
-            ],
-        )
+    if plain:
+        sent = [(row, outcome.status_code, outcome.latency_ms) for row, outcome in plain]
+        await queries.delivered(conn, sent, utcnow())
     for row, outcome in done:
         if not (outcome.delivered and row["failing_since"] is None):
             await record(conn, settings, row, outcome)
@@ -101,7 +38,6 @@ async def record(
 ) -> None:
     """Record one send: delivered (and the endpoint healthy again), due again after its
     retry delay, or failed for good; a failure counts against the endpoint's health."""
-    key = and_(d.tenant_id == row["tenant_id"], d.id == row["id"])
     attempts = row["attempts"] + 1
     report = {
         "attempts": attempts,
@@ -111,17 +47,11 @@ async def record(
         "last_latency_ms": outcome.latency_ms,
     }
     if outcome.delivered:
-        await conn.execute(
-            update(webhook_deliveries)
-            .where(key)
-            .values(status="delivered", finished_at=utcnow(), **report)
+        await queries.set_delivery(
+            conn, row, {"status": "delivered", "finished_at": utcnow(), **report}
         )
         if row["failing_since"] is not None:
-            await conn.execute(
-                update(webhook_endpoints)
-                .where(w.tenant_id == row["tenant_id"], w.id == row["endpoint_id"])
-                .values(failing_since=None)
-            )
+            await queries.endpoint_recovered(conn, row)
         return
     delays = settings.retry_delays
     if outcome.status_code == 410:
@@ -130,16 +60,11 @@ async def record(
         delay = delays[attempts - 1] * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
         if outcome.retry_after is not None:
             delay = max(delay, outcome.retry_after)
-        await conn.execute(
-            update(webhook_deliveries)
-            .where(key)
-            .values(next_attempt_at=utcnow() + timedelta(seconds=delay), **report)
-        )
+        due = utcnow() + timedelta(seconds=delay)
+        await queries.set_delivery(conn, row, {"next_attempt_at": due, **report})
     else:
-        await conn.execute(
-            update(webhook_deliveries)
-            .where(key)
-            .values(status="failed", finished_at=utcnow(), **report)
+        await queries.set_delivery(
+            conn, row, {"status": "failed", "finished_at": utcnow(), **report}
         )
     if outcome.status_code == 410:
         await health.disable(conn, row, "the endpoint answered 410 Gone")

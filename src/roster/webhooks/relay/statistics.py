@@ -8,10 +8,10 @@ import contextlib
 import logging
 import time
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roster.kit.db import transaction
+from roster.webhooks.relay.repository import statistics as queries
 
 log = logging.getLogger("roster.webhooks")
 # ANALYZE the deliveries once this relay has sequenced this many events (each creates its
@@ -45,13 +45,7 @@ class Statistics:
     async def _rows_known(self) -> int:
         """How many deliveries the planner's statistics count (0 before any)."""
         async with transaction(self.engine, write=False) as conn:
-            known = await conn.execute(
-                text(
-                    "SELECT greatest(reltuples, 0)::bigint FROM pg_class "
-                    "WHERE oid = 'webhook_deliveries'::regclass"
-                )
-            )
-            return int(known.scalar_one())
+            return await queries.rows_known(conn)
 
     def sequenced(self, count: int) -> None:
         """A pass sequenced ``count`` events: ANALYZE after a burst."""
@@ -77,7 +71,7 @@ class Statistics:
     async def _analyze(self, tables: str) -> None:
         try:
             async with transaction(self.engine, write=False) as conn:
-                await conn.execute(text(f"ANALYZE {tables}"))
+                await queries.analyze(conn, tables)
         except Exception:  # statistics are refreshed again after the next burst
             log.warning("ANALYZE %s failed", tables, exc_info=True)
 

@@ -1,0 +1,13 @@
+-- pending.sql for one tenant's events (the feed sequences its reader's own): the same
+-- lock, the tenant's oldest unsequenced events, and its last feed position.
+WITH locked AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(:k) AS got),
+pending AS MATERIALIZED (
+    SELECT tenant_id, id, type, subject_id, created_at FROM events
+    WHERE seq IS NULL AND tenant_id = :tenant AND (SELECT got FROM locked)
+    ORDER BY created_at, id
+    LIMIT :limit
+)
+SELECT pending.tenant_id, pending.id, pending.type, pending.subject_id,
+       (SELECT max(seq) FROM events AS x WHERE x.tenant_id = :tenant) AS top
+FROM pending
+ORDER BY pending.created_at, pending.id
