@@ -14,6 +14,8 @@ from roster.errors import Conflict, PreconditionFailed
 from roster.events.outbox import emit as emit_event
 from roster.kit.ids import uuid7
 from roster.kit.timeutil import utcnow
+from roster.kit.versions import check_if_match as check_if_match_of
+from roster.kit.versions import etag as etag
 
 Row = dict[str, Any]
 RETRIES = 3
@@ -25,17 +27,8 @@ async def emit(repo: ContactRepository, type_: str, row: Row, **extra: Any) -> N
     await emit_event(repo.conn, repo.tenant_id, type_, data, subject_id=row["id"])
 
 
-def etag(row: Row) -> str:
-    return f'"{row["version"]}"'
-
-
 def check_if_match(row: Row, if_match: str | None) -> None:
-    """``If-Match`` with a stale ETag → 412 (strong comparison; ``*`` matches any)."""
-    if if_match is None:
-        return
-    tags = {part.strip() for part in if_match.split(",")}
-    if "*" not in tags and etag(row) not in tags:
-        raise PreconditionFailed(f"the contact is at version {row['version']}")
+    check_if_match_of(row, if_match, "contact")
 
 
 async def conflict(repo: ContactRepository, values: Row, exclude: UUID | None) -> Conflict | None:

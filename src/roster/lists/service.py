@@ -22,6 +22,8 @@ from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
 from roster.kit.repository import scoped
 from roster.kit.timeutil import utcnow
+from roster.kit.versions import check_if_match as check_if_match_of
+from roster.kit.versions import etag as etag
 from roster.lists.repository import ListRepository
 from roster.models import contacts, list_members
 
@@ -32,16 +34,8 @@ def _repo(conn: AsyncConnection, principal: Principal) -> ListRepository:
     return ListRepository(conn, principal.tenant_id)
 
 
-def etag(row: Row) -> str:
-    return f'"{row["version"]}"'
-
-
 def _check_if_match(row: Row, if_match: str | None) -> None:
-    if if_match is None:
-        return
-    tags = {part.strip() for part in if_match.split(",")}
-    if "*" not in tags and etag(row) not in tags:
-        raise PreconditionFailed(f"the list is at version {row['version']}")
+    check_if_match_of(row, if_match, "list")
 
 
 async def _found(repo: ListRepository, list_id: UUID, *, for_update: bool = False) -> Row:

@@ -21,6 +21,8 @@ from roster.filters.schema import Expression
 from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
 from roster.kit.timeutil import utcnow
+from roster.kit.versions import check_if_match as check_if_match_of
+from roster.kit.versions import etag as etag
 from roster.segments.repository import SegmentRepository
 
 Row = dict[str, Any]
@@ -30,16 +32,8 @@ def _repo(conn: AsyncConnection, principal: Principal) -> SegmentRepository:
     return SegmentRepository(conn, principal.tenant_id)
 
 
-def etag(row: Row) -> str:
-    return f'"{row["version"]}"'
-
-
 def _check_if_match(row: Row, if_match: str | None) -> None:
-    if if_match is None:
-        return
-    tags = {part.strip() for part in if_match.split(",")}
-    if "*" not in tags and etag(row) not in tags:
-        raise PreconditionFailed(f"the segment is at version {row['version']}")
+    check_if_match_of(row, if_match, "segment")
 
 
 def _condition(
