@@ -57,6 +57,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("handlers",),
     ("migrations",),
     ("wiring",),
+    ("compat",),
     ("cli",),
     ("app",),
     ("__main__",),

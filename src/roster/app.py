@@ -13,12 +13,13 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roster import handlers, idempotency, wiring
+from roster import compat, handlers, idempotency, wiring
 from roster.activities.endpoints import router as activities_router
 from roster.apikeys.endpoints import router as apikeys_router
 from roster.auth.jwt import JwtVerifier
 from roster.bulk.endpoints import router as bulk_router
 from roster.bulk.statistics import Growth
+from roster.compat.errors import Dialects
 from roster.config import Settings
 from roster.consent.endpoints import router as consent_router
 from roster.contacts.endpoints import ContactReads
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(lists_router)
     app.include_router(segments_router)
+    dialects = compat.mount(app, settings.dialect_names)
     app.add_middleware(
         RequestContext,
         max_body_bytes=settings.max_body_bytes,
@@ -163,6 +165,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_upload_bytes=settings.max_upload_bytes,
         max_header_bytes=settings.max_header_bytes,
     )
+    # Each dialect's error bodies, for every problem+json answer under its prefix.
+    app.add_middleware(Dialects, dialects=dialects)
     app.add_middleware(Observability, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

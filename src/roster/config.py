@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         default=16 * 1024, ge=1024, description="All request header names and values together"
     )
     max_json_depth: int = Field(default=32, ge=1, le=512)
+    dialects: str = Field(
+        default="yebolink,yoursend,channel,lynkist,omnichannel",
+        description="Comma-separated dialects served under /compat/<name> (empty: none)",
+    )
     rate_limit: str = "600/minute"
     auth_failure_limit: str = Field(
         default="30/minute",
@@ -133,6 +137,21 @@ class Settings(BaseSettings):
     def _rate(cls, value: str) -> str:
         parse_rate(value)
         return value
+
+    @field_validator("dialects")
+    @classmethod
+    def _dialects(cls, value: str) -> str:
+        known = ("yebolink", "yoursend", "channel", "lynkist", "omnichannel")
+        for name in (part.strip() for part in value.split(",")):
+            if name and name not in known:
+                raise ValueError(f"unknown dialect {name!r} (known: {', '.join(known)})")
+        return value
+
+    @property
+    def dialect_names(self) -> tuple[str, ...]:
+        """The dialects to mount, in the order given, each once."""
+        names = [part.strip() for part in self.dialects.split(",") if part.strip()]
+        return tuple(dict.fromkeys(names))
 
     @field_validator("webhook_retry_schedule")
     @classmethod
