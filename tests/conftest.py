@@ -120,7 +120,7 @@ async def env(
         # (tests/bulk/helpers.wait_job): the server's embedded ones stay off, so that no
         # background loop takes a job or an event while a test looks at it. Every test
         # reaches this one app from one address, so the limit of failed authentications is
-        # out of the way (tests/edge/test_ratelimit.py sets a low one).
+        # out of the way (tests/kit/test_ratelimit.py sets a low one).
         settings = Settings(  # type: ignore[call-arg]
             database_url=url,
             data_dir=data_dir,

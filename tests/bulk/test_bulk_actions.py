@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.bulk.helpers import all_contacts, wait_job
 from tests.conftest import Env, make_contact
+from tests.helpers.jobs import all_contacts, wait_job
 
 VIP = {"field": "tags", "op": "has", "value": "vip"}
 

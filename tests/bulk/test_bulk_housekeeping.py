@@ -13,8 +13,8 @@ from sqlalchemy import event, text
 
 from roster.bulk import repository, statistics
 from roster.bulk.writer import gc_paused
-from tests.bulk.helpers import import_csv
 from tests.conftest import Env
+from tests.helpers.jobs import import_csv
 
 
 def test_the_collector_comes_back_when_the_last_overlapping_pause_ends() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.bulk.helpers import import_csv
 from tests.conftest import Env, make_contact
+from tests.helpers.jobs import import_csv
 
 
 async def _feed(http: httpx.AsyncClient) -> list[dict]:

@@ -1,5 +1,5 @@
 """The OpenAPI document states the rules the server enforces (issue 23, item 5): each test
-pairs what the document says with what the server answers. tests/edge/test_conformance.py
+pairs what the document says with what the server answers. tests/app/test_conformance.py
 holds the two to each other for every operation; these pin the cases that were wrong."""
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from roster.kit.db import transaction
 from roster.webhooks.schemas import EVENT_TYPES
 from roster.worker import queue
 from roster.worker.runner import Worker
-from tests.bulk.helpers import import_csv
 from tests.conftest import Env, make_contact
+from tests.helpers.jobs import import_csv
 
 
 async def of_type(http: httpx.AsyncClient, type_: str) -> list[dict[str, Any]]:

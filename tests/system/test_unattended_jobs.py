@@ -16,7 +16,7 @@ from roster.kit.db import transaction
 from roster.kit.timeutil import utcnow
 from roster.models import jobs
 from tests.conftest import Env
-from tests.edge.conftest import app_with, client_for
+from tests.helpers.apps import app_with, client_for
 
 CSV = {"file": ("people.csv", "phone,name\n+14155550142,Waiting\n", "text/csv")}
 

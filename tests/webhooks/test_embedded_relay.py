@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from roster.config import Settings
 from tests.conftest import make_contact
-from tests.edge.conftest import app_with, client_for
+from tests.helpers.apps import app_with, client_for
 
 
 def test_one_process_does_everything_unless_told_otherwise(tmp_path) -> None:

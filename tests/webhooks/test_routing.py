@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.bulk.helpers import import_csv
 from tests.conftest import Env, make_contact
+from tests.helpers.jobs import import_csv
 
 
 async def test_webhook_patterns_route_the_new_types(

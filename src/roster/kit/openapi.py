@@ -2,7 +2,7 @@
 
 FastAPI documents what each route declares; the middleware and the exception handlers that
 every request passes through are invisible to it. Their answers are declared here, so that
-the document describes what the server does (``tests/edge/test_conformance.py`` holds the
+the document describes what the server does (``tests/app/test_conformance.py`` holds the
 two to each other):
 
 - a route that reads a body answers 400 when it is missing or not JSON and 415 when its
