@@ -19,6 +19,7 @@ from roster.apikeys.endpoints import router as apikeys_router
 from roster.auth.jwt import JwtVerifier
 from roster.bulk.endpoints import router as bulk_router
 from roster.bulk.statistics import Growth
+from roster.compat import openapi as compat_openapi
 from roster.compat.errors import Dialects
 from roster.config import Settings
 from roster.consent.endpoints import router as consent_router
@@ -213,7 +214,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     problem_ref = {"$ref": "#/components/schemas/Problem"}
-    for path in schema.get("paths", {}).values():
+    for path_name, path in schema.get("paths", {}).items():
+        # A dialect's errors are in its own body (compat.openapi declares them).
+        dialect = path_name.startswith(compat.PREFIX + "/")
         for operation in path.values():
             if operation.get("security"):
                 # Every authenticated route can answer these; declare them everywhere.
@@ -221,7 +224,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 responses.setdefault("401", {"description": "Missing or invalid credential"})
                 responses.setdefault("403", {"description": "The credential lacks the scope"})
             for status, response in operation.get("responses", {}).items():
-                if status.isdigit() and int(status) >= 400:
+                if status.isdigit() and int(status) >= 400 and not dialect:
                     # FastAPI documents its own 422 shape; Roster answers every error with
                     # the one problem+json body instead.
                     response["content"] = {"application/problem+json": {"schema": problem_ref}}
@@ -232,5 +235,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     ratelimit.document(schema)
     pagination.document(schema)
     openapi.refine(schema, item_paths=ITEM_PATHS)
+    compat_openapi.document(schema)
     app.openapi_schema = schema
     return schema

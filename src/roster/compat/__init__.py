@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
 
 NAMES = ("yebolink", "yoursend", "channel", "lynkist", "omnichannel")
 PREFIX = "/compat"
@@ -29,6 +30,9 @@ class Dialect:
     name: str
     router: APIRouter
     error: ErrorBody
+    # The body of every error answer, for the OpenAPI document (compat.openapi); None: only
+    # the answers its routes declare a model for are documented in its own body.
+    error_model: type[BaseModel] | None = None
 
     @property
     def prefix(self) -> str:

@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from roster.compat import Dialect
 from roster.compat.lynkist.endpoints import router
-from roster.compat.lynkist.errors import error
+from roster.compat.lynkist.errors import LynkistError, error
 
-DIALECT = Dialect("lynkist", router, error)
+DIALECT = Dialect("lynkist", router, error, LynkistError)

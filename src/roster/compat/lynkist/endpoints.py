@@ -18,14 +18,14 @@ from roster.auth.deps import ContactsRead, ContactsWrite
 from roster.bulk import batch, statistics
 from roster.compat.lynkist import errors
 from roster.compat.lynkist.schemas import (
-    BulkBody,
-    BulkResult,
-    Contact,
-    ContactCreate,
-    ContactPage,
-    ContactUpdate,
-    Deleted,
-    SearchBody,
+    LynkistBulk,
+    LynkistBulkResult,
+    LynkistContact,
+    LynkistContactCreate,
+    LynkistContactPage,
+    LynkistContactUpdate,
+    LynkistDeleted,
+    LynkistSearch,
 )
 from roster.contacts import query, service
 from roster.contacts.query import MAX_Q
@@ -102,7 +102,7 @@ async def _listing(
 
 @router.get(
     "",
-    response_model=ContactPage,
+    response_model=LynkistContactPage,
     responses=errors.responses(422),
     operation_id="lynkist_contacts_list",
     summary="List contacts",
@@ -124,7 +124,7 @@ async def list_contacts(
 
 @router.post(
     "/search",
-    response_model=ContactPage,
+    response_model=LynkistContactPage,
     responses=errors.responses(400, 422),
     operation_id="lynkist_contacts_search",
     summary="Structured search",
@@ -133,7 +133,7 @@ async def list_contacts(
 async def search_contacts(
     request: Request,
     principal: ContactsRead,
-    body: SearchBody,
+    body: LynkistSearch,
     page: Page = 1,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Response:
@@ -151,14 +151,14 @@ async def search_contacts(
 @router.post(
     "",
     status_code=201,
-    response_model=Contact,
+    response_model=LynkistContact,
     responses=errors.responses(400, 422),
     operation_id="lynkist_contacts_create",
     summary="Create a contact",
     description="Emits `contact.created`. Send `Idempotency-Key` to make a retry safe.",
 )
 async def create_contact(
-    request: Request, principal: ContactsWrite, body: ContactCreate
+    request: Request, principal: ContactsWrite, body: LynkistContactCreate
 ) -> Response:
     data = {**body.model_dump(exclude_unset=True), "source": SOURCE}
     async with uow(request, write=True) as conn:
@@ -194,19 +194,19 @@ def _roster_error(problem: dict[str, Any]) -> str:
 @router.post(
     "/bulk",
     status_code=201,
-    response_model=BulkResult,
+    response_model=LynkistBulkResult,
     responses=errors.responses(400, 422),
     operation_id="lynkist_contacts_bulk_create",
     summary="Create up to 100 contacts",
     description="A bad row never aborts the others: it is reported with its index. Each "
     "created row emits `contact.created`.",
 )
-async def bulk_create(request: Request, principal: ContactsWrite, body: BulkBody) -> Response:
+async def bulk_create(request: Request, principal: ContactsWrite, body: LynkistBulk) -> Response:
     failed: list[dict[str, Any]] = []
     valid: list[tuple[int, dict[str, Any]]] = []
     for index, raw in enumerate(body.contacts):
         try:
-            item = ContactCreate.model_validate(raw)
+            item = LynkistContactCreate.model_validate(raw)
         except ValidationError as exc:
             failed.append({"index": index, "error": _shape_error(exc)})
             continue
@@ -240,7 +240,7 @@ async def bulk_create(request: Request, principal: ContactsWrite, body: BulkBody
 
 @router.get(
     "/{contact_id}",
-    response_model=Contact,
+    response_model=LynkistContact,
     responses=errors.responses(404),
     operation_id="lynkist_contacts_get",
     summary="Get a contact",
@@ -253,7 +253,7 @@ async def get_contact(request: Request, principal: ContactsRead, contact_id: UUI
 
 @router.patch(
     "/{contact_id}",
-    response_model=Contact,
+    response_model=LynkistContact,
     responses=errors.responses(400, 404, 422),
     operation_id="lynkist_contacts_update",
     summary="Update a contact",
@@ -261,7 +261,7 @@ async def get_contact(request: Request, principal: ContactsRead, contact_id: UUI
     "`contact.updated`.",
 )
 async def update_contact(
-    request: Request, principal: ContactsWrite, contact_id: UUID, body: ContactUpdate
+    request: Request, principal: ContactsWrite, contact_id: UUID, body: LynkistContactUpdate
 ) -> Response:
     async with uow(request, write=True) as conn:
         row = await service.update(
@@ -276,7 +276,7 @@ async def update_contact(
 
 @router.delete(
     "/{contact_id}",
-    response_model=Deleted,
+    response_model=LynkistDeleted,
     responses=errors.responses(404),
     operation_id="lynkist_contacts_delete",
     summary="Archive a contact",

@@ -21,22 +21,22 @@ _MISSING = "Field required"
 _DETAILS = {404: "Contact not found", 405: "Method Not Allowed"}
 
 
-class FieldDetail(BaseModel):
+class LynkistFieldError(BaseModel):
     loc: list[str | int]
     msg: str
     type: str
 
 
-class ErrorBody(BaseModel):
+class LynkistError(BaseModel):
     detail: str
 
 
-class ValidationBody(BaseModel):
-    detail: list[FieldDetail]
+class LynkistValidationError(BaseModel):
+    detail: list[LynkistFieldError]
 
 
-class BadRequestBody(BaseModel):
-    detail: str | list[FieldDetail] = Field(
+class LynkistBadRequest(BaseModel):
+    detail: str | list[LynkistFieldError] = Field(
         description="A message, or the required fields that are missing"
     )
 
@@ -53,9 +53,9 @@ _DESCRIPTIONS = {
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error statuses a route answers (401, 403 and 429 always)."""
-    models = {400: BadRequestBody, 422: ValidationBody}
+    models = {400: LynkistBadRequest, 422: LynkistValidationError}
     return {
-        status: {"model": models.get(status, ErrorBody), "description": _DESCRIPTIONS[status]}
+        status: {"model": models.get(status, LynkistError), "description": _DESCRIPTIONS[status]}
         for status in sorted({401, 403, 429, *statuses})
     }
 

@@ -54,7 +54,7 @@ _PHONE: JsonDict = {"type": "string", "format": "phone"}
 _EMAIL: JsonDict = {"type": "string", "format": "email"}
 
 
-class ContactFields(BaseModel):
+class LynkistContactFields(BaseModel):
     """The writable fields of the contact object."""
 
     model_config = ConfigDict(extra="forbid")
@@ -74,7 +74,7 @@ class ContactFields(BaseModel):
     custom_fields: CustomFields | None = omittable()
 
 
-class ContactCreate(ContactFields):
+class LynkistContactCreate(LynkistContactFields):
     """A new contact: ``first_name`` is required; Roster also needs a phone or an email to
     know the contact by (docs/dialects.md)."""
 
@@ -91,7 +91,7 @@ class ContactCreate(ContactFields):
     first_name: FirstName
 
 
-class ContactUpdate(ContactFields):
+class LynkistContactUpdate(LynkistContactFields):
     """Only the fields sent change; ``null`` clears a nullable one."""
 
     first_name: FirstName | None = omittable()
@@ -104,7 +104,7 @@ class ContactUpdate(ContactFields):
         return value
 
 
-class SearchBody(BaseModel):
+class LynkistSearch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     search_term: str | None = Field(
@@ -116,7 +116,7 @@ class SearchBody(BaseModel):
     tag: str | None = Field(default=None, max_length=64, description="Contacts with this tag")
 
 
-class BulkBody(BaseModel):
+class LynkistBulk(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     contacts: list[dict[str, Any]] = Field(
@@ -126,7 +126,7 @@ class BulkBody(BaseModel):
     )
 
 
-class Contact(BaseModel):
+class LynkistContact(BaseModel):
     id: str = Field(examples=["01935f0e-7b7c-7d51-9c1e-0b7e2c3f4a55"])
     first_name: str | None = Field(description="null only for a contact made without one")
     last_name: str | None
@@ -141,7 +141,7 @@ class Contact(BaseModel):
     updated_at: str | None
 
 
-class Pagination(BaseModel):
+class LynkistPagination(BaseModel):
     page: int
     limit: int
     total_items: int
@@ -150,22 +150,22 @@ class Pagination(BaseModel):
     has_prev: bool
 
 
-class ContactPage(BaseModel):
-    data: list[Contact]
-    pagination: Pagination
+class LynkistContactPage(BaseModel):
+    data: list[LynkistContact]
+    pagination: LynkistPagination
 
 
-class BulkError(BaseModel):
+class LynkistBulkError(BaseModel):
     index: int
     error: str
 
 
-class BulkResult(BaseModel):
+class LynkistBulkResult(BaseModel):
     total: int
     created: int
     failed: int
-    errors: list[BulkError]
+    errors: list[LynkistBulkError]
 
 
-class Deleted(BaseModel):
+class LynkistDeleted(BaseModel):
     message: str = Field(examples=["Contact deleted"])
