@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import uuid
 
+from roster.kit.db import transaction
+from roster.tenants import service as tenants
 from tests.conftest import Env
 
 BASE = "/compat/lynkist/api/v1/public/contacts"
@@ -318,6 +320,19 @@ async def test_credentials_and_scopes(env: Env):
         assert (await writer.get(BASE)).status_code == 403
 
 
+async def test_rate_limit_hit(env: Env):
+    tenant_id, _ = await env.tenant()
+    async with transaction(env.app.state.engine, write=True) as conn:
+        made = await tenants.create_api_key(
+            conn, tenant_id, name="slow", scopes=["contacts:read"], rate_limit="1/hour"
+        )
+    async with env.client(made.key) as slow:
+        assert (await slow.get(BASE)).status_code == 200
+        r = await slow.get(BASE)
+        assert r.status_code == 429 and isinstance(r.json()["detail"], str)
+        assert int(r.headers["retry-after"]) >= 1
+
+
 async def test_another_tenants_contact_is_not_found(env: Env, client):
     made = await _anurag(client)
     _, other_key = await env.tenant()
@@ -331,3 +346,32 @@ async def test_another_tenants_contact_is_not_found(env: Env, client):
         # The same phone is free in another tenant.
         assert (await other.post(BASE, json=ANURAG)).status_code == 201
     assert (await client.get(f"{BASE}/{made['id']}")).json()["status"] is None
+
+
+async def test_openapi_document(client):
+    doc = (await client.get("/openapi.json")).json()
+    operations = {
+        (method, path): op
+        for path, item in doc["paths"].items()
+        if path.startswith("/compat/lynkist/")
+        for method, op in item.items()
+    }
+    assert {op["operationId"] for op in operations.values()} == {
+        "lynkist_contacts_list",
+        "lynkist_contacts_search",
+        "lynkist_contacts_create",
+        "lynkist_contacts_bulk_create",
+        "lynkist_contacts_get",
+        "lynkist_contacts_update",
+        "lynkist_contacts_delete",
+    }
+    for op in operations.values():
+        assert op["tags"] == ["compat: lynkist"]
+        for status, response in op["responses"].items():
+            if int(status) >= 400:
+                (media,) = response["content"]
+                assert media == "application/json", (op["operationId"], status)
+    create = operations[("post", BASE)]
+    assert "Idempotency-Key" in {p["name"] for p in create["parameters"]}
+    schema = create["responses"]["422"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/LynkistValidationError"}

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import uuid
 
+from roster.kit.db import transaction
+from roster.tenants import service as tenants
 from tests.conftest import Env
 
 BASE = "/compat/omnichannel/v1/contacts"
@@ -80,6 +82,18 @@ async def test_create_contact(client):
         ("sms", "whatsapp", "email", "rcs", "viber", "voice"), "unknown"
     )
     uuid.UUID(data["id"])
+
+
+async def test_idempotency_key_is_roster_s(client):
+    key = {"Idempotency-Key": "omni-create-1"}
+    first = await client.post(BASE, json=JANE, headers=key)
+    assert first.status_code == 201, first.text
+    again = await client.post(BASE, json=JANE, headers=key)
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["data"] == first.json()["data"]
+    other = await client.post(BASE, json={**JANE, "first_name": "Janet"}, headers=key)
+    _error(other, 422, "IDEMPOTENCY_KEY_MISMATCH")
+    assert len((await client.get(BASE)).json()["data"]) == 1
 
 
 async def test_list_contacts_with_search_filters_and_cursor(client):
@@ -393,6 +407,19 @@ async def test_credentials_and_scopes(env: Env):
         _error(await writer.get(BASE), 403, "INSUFFICIENT_PERMISSIONS")
 
 
+async def test_rate_limit(env: Env):
+    tenant_id, _ = await env.tenant()
+    async with transaction(env.app.state.engine, write=True) as conn:
+        made = await tenants.create_api_key(
+            conn, tenant_id, name="slow", scopes=["contacts:read"], rate_limit="1/hour"
+        )
+    async with env.client(made.key) as slow:
+        assert (await slow.get(BASE)).status_code == 200
+        r = await slow.get(f"{BASE}/lists")
+        _error(r, 429, "RATE_LIMIT_EXCEEDED")
+        assert int(r.headers["retry-after"]) >= 1
+
+
 async def test_another_tenants_objects_are_not_found(env: Env, client):
     jane = await _jane(client)
     made_list = (await client.post(f"{BASE}/lists", json={"name": "Mine"})).json()["data"]
@@ -417,3 +444,23 @@ async def test_another_tenants_objects_are_not_found(env: Env, client):
         assert (await other.get(f"{BASE}/lists")).json()["data"] == []
     got = (await client.get(f"{BASE}/{jane['id']}")).json()["data"]
     assert got == jane
+
+
+async def test_openapi_document(client):
+    doc = (await client.get("/openapi.json")).json()
+    operations = [
+        op
+        for path, item in doc["paths"].items()
+        if path.startswith("/compat/omnichannel/")
+        for op in item.values()
+    ]
+    ids = {op["operationId"] for op in operations}
+    assert len(ids) == len(operations) == 18
+    assert {"omnichannel_contacts_create", "omnichannel_lists_members_list"} <= ids
+    assert all(i.startswith("omnichannel_") for i in ids)
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/OmnichannelError"}}}
+    for op in operations:
+        assert op["tags"] == ["compat: omnichannel"]
+        for status, response in op["responses"].items():
+            if int(status) >= 400:
+                assert response["content"] == error, (op["operationId"], status)

@@ -73,7 +73,7 @@ async def _listing(
     """One page of live contacts: ``search`` is Roster's ``q``, ``status`` and ``tag`` its
     exact filters, ``page``/``limit`` its offset paging, with the exact total."""
     given = (("q", search), ("status", status), ("tag", tag))
-    flt = query.parse({name: [value] for name, value in given if value})
+    flt = query.parse({name: [value] for name, value in given if value and value.strip()})
     kind = service.listing_kind(SORT, flt)
     paging = page_request(limit, None, None, page, cursors=cursors(request), kind=kind)
     async with uow(request, write=False) as conn:

@@ -92,7 +92,7 @@ async def list_contacts(
     include_total: Total = False,
 ) -> Response:
     given = (("q", search), ("status", lifecycle_stage), ("country", country_code))
-    flt = query.parse({name: [value] for name, value in given if value})
+    flt = query.parse({name: [value] for name, value in given if value and value.strip()})
     kind = service.listing_kind(SORT, flt)
     paging = page_request(limit, cursor, None, None, cursors=cursors(request), kind=kind)
     async with uow(request, write=False) as conn:
