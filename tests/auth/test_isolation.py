@@ -44,6 +44,23 @@ SEEDS: dict[str, dict[str, Any]] = {
     # Without a segment_id (a made-up one is a 404): every contact of tenant 1.
     "/v1/contacts/export": {"format": "ndjson"},
     "/v1/fields": {"key": "t1_field_{u}", "label": "T1", "type": "text"},
+    "/compat/lynkist/api/v1/public/contacts": {
+        "first_name": "Tenant One",
+        "email": "t1-lynkist-{u}@example.com",
+        "phone": "+1415557{n}",
+        "tags": ["t1-tag"],
+    },
+    "/compat/omnichannel/v1/contacts": {
+        "first_name": "Tenant One",
+        "email": "t1-omni-{u}@example.com",
+        "phone": "+1415558{n}",
+        "tags": ["t1-tag"],
+    },
+    "/compat/omnichannel/v1/contacts/lists": {"name": "t1-omni-list-{u}"},
+    "/compat/omnichannel/v1/contacts/segments": {
+        "name": "t1-omni-seg-{u}",
+        "filter": {"field": "tags", "op": "has", "value": "t1-tag"},
+    },
 }
 # Values for non-id path parameters, when the parent object has no field to take one from.
 # Request bodies where a minimal body from the schema would fail validation (a 422 comes
@@ -69,7 +86,8 @@ PATH_VALUES: dict[str, str] = {
 COLLECTIONS: dict[str, str] = {"/v1/jobs": "/v1/imports"}
 _PARAM = re.compile(r"\{([^}]+)\}")
 _ID_NAME = re.compile(r"(^id$|_id$|^ids$|_ids$)")
-_VOLATILE = {"last_used_at", "exported_at"}
+# (request_id and timestamp: the meta of a dialect's answers, new on every request.)
+_VOLATILE = {"last_used_at", "exported_at", "request_id", "timestamp"}
 
 
 def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:

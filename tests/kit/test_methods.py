@@ -42,7 +42,8 @@ async def test_every_route_answers_other_methods_405_listing_its_own(
             got = {m.strip() for m in r.headers.get("allow", "").split(",") if m.strip()}
             if r.status_code != 405 or got != allowed:
                 wrong.append(f"{method} {template}: {r.status_code} Allow={sorted(got)}")
-            elif r.json()["code"] != "method_not_allowed":
+            elif not template.startswith("/compat/") and r.json()["code"] != "method_not_allowed":
+                # (A dialect's 405 is in its platform's body: tests/compat.)
                 wrong.append(f"{method} {template}: {r.text}")
     assert not wrong, "\n".join(wrong)
 
