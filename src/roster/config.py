@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         description="Comma-separated dialects served under /compat/<name> (empty: none)",
     )
     rate_limit: str = "600/minute"
+    dialect_channel_rate_limit: str = Field(
+        default="200/minute",
+        description="Requests per credential under /compat/channel (its document's limit), "
+        "on top of the credential's own limit",
+    )
     auth_failure_limit: str = Field(
         default="30/minute",
         description="Failed authentications per client address; past it a failure is a 429",
@@ -132,7 +137,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown region {value!r}")
         return value
 
-    @field_validator("rate_limit", "auth_failure_limit")
+    @field_validator("rate_limit", "auth_failure_limit", "dialect_channel_rate_limit")
     @classmethod
     def _rate(cls, value: str) -> str:
         parse_rate(value)
