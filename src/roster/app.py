@@ -31,7 +31,7 @@ from roster.fielddefs.endpoints import router as fields_router
 from roster.gdpr.endpoints import router as gdpr_router
 from roster.idempotency import Idempotency, sweep
 from roster.imports.endpoints import router as imports_router
-from roster.kit import openapi, pagination, ratelimit
+from roster.kit import apidocs, openapi, openapi_clients, operations, pagination, ratelimit
 from roster.kit.db import create_engine, transaction
 from roster.kit.heap import freeze_heap
 from roster.kit.jsonguard import JsonDepthLimit
@@ -120,8 +120,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs and /redoc are Roster's own pages, with local assets (kit.apidocs).
+        docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=operations.operation_id,
         openapi_url="/openapi.json",
         # Roster has its own metrics and logs (roster.kit.observability); skipping the
         # framework's OpenTelemetry check saves work on every request.
@@ -134,6 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.bulk_growth = Growth()
     handlers.install(app)
     app.include_router(system_router)
+    app.include_router(apidocs.router)
+    app.mount(apidocs.ASSETS, apidocs.assets, name="docs-assets")
     app.include_router(bulk_router)
     app.include_router(exports_router)
     app.include_router(imports_router)
@@ -236,5 +240,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     pagination.document(schema)
     openapi.refine(schema, item_paths=ITEM_PATHS)
     compat_openapi.document(schema)
+    openapi_clients.document(schema)
     app.openapi_schema = schema
     return schema
