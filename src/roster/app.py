@@ -23,6 +23,7 @@ from roster.compat import openapi as compat_openapi
 from roster.compat.errors import Dialects
 from roster.config import Settings
 from roster.consent.endpoints import router as consent_router
+from roster.console import app as console
 from roster.contacts.endpoints import ContactReads
 from roster.contacts.endpoints import router as contacts_router
 from roster.events.endpoints import router as events_router
@@ -163,6 +164,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lists_router)
     app.include_router(segments_router)
     dialects = compat.mount(app, settings.dialect_names)
+    # The web console (HTML pages with their own error pages) at /console.
+    console.mount(app)
     app.add_middleware(
         RequestContext,
         max_body_bytes=settings.max_body_bytes,

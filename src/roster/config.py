@@ -127,6 +127,11 @@ class Settings(BaseSettings):
         "-1 = one per core (at most 4) for files of 20,000 rows or more",
     )
 
+    # The web console (docs/console.md).
+    console_session_idle: int = Field(
+        default=12 * 3600, ge=1, description="Seconds a console session lasts unused"
+    )
+
     @field_validator("default_region")
     @classmethod
     def _region(cls, value: str) -> str:
