@@ -29,6 +29,7 @@ from roster.contacts.endpoints import router as contacts_router
 from roster.events.endpoints import router as events_router
 from roster.exports.endpoints import router as exports_router
 from roster.fielddefs.endpoints import router as fields_router
+from roster.filters.endpoints import router as filters_router
 from roster.gdpr.endpoints import router as gdpr_router
 from roster.idempotency import Idempotency, sweep
 from roster.imports.endpoints import router as imports_router
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(imports_router)
     app.include_router(jobs_router)
     app.include_router(contacts_router)
+    app.include_router(filters_router)
     app.include_router(apikeys_router)
     app.include_router(metrics_router)
     # Outermost last: Observability (access log, metrics) → RequestContext (request id,

@@ -27,8 +27,9 @@ from roster.compat.lynkist.schemas import (
     LynkistDeleted,
     LynkistSearch,
 )
-from roster.contacts import query, service
+from roster.contacts import service
 from roster.contacts.query import MAX_Q
+from roster.filters import listing, query
 from roster.kit.jsonutil import JSONBody
 from roster.kit.pagination import MAX_LIMIT, MAX_PAGE, page_request
 from roster.kit.timeutil import rfc3339
@@ -74,10 +75,10 @@ async def _listing(
     exact filters, ``page``/``limit`` its offset paging, with the exact total."""
     given = (("q", search), ("status", status), ("tag", tag))
     flt = query.parse({name: [value] for name, value in given if value and value.strip()})
-    kind = service.listing_kind(SORT, flt)
+    kind = listing.listing_kind(SORT, flt)
     paging = page_request(limit, None, None, page, cursors=cursors(request), kind=kind)
     async with uow(request, write=False) as conn:
-        result = await service.list_page(
+        result = await listing.list_page(
             conn,
             principal,
             flt,

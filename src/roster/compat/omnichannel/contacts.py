@@ -31,10 +31,11 @@ from roster.compat.omnichannel.schemas import (
     to_roster,
 )
 from roster.consent import service as consent
-from roster.contacts import query, service
+from roster.contacts import service
 from roster.contacts.query import MAX_Q
 from roster.contacts.schemas import PreferenceChannel
 from roster.errors import NotFound
+from roster.filters import listing, query
 from roster.gdpr import erasure, traces
 from roster.kit.jsonutil import JSONBody
 from roster.kit.pagination import MAX_LIMIT, page_request
@@ -93,10 +94,10 @@ async def list_contacts(
 ) -> Response:
     given = (("q", search), ("status", lifecycle_stage), ("country", country_code))
     flt = query.parse({name: [value] for name, value in given if value and value.strip()})
-    kind = service.listing_kind(SORT, flt)
+    kind = listing.listing_kind(SORT, flt)
     paging = page_request(limit, cursor, None, None, cursors=cursors(request), kind=kind)
     async with uow(request, write=False) as conn:
-        result = await service.list_page(
+        result = await listing.list_page(
             conn,
             principal,
             flt,
