@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.auth.principal import Principal
-from roster.contacts import query as filters
-from roster.contacts import service as contacts
+from roster.filters import listing
+from roster.filters import query as filters
 from roster.kit.pagination import Cursors, Page, page_request
 from roster.lists import service as lists
 from roster.segments import service as segments
@@ -51,9 +51,9 @@ async def page(
     segment that is not the tenant's (as the API answers)."""
     flt = filters.parse(chosen(params))
     paging = page_request(
-        PAGE_SIZE, cursor, None, None, cursors=cursors, kind=contacts.listing_kind(sort, flt)
+        PAGE_SIZE, cursor, None, None, cursors=cursors, kind=listing.listing_kind(sort, flt)
     )
-    return await contacts.list_page(
+    return await listing.list_page(
         conn,
         principal,
         flt,

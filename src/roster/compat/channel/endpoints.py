@@ -29,8 +29,9 @@ from roster.compat.channel.schemas import (
     contact,
     to_roster,
 )
-from roster.contacts import query, service
+from roster.contacts import service
 from roster.errors import BadParameter, NotFound
+from roster.filters import listing, query
 from roster.filters import service as expressions
 from roster.filters.schema import Expression
 from roster.kit import ratelimit
@@ -133,9 +134,9 @@ async def by_custom_field(
             if not value.strip():
                 raise BadParameter("value", "must not be empty")
             flt = query.parse({f"custom_fields.{name}": [value]})
-            kind = service.listing_kind(SORT, flt)
+            kind = listing.listing_kind(SORT, flt)
             paging = page_request(PER_PAGE, None, None, page, cursors=cursors(request), kind=kind)
-            result = await service.list_page(
+            result = await listing.list_page(
                 conn,
                 principal,
                 flt,

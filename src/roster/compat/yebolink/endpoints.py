@@ -22,9 +22,11 @@ from roster.compat.yebolink.schemas import (
     YebolinkContactUpdate,
     YebolinkDeleted,
 )
-from roster.contacts import query, service
-from roster.contacts.query import MAX_FILTER_VALUES, MAX_Q
+from roster.contacts import service
+from roster.contacts.query import MAX_Q
 from roster.errors import BadParameter, NotFound
+from roster.filters import listing, query
+from roster.filters.parameters import MAX_FILTER_VALUES
 from roster.gdpr import erasure, traces
 from roster.kit.jsonutil import JSONBody
 from roster.kit.pagination import MAX_LIMIT, MAX_PAGE, page_request
@@ -123,10 +125,10 @@ async def list_contacts(
     if wanted:
         params["any_tag"] = wanted
     flt = query.parse(params)
-    kind = service.listing_kind(SORT, flt)
+    kind = listing.listing_kind(SORT, flt)
     paging = page_request(limit, None, None, page, cursors=cursors(request), kind=kind)
     async with uow(request, write=False) as conn:
-        result = await service.list_page(
+        result = await listing.list_page(
             conn,
             principal,
             flt,

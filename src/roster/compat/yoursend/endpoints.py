@@ -23,7 +23,8 @@ from roster.compat.yoursend.schemas import (
     YoursendContactUpdate,
 )
 from roster.consent import service as consent
-from roster.contacts import query, service
+from roster.contacts import service
+from roster.filters import listing, query
 from roster.kit.jsonutil import JSONBody
 from roster.kit.pagination import MAX_LIMIT, MAX_OFFSET, page_request
 from roster.kit.timeutil import rfc3339
@@ -85,10 +86,10 @@ async def list_contacts(
     if suppressed is not None:
         params["suppressed"] = [str(suppressed).lower()]
     flt = query.parse(params)
-    kind = service.listing_kind(SORT, flt)
+    kind = listing.listing_kind(SORT, flt)
     paging = page_request(limit, None, offset, None, cursors=cursors(request), kind=kind)
     async with uow(request, write=False) as conn:
-        result = await service.list_page(
+        result = await listing.list_page(
             conn,
             principal,
             flt,
