@@ -15,6 +15,7 @@ import uuid
 from roster.kit.db import transaction
 from roster.tenants import service as tenants
 from tests.conftest import Env
+from tests.helpers.apps import app_with, client_for
 
 BASE = "/compat/yebolink/api/v1/contacts"
 EXAMPLE_ID = "550e8400-e29b-41d4-a716-446655440000"
@@ -311,3 +312,14 @@ async def test_openapi_document(client):
                 assert media == "application/json", (op["operationId"], status)
                 schema = response["content"][media]["schema"]
                 assert schema == {"$ref": "#/components/schemas/YebolinkError"}
+
+
+async def test_served_only_when_chosen(env: Env):
+    _, key = await env.tenant()
+    async with app_with(env, dialects="lynkist") as app, client_for(app, key) as http:
+        r = await http.get(BASE)
+        assert r.status_code == 404
+        assert r.headers["content-type"] == "application/problem+json"  # Roster's own 404
+        paths = (await http.get("/openapi.json")).json()["paths"]
+        assert not [p for p in paths if p.startswith("/compat/yebolink/")]
+        assert (await http.get("/compat/lynkist/api/v1/public/contacts")).status_code == 200
