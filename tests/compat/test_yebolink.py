@@ -15,6 +15,7 @@ import uuid
 from roster.kit.db import transaction
 from roster.tenants import service as tenants
 from tests.conftest import Env
+from tests.helpers.apps import app_with, client_for
 
 BASE = "/compat/yebolink/api/v1/contacts"
 EXAMPLE_ID = "550e8400-e29b-41d4-a716-446655440000"
@@ -311,3 +312,48 @@ async def test_openapi_document(client):
                 assert media == "application/json", (op["operationId"], status)
                 schema = response["content"][media]["schema"]
                 assert schema == {"$ref": "#/components/schemas/YebolinkError"}
+
+
+async def test_served_only_when_chosen(env: Env):
+    _, key = await env.tenant()
+    async with app_with(env, dialects="lynkist") as app, client_for(app, key) as http:
+        r = await http.get(BASE)
+        assert r.status_code == 404
+        assert r.headers["content-type"] == "application/problem+json"  # Roster's own 404
+        paths = (await http.get("/openapi.json")).json()["paths"]
+        assert not [p for p in paths if p.startswith("/compat/yebolink/")]
+        assert (await http.get("/compat/lynkist/api/v1/public/contacts")).status_code == 200
+
+
+async def test_the_use_cases_as_the_document_shows(client):
+    # "Import Contacts from CSV".
+    imported = await _john(
+        client,
+        tags=["imported"],
+        custom_fields={"import_date": "2025-11-02T12:00:00.000Z", "source": "csv_import"},
+    )
+    assert imported["tags"] == ["imported"]
+    # "Keep Contacts Up to Date": the tags read back plus one it may already have.
+    contact = _contact(await client.get(f"{BASE}/{imported['id']}"))
+    r = await client.put(
+        f"{BASE}/{imported['id']}",
+        json={
+            "tags": [*contact["tags"], "customer", "imported"],
+            "custom_fields": {
+                **contact["custom_fields"],
+                "last_order": "ord_1",
+                "last_purchase": "2025-11-02T12:00:00.000Z",
+                "total_orders": (contact["custom_fields"].get("total_orders") or 0) + 1,
+            },
+        },
+    )
+    updated = _contact(r)
+    assert sorted(updated["tags"]) == ["customer", "imported"]
+    assert updated["custom_fields"]["total_orders"] == 1
+    # "Sync Contacts with CRM".
+    listed = (await client.get(BASE, params={"limit": 100})).json()["data"]["contacts"]
+    r = await client.put(
+        f"{BASE}/{listed[0]['id']}",
+        json={"custom_fields": {"crm_id": "crm_9", "last_sync": "2025-11-02T12:00:00.000Z"}},
+    )
+    assert _contact(r)["custom_fields"]["crm_id"] == "crm_9"

@@ -292,3 +292,14 @@ async def test_openapi_document(client):
                 assert media == "application/json", (op["operationId"], status)
                 schema = response["content"][media]["schema"]
                 assert schema == {"$ref": "#/components/schemas/YoursendError"}
+
+
+async def test_events_are_roster_s(client):
+    jane = await _jane(client)
+    await client.put(f"{BASE}/{jane['id']}", json={"name": "Jane Roe"})
+    await client.put(f"{BASE}/{jane['id']}", json={"sms_ok": False})
+    # Fields and consent in one request: the update, then the consent change.
+    await client.put(f"{BASE}/{jane['id']}", json={"name": "Jane Poe", "email_ok": True})
+    types = [e["type"] for e in (await client.get("/v1/events")).json()["data"]]
+    assert types[0] == "contact.created"
+    assert types.count("contact.updated") == 4, types
