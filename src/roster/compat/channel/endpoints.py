@@ -18,6 +18,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from roster.auth.deps import ContactsRead, ContactsWrite, resolve
+from roster.compat import contacts
 from roster.compat.channel import errors
 from roster.compat.channel.schemas import (
     PER_PAGE,
@@ -189,11 +190,7 @@ async def create_contact(
     request: Request, principal: ContactsWrite, body: ChannelFields
 ) -> Response:
     data = {**to_roster(body), "source": SOURCE}
-    async with uow(request, write=True) as conn:
-        row = await service.create(
-            conn, principal, data, default_region=settings(request).default_region
-        )
-    return _one(row)
+    return _one(await contacts.create(request, principal, data))
 
 
 @router.get(
@@ -220,15 +217,9 @@ async def get_contact(request: Request, principal: ContactsRead, contact_id: Con
 async def update_contact(
     request: Request, principal: ContactsWrite, contact_id: ContactId, body: ChannelFields
 ) -> Response:
-    async with uow(request, write=True) as conn:
-        row = await service.update(
-            conn,
-            principal,
-            contact_id_of(contact_id),
-            to_roster(body),
-            default_region=settings(request).default_region,
-        )
-    return _one(row)
+    return _one(
+        await contacts.update(request, principal, contact_id_of(contact_id), to_roster(body))
+    )
 
 
 @router.post(

@@ -14,6 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 
 from roster.auth.deps import ContactsRead, ContactsWrite
+from roster.compat import contacts
 from roster.compat.yebolink import errors
 from roster.compat.yebolink.schemas import (
     YebolinkContactAnswer,
@@ -24,19 +25,16 @@ from roster.compat.yebolink.schemas import (
 )
 from roster.contacts import service
 from roster.contacts.query import MAX_Q
-from roster.errors import BadParameter, NotFound
-from roster.filters import listing, query
+from roster.errors import BadParameter
 from roster.filters.parameters import MAX_FILTER_VALUES
-from roster.gdpr import erasure, traces
 from roster.kit.jsonutil import JSONBody
-from roster.kit.pagination import MAX_LIMIT, MAX_PAGE, page_request
+from roster.kit.pagination import MAX_LIMIT, MAX_PAGE
 from roster.kit.timeutil import rfc3339
-from roster.kit.web import cursors, settings, uow
+from roster.kit.web import uow
 
 router = APIRouter(prefix="/api/v1/contacts")
 
 SOURCE = "api:yebolink"
-SORT = "-created_at"
 DEFAULT_LIMIT = 50
 MAX_TAG = 64
 
@@ -88,10 +86,7 @@ async def create_contact(
     request: Request, principal: ContactsWrite, body: YebolinkContactCreate
 ) -> Response:
     data = {**body.model_dump(exclude_unset=True), "source": SOURCE}
-    async with uow(request, write=True) as conn:
-        row = await service.create(
-            conn, principal, data, default_region=settings(request).default_region
-        )
+    row = await contacts.create(request, principal, data)
     return _answer(row, 201)
 
 
@@ -124,20 +119,7 @@ async def list_contacts(
     wanted = _tags(tags)
     if wanted:
         params["any_tag"] = wanted
-    flt = query.parse(params)
-    kind = listing.listing_kind(SORT, flt)
-    paging = page_request(limit, None, None, page, cursors=cursors(request), kind=kind)
-    async with uow(request, write=False) as conn:
-        result = await listing.list_page(
-            conn,
-            principal,
-            flt,
-            sort=SORT,
-            paging=paging,
-            cursors=cursors(request),
-            include_total=True,
-            default_region=settings(request).default_region,
-        )
+    result = await contacts.listed(request, principal, params, limit=limit, page=page)
     total = result.total or 0
     pagination = {"total": total, "page": page, "pages": math.ceil(total / limit), "limit": limit}
     data = {"contacts": [listed(row) for row in result.rows], "pagination": pagination}
@@ -169,14 +151,7 @@ async def get_contact(request: Request, principal: ContactsRead, contact_id: UUI
 async def update_contact(
     request: Request, principal: ContactsWrite, contact_id: UUID, body: YebolinkContactUpdate
 ) -> Response:
-    async with uow(request, write=True) as conn:
-        row = await service.update(
-            conn,
-            principal,
-            contact_id,
-            body.model_dump(exclude_unset=True),
-            default_region=settings(request).default_region,
-        )
+    row = await contacts.update(request, principal, contact_id, body.model_dump(exclude_unset=True))
     return _answer(row)
 
 
@@ -190,10 +165,5 @@ async def update_contact(
     "opt-outs are remembered. Emits `contact.erased`.",
 )
 async def delete_contact(request: Request, principal: ContactsWrite, contact_id: UUID) -> Response:
-    async with uow(request, write=True) as conn:
-        row = await service.get(conn, principal, contact_id, include_deleted=True)
-        if row.get("erased_at") is not None:
-            raise NotFound("no such contact")
-        await erasure.erase(conn, principal, contact_id)
-    await traces.checkpoint(request.app.state.engine)
+    await contacts.erase(request, principal, contact_id)
     return JSONBody({"success": True, "data": {"message": "Contact deleted successfully"}})

@@ -13,6 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 
 from roster.auth.deps import ContactsRead, ContactsWrite
+from roster.compat import contacts
 from roster.compat.yoursend import errors
 from roster.compat.yoursend.schemas import (
     CHANNELS,
@@ -24,16 +25,14 @@ from roster.compat.yoursend.schemas import (
 )
 from roster.consent import service as consent
 from roster.contacts import service
-from roster.filters import listing, query
 from roster.kit.jsonutil import JSONBody
-from roster.kit.pagination import MAX_LIMIT, MAX_OFFSET, page_request
+from roster.kit.pagination import MAX_LIMIT, MAX_OFFSET
 from roster.kit.timeutil import rfc3339
-from roster.kit.web import cursors, settings, uow
+from roster.kit.web import settings, uow
 
 router = APIRouter(prefix="/v1/contacts")
 
 CONSENT_SOURCE = "api:yoursend"
-SORT = "-created_at"
 DEFAULT_LIMIT = 50
 # The update fields that are consent changes (``consent.put_preferences``).
 CONSENT_FIELDS = {*CHANNELS, "suppressed", "suppressed_reason"}
@@ -85,20 +84,7 @@ async def list_contacts(
         params["tag"] = [tag]
     if suppressed is not None:
         params["suppressed"] = [str(suppressed).lower()]
-    flt = query.parse(params)
-    kind = listing.listing_kind(SORT, flt)
-    paging = page_request(limit, None, offset, None, cursors=cursors(request), kind=kind)
-    async with uow(request, write=False) as conn:
-        result = await listing.list_page(
-            conn,
-            principal,
-            flt,
-            sort=SORT,
-            paging=paging,
-            cursors=cursors(request),
-            include_total=True,
-            default_region=settings(request).default_region,
-        )
+    result = await contacts.listed(request, principal, params, limit=limit, offset=offset)
     body = {
         "contacts": [contact(row) for row in result.rows],
         "total": result.total or 0,
@@ -121,10 +107,7 @@ async def create_contact(
     request: Request, principal: ContactsWrite, body: YoursendContactCreate
 ) -> Response:
     data = _roster(body.model_dump(exclude_unset=True))
-    async with uow(request, write=True) as conn:
-        row = await service.create(
-            conn, principal, data, default_region=settings(request).default_region
-        )
+    row = await contacts.create(request, principal, data)
     return JSONBody(contact(row), status_code=201)
 
 
