@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.errors import NotFound
 from roster.filters.compile import compile_filter
+from roster.filters.repository.contacts import ListingRepository
 from roster.kit.repository import live
 from roster.models import contacts
-from roster.segments.repository import SegmentRepository
 
 
 def expression(
@@ -40,7 +40,7 @@ def expression(
 
 async def segment_filter(conn: AsyncConnection, tenant_id: UUID, segment_id: UUID) -> Any:
     """The stored filter expression of a segment of this tenant; 404 otherwise."""
-    row = await SegmentRepository(conn, tenant_id).get(segment_id)
-    if row is None:
+    stored = await ListingRepository(conn, tenant_id).segment_filter(segment_id)
+    if stored is None:
         raise NotFound("no such segment")
-    return row["filter"]
+    return stored

@@ -13,6 +13,7 @@ from roster.consent.schemas import ConsentPage, OptOutPage, Preferences, Prefere
 from roster.contacts import render
 from roster.contacts import service as contacts
 from roster.contacts.schemas import PreferenceChannel
+from roster.filters.parameters import Q
 from roster.kit.jsonutil import JSONBody
 from roster.kit.pagination import Page, envelope, page_request
 from roster.kit.web import cursors, problems, uow
@@ -94,9 +95,7 @@ async def optouts(
     request: Request,
     principal: ContactsRead,
     channel: PreferenceChannel | None = None,
-    q: Annotated[
-        str | None, Query(max_length=255, description="Substring of name, email, phone, company")
-    ] = None,
+    q: Q = None,
     limit: Limit = None,
     cursor: str | None = None,
     offset: int | None = None,

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import String, cast, func, or_
+from sqlalchemy import ColumnElement
 
 from roster.kit.repository import TenantRepository
-from roster.models import PREFERENCE_CHANNELS, consent_events, contacts
+from roster.models import consent_events, contacts
 
 Row = dict[str, Any]
 
@@ -51,28 +51,12 @@ class OptOutRepository(TenantRepository):
     table = contacts
 
     async def page(
-        self,
-        channel: str | None,
-        q: str | None,
-        before: UUID | None,
-        offset: int | None,
-        limit: int,
+        self, where: ColumnElement[bool], before: UUID | None, offset: int | None, limit: int
     ) -> list[Row]:
+        """Live contacts matching ``where`` (``filters.listing.opted_out``), newest id
+        first, before ``before``."""
         c = contacts.c
-        columns = (
-            [c[f"pref_{channel}"]] if channel else [c[f"pref_{ch}"] for ch in PREFERENCE_CHANNELS]
-        )
-        query = self.select().where(or_(*(col == "opted_out" for col in columns)))
-        if q:
-            needle = f"%{q.strip().lower()}%"
-            query = query.where(
-                or_(
-                    *(
-                        func.lower(cast(col, String)).like(needle)
-                        for col in (c.name, c.email_key, c.phone, c.company)
-                    )
-                )
-            )
+        query = self.select().where(where)
         if before is not None:
             query = query.where(c.id < before)
         query = query.order_by(c.id.desc()).limit(limit)

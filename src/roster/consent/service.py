@@ -11,6 +11,7 @@ from roster.auth.principal import Principal
 from roster.consent.repository import ConsentRepository, OptOutRepository
 from roster.contacts import service as contacts
 from roster.errors import InvalidRequest
+from roster.filters import listing
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
 from roster.kit.timeutil import rfc3339
 from roster.models import PREFERENCE_CHANNELS
@@ -99,8 +100,9 @@ async def optouts_page(
     paging: PageRequest,
     cursors: Cursors,
 ) -> Page:
+    where = listing.opted_out(principal.tenant_id, channel, q)
     rows = await OptOutRepository(conn, principal.tenant_id).page(
-        channel, q, _uuid_key(paging), paging.offset, paging.limit + 1
+        where, _uuid_key(paging), paging.offset, paging.limit + 1
     )
     return keyset_page(
         rows,
