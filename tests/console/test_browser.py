@@ -215,6 +215,43 @@ def test_import_a_csv_and_watch_it_reach_100_percent(page: Page, server: dict[st
     expect(page.get_by_text("300 contacts in all")).to_be_visible()
 
 
+def test_build_a_segment_and_see_its_count(page: Page, server: dict[str, Any]):
+    base = server["base"]
+    api = {"Authorization": f"Bearer {server['key']}"}
+    for n, tags in enumerate((["gold"], ["gold"], ["silver"])):
+        made = httpx.post(
+            f"{base}/v1/contacts",
+            headers=api,
+            json={"email": f"seg{n}@example.com", "tags": tags},
+            timeout=10,
+        )
+        assert made.status_code == 201, made.text
+    _sign_in(page, base, server["key"])
+    page.get_by_role("link", name="Segments").click()
+    page.get_by_role("link", name="New segment").first.click()
+    page.get_by_label("Name").fill("Gold")
+    page.get_by_label("Field 1").fill("tags")
+    page.get_by_label("Condition 1").select_option("has")
+    page.get_by_label("Value 1").fill("gold")
+    # The count follows the filter as it is typed (htmx posts the form to the preview).
+    expect(page.locator(".segment-count")).to_have_text("2")
+    page.get_by_label("Match").select_option("any")
+    page.get_by_label("Field 2").fill("tags")
+    page.get_by_label("Condition 2").select_option("has")
+    page.get_by_label("Value 2").fill("silver")
+    expect(page.locator(".segment-count")).to_have_text("3")
+    page.screenshot(path=ARTIFACTS / "segment-builder.png", full_page=True)
+    page.get_by_label("Match").select_option("all")
+    expect(page.locator(".segment-count")).to_have_text("0")
+    page.get_by_label("Value 2").fill("")
+    page.get_by_label("Field 2").fill("")
+    expect(page.locator(".segment-count")).to_have_text("2")
+    page.get_by_role("button", name="Save segment").click()
+    expect(page).to_have_url(re.compile(r"segment_id="))
+    expect(page.locator("#results")).to_contain_text("seg0@example.com")
+    expect(page.locator("#results")).not_to_contain_text("seg2@example.com")
+
+
 def test_a_read_only_key_cannot_write(page: Page, server: dict[str, Any]):
     base = server["base"]
     api = {"Authorization": f"Bearer {server['key']}"}
