@@ -171,7 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestContext,
         max_body_bytes=settings.max_body_bytes,
-        upload_paths=("/v1/imports",),
+        upload_paths=("/v1/imports", "/console/imports"),
         max_upload_bytes=settings.max_upload_bytes,
         max_header_bytes=settings.max_header_bytes,
     )

@@ -191,3 +191,35 @@ async def test_notes_are_added_and_deleted(env: Env):
         assert action
         assert (await post_form(http, url, action.group(1), {})).status_code == 303
         assert "Called" not in (await http.get(url)).text
+
+
+async def test_the_timeline_is_newest_first_filtered_and_paged(env: Env):
+    _, key = await env.tenant()
+    async with env.client(key) as api:
+        contact = await make_contact(api)
+        for n in range(22):
+            added = await api.post(
+                f"/v1/contacts/{contact['id']}/activities",
+                json={
+                    "type": "message.sent" if n % 2 else "call.completed",
+                    "channel": "sms" if n % 2 else "voice",
+                    "summary": f"event-{n:02d}",
+                    "occurred_at": f"2026-01-01T00:00:{n:02d}Z",
+                },
+            )
+            assert added.status_code == 201, added.text
+    url = f"/console/contacts/{contact['id']}"
+    async with signed_in(env, key) as http:
+        page = await http.get(url)
+        timeline = page.text.split('id="timeline-heading"', 1)[1]
+        assert timeline.index("event-21") < timeline.index("event-20")
+        older = re.search(r'rel="next" href="([^"]+)"', timeline)
+        assert older
+        rest = await http.get(older.group(1).replace("&amp;", "&"))
+        assert "event-00" in rest.text.split('id="timeline-heading"', 1)[1]
+        sms = await http.get(url, params={"channel": "sms"})
+        part = sms.text.split('id="timeline-heading"', 1)[1]
+        assert "event-21" in part and "event-20" not in part
+        calls = await http.get(url, params={"type": "call.*"})
+        part = calls.text.split('id="timeline-heading"', 1)[1]
+        assert "event-20" in part and "event-21" not in part

@@ -65,11 +65,13 @@ def serve(
             f"Created tenant {created.tenant_id} and an admin API key (shown once, keep it):\n"
             f"  {created.key}\n"
             f"Try it:\n"
-            f"  curl -H 'Authorization: Bearer {created.key}' {base}/v1/contacts"
+            f"  curl -H 'Authorization: Bearer {created.key}' {base}/v1/contacts\n"
+            f"Or open the console in a browser and sign in with the key:\n"
+            f"  {base}/console"
         )
     else:
         typer.echo(_existing(known))
-    typer.echo(f"Roster listening on {base} (API docs: {base}/docs)")
+    typer.echo(f"Roster listening on {base} (API docs: {base}/docs, console: {base}/console)")
 
     import uvicorn
 

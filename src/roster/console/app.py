@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from roster.console import contact_page, contacts_pages, pages
+from roster.console import contact_page, contacts_pages, imports_pages, pages, segments_pages
 from roster.console.web import HERE, PREFIX, SecurityHeaders, SignInRequired, render, sign_in_url
 from roster.errors import RosterError
 
@@ -112,6 +112,8 @@ def build(parent: FastAPI) -> FastAPI:
     console.include_router(pages.router)
     console.include_router(contacts_pages.router)
     console.include_router(contact_page.router)
+    console.include_router(imports_pages.router)
+    console.include_router(segments_pages.router)
     console.add_middleware(SecurityHeaders)
     return console
 

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.activities import service as activities
 from roster.auth import scopes
+from roster.auth.principal import Principal
 from roster.consent import service as consent
 from roster.consent.schemas import PreferencesWrite
 from roster.console.web import PREFIX, Posted, Signed, engine, form_of, need, render
 from roster.contacts import service as contacts
 from roster.errors import ValidationFailed
 from roster.kit.db import transaction
-from roster.kit.pagination import page_request
+from roster.kit.pagination import Page, page_request
 from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS
 from roster.notes import service as notes
 
 router = APIRouter()
 
 HISTORY_SIZE = 20
+TIMELINE_SIZE = 20
 NOTES_SIZE = 20
 
 
@@ -51,6 +56,7 @@ async def _page(
         )
         paging = page_request(NOTES_SIZE, None, None, None, cursors=cursors, kind="notes")
         found_notes = await notes.page(conn, principal, contact_id, paging=paging, cursors=cursors)
+        timeline, timeline_filter = await _timeline(request, conn, principal, contact_id)
     return render(
         request,
         "contacts/show.html",
@@ -65,7 +71,41 @@ async def _page(
         consent_errors=consent_errors or {},
         note_error=note_error,
         tag_error=None,
+        timeline=[activities.render(r) for r in timeline.rows],
+        timeline_next=timeline.next_cursor if timeline.has_more else None,
+        timeline_filter=timeline_filter,
+        timeline_query=urlencode({k: v for k, v in timeline_filter.items() if v}),
     )
+
+
+async def _timeline(
+    request: Request, conn: AsyncConnection, principal: Principal, contact_id: UUID
+) -> tuple[Page, dict[str, str]]:
+    """The page of the contact's timeline the address asks for (``type``, ``channel``,
+    ``timeline_cursor``), newest first, as ``GET /v1/contacts/{id}/timeline`` reads it."""
+    params = request.query_params
+    chosen = {"type": params.get("type", "").strip(), "channel": params.get("channel", "").strip()}
+    cursors = _cursors(request)
+    paging = page_request(
+        TIMELINE_SIZE,
+        params.get("timeline_cursor") or None,
+        None,
+        None,
+        cursors=cursors,
+        kind="activities",
+    )
+    found = await activities.timeline(
+        conn,
+        principal,
+        contact_id,
+        types=[chosen["type"]] if chosen["type"] else [],
+        channel=chosen["channel"] or None,
+        before=None,
+        after=None,
+        paging=paging,
+        cursors=cursors,
+    )
+    return found, chosen
 
 
 @router.get("/contacts/{contact_id}")

@@ -145,7 +145,13 @@ def can(session: Session | None, scope: str) -> bool:
 
 
 def render(
-    request: Request, name: str, *, status: int = 200, session: Session | None = None, **ctx: Any
+    request: Request,
+    template: str,
+    /,
+    *,
+    status: int = 200,
+    session: Session | None = None,
+    **ctx: Any,
 ) -> HTMLResponse:
     """The template ``name`` with what every page needs: the session, its CSRF token and
     what it may do."""
@@ -161,7 +167,7 @@ def render(
         "prefix": PREFIX,
         **ctx,
     }
-    html = templates.get_template(name).render(context)
+    html = templates.get_template(template).render(context)
     return HTMLResponse(html, status_code=status)
 
 
