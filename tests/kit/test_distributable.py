@@ -32,7 +32,6 @@ PENDING: frozenset[tuple[str, str]] = frozenset(
     {
         ("sqlite", _END_DISABLED),
         ("postgresql", _END_DISABLED),
-        ("postgresql", "The sequencer's read on PostgreSQL"),
         ("postgresql", "The relay's claim on PostgreSQL"),
     }
 )
