@@ -27,14 +27,7 @@ from tests.webhooks.conftest import register, relay_for
 from tests.webhooks.receiver import Receiver
 
 # (engine, a fragment of the offending statement): statements still being converted.
-_END_DISABLED = "WHERE (webhook_deliveries.tenant_id, webhook_deliveries.id) IN (SELECT"
-PENDING: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("sqlite", _END_DISABLED),
-        ("postgresql", _END_DISABLED),
-        ("postgresql", "The relay's claim on PostgreSQL"),
-    }
-)
+PENDING: frozenset[tuple[str, str]] = frozenset()
 # (engine, trigger name): triggers on tenant tables still to be dropped.
 PENDING_TRIGGERS: frozenset[tuple[str, str]] = frozenset(
     {
