@@ -57,7 +57,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("handlers",),
     ("migrations",),
     ("wiring",),
-    ("compat",),
+    ("compat", "console"),
     ("cli",),
     ("app",),
     ("__main__",),

@@ -23,6 +23,7 @@ from roster.compat import openapi as compat_openapi
 from roster.compat.errors import Dialects
 from roster.config import Settings
 from roster.consent.endpoints import router as consent_router
+from roster.console import app as console
 from roster.contacts.endpoints import ContactReads
 from roster.contacts.endpoints import router as contacts_router
 from roster.events.endpoints import router as events_router
@@ -31,7 +32,7 @@ from roster.fielddefs.endpoints import router as fields_router
 from roster.gdpr.endpoints import router as gdpr_router
 from roster.idempotency import Idempotency, sweep
 from roster.imports.endpoints import router as imports_router
-from roster.kit import openapi, pagination, ratelimit
+from roster.kit import apidocs, openapi, openapi_clients, operations, pagination, ratelimit
 from roster.kit.db import create_engine, transaction
 from roster.kit.heap import freeze_heap
 from roster.kit.jsonguard import JsonDepthLimit
@@ -120,8 +121,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs and /redoc are Roster's own pages, with local assets (kit.apidocs).
+        docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=operations.operation_id,
         openapi_url="/openapi.json",
         # Roster has its own metrics and logs (roster.kit.observability); skipping the
         # framework's OpenTelemetry check saves work on every request.
@@ -134,6 +137,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.bulk_growth = Growth()
     handlers.install(app)
     app.include_router(system_router)
+    app.include_router(apidocs.router)
+    app.mount(apidocs.ASSETS, apidocs.assets, name="docs-assets")
     app.include_router(bulk_router)
     app.include_router(exports_router)
     app.include_router(imports_router)
@@ -159,6 +164,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lists_router)
     app.include_router(segments_router)
     dialects = compat.mount(app, settings.dialect_names)
+    # The web console (HTML pages with their own error pages) at /console.
+    console.mount(app)
     app.add_middleware(
         RequestContext,
         max_body_bytes=settings.max_body_bytes,
@@ -236,5 +243,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     pagination.document(schema)
     openapi.refine(schema, item_paths=ITEM_PATHS)
     compat_openapi.document(schema)
+    openapi_clients.document(schema)
     app.openapi_schema = schema
     return schema

@@ -4,11 +4,19 @@ holds the two to each other for every operation; these pin the cases that were w
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
 import jsonschema_rs
+from openapi_spec_validator import validate
 
+from roster.kit.operations import OPERATIONS, tag_of
 from roster.kit.pagination import MAX_PAGE
 from tests.conftest import make_contact
 
@@ -170,3 +178,144 @@ async def test_every_success_status_is_declared(client: httpx.AsyncClient) -> No
     assert {"200", "201"} <= set(paths["/v1/contacts/upsert"]["post"]["responses"])
     activities = paths["/v1/contacts/{contact_id}/activities"]["post"]["responses"]
     assert {"200", "201"} <= set(activities)
+
+
+# Issue 26: a document any generator turns into a clean client.
+
+
+def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in doc["paths"].items()
+        for method, operation in item.items()
+        if not path.startswith("/compat/")
+    ]
+
+
+async def test_operations_have_short_stable_ids_and_one_tag(client: httpx.AsyncClient) -> None:
+    doc = await _document(client)
+    ids = [
+        operation["operationId"] for item in doc["paths"].values() for operation in item.values()
+    ]
+    assert len(ids) == len(set(ids))
+    live = {(m.upper(), p): op["operationId"] for m, p, op in _operations(doc)}
+    # Every entry of the table names a live route, and every route has an entry.
+    assert set(OPERATIONS) - set(live) == set(), "stale entries in kit/operations.py"
+    assert set(live) - set(OPERATIONS) == set(), "add these routes to kit/operations.py"
+    for key, operation_id in live.items():
+        assert operation_id == OPERATIONS[key]
+        assert re.fullmatch(r"[a-z]+(_[a-z]+){1,3}", operation_id), operation_id
+    for _, _, operation in _operations(doc):
+        assert operation["tags"] == [tag_of(operation["operationId"])]
+    assert live[("GET", "/v1/contacts")] == "contacts_list"
+    retry = ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry")
+    assert live[retry] == "webhooks_deliveries_retry"
+
+
+async def test_schema_names_are_unique_and_meaningful(client: httpx.AsyncClient) -> None:
+    doc = await _document(client)
+    schemas = doc["components"]["schemas"]
+    for name, schema in schemas.items():
+        assert re.fullmatch(r"[A-Z][A-Za-z0-9]+", name), name
+        assert (
+            schema.get("title", name) == name or "title" not in schema or name in ("JsonValue",)
+        ), (name, schema.get("title"))
+    titles = [s["title"] for s in schemas.values() if "title" in s]
+    assert len(titles) == len(set(titles))
+    assert {"ContactBatchResponse", "ActivityBatchResponse"} <= set(schemas)
+    sort = _query(doc, "/v1/contacts", "sort")
+    sort = next(b for b in sort.get("anyOf", [sort]) if "enum" in b)
+    assert dict(zip(sort["enum"], sort["x-enum-varnames"], strict=True))["-created_at"] == (
+        "created_at_desc"
+    )
+
+
+async def test_headers_are_declared_where_they_occur(client: httpx.AsyncClient) -> None:
+    doc = await _document(client)
+    paths = doc["paths"]
+    create = paths["/v1/contacts"]["post"]
+    assert {"Location", "Idempotent-Replayed", "X-Request-Id", "RateLimit"} <= set(
+        create["responses"]["201"]["headers"]
+    )
+    assert "Idempotency-Key" in {p["name"] for p in create["parameters"]}
+    assert "ETag" in paths["/v1/contacts/{contact_id}"]["get"]["responses"]["200"]["headers"]
+    update = paths["/v1/contacts/{contact_id}"]["patch"]
+    assert "if-match" in {p["name"].lower() for p in update["parameters"]}
+    for _, path, operation in _operations(doc):
+        for status, response in operation["responses"].items():
+            assert "X-Request-Id" in response.get("headers", {}), (path, status)
+            if status in ("429", "503") and operation.get("security"):
+                assert "Retry-After" in response["headers"], (path, status)
+    # What the server sends matches.
+    r = await client.post("/v1/contacts", json={"email": "hdr@example.com"})
+    assert r.headers["location"] == f"/v1/contacts/{r.json()['id']}"
+    assert r.headers["x-request-id"] and r.headers["ratelimit"]
+    r = await client.get(r.headers["location"])
+    assert r.headers["etag"] == '"1"'
+
+
+async def test_every_error_response_is_a_problem(client: httpx.AsyncClient) -> None:
+    doc = await _document(client)
+    for method, path, operation in _operations(doc):
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                content = response.get("content", {})
+                assert content == {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                }, (method, path, status)
+
+
+async def test_main_request_bodies_have_valid_examples(client: httpx.AsyncClient) -> None:
+    doc = await _document(client)
+    seen = 0
+    for _, path, operation in _operations(doc):
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body and "example" in body:
+            seen += 1
+            assert _validator(doc, body["schema"]).is_valid(body["example"]), path
+    assert seen >= 15
+    example = doc["paths"]["/v1/contacts"]["post"]["requestBody"]["content"]
+    r = await client.post("/v1/contacts", json=example["application/json"]["example"])
+    assert r.status_code == 201, r.text
+
+
+async def test_document_is_valid_openapi(client: httpx.AsyncClient) -> None:
+    validate(await _document(client))
+
+
+async def test_a_generated_client_has_no_warning(client: httpx.AsyncClient, tmp_path: Path) -> None:
+    """openapi-python-client reads the whole document: no operation, schema or parameter
+    dropped, nothing it has to guess."""
+    (tmp_path / "openapi.json").write_text(json.dumps(await _document(client)))
+    output = _generate(tmp_path)
+    assert "warning" not in output.lower(), output
+    assert "Unable" not in output and "Skipping" not in output, output
+    api = {p.stem for p in (tmp_path / "out" / "api" / "contacts").glob("*.py")}
+    assert {"contacts_list", "contacts_create", "contacts_batch"} <= api
+
+
+def _generate(where: Path) -> str:
+    """Run openapi-python-client on ``where``/openapi.json; its output."""
+    bin_dir = Path(sys.executable).parent
+    command = [str(bin_dir / "openapi-python-client"), "generate", "--meta", "none"]
+    result = subprocess.run(
+        [*command, "--path", "openapi.json", "--output-path", "out"],
+        cwd=where,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"},
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    return output
+
+
+async def test_docs_pages_work_offline(client: httpx.AsyncClient) -> None:
+    for page, asset in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
+        r = await client.get(page)
+        assert r.status_code == 200
+        assert not re.search(r"(src|href)=[\"']?(https?:)?//", r.text), r.text
+        assert f"/docs/assets/{asset}" in r.text
+        script = await client.get(f"/docs/assets/{asset}")
+        assert script.status_code == 200 and len(script.content) > 100_000
