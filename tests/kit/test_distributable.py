@@ -29,15 +29,7 @@ from tests.webhooks.receiver import Receiver
 # (engine, a fragment of the offending statement): statements still being converted.
 PENDING: frozenset[tuple[str, str]] = frozenset()
 # (engine, trigger name): triggers on tenant tables still to be dropped.
-PENDING_TRIGGERS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("sqlite", "contacts_custom_keys_ai"),
-        ("sqlite", "contacts_custom_keys_au"),
-        ("postgresql", "contacts_custom_keys_insert"),
-        ("postgresql", "contacts_custom_keys_update"),
-        ("postgresql", "events_wake_relay"),
-    }
-)
+PENDING_TRIGGERS: frozenset[tuple[str, str]] = frozenset()
 # SQLite's own full-text index of contacts is kept by triggers; SQLite is never distributed.
 SQLITE_FTS_TRIGGERS = {"contacts_fts_ai", "contacts_fts_ad", "contacts_fts_au"}
 

@@ -16,6 +16,7 @@ deliveries there.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -45,6 +46,25 @@ def parse_id(text_id: str) -> UUID | None:
         return None
 
 
+# The transactions that have woken the relays already (the statement runs once in each).
+_announced: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+async def announce(conn: AsyncConnection) -> None:
+    """Call after writing events in ``conn``'s transaction: wakes a relay of this process as
+    soon as they are committed, instead of at its next poll, and on PostgreSQL an idle relay
+    of another process (a ``NOTIFY`` sent at commit, once per transaction, only while a
+    relay waits for one; see ``roster.webhooks.relay.listener``)."""
+    notify_on_commit(conn)
+    if conn.dialect.name != "postgresql":
+        return  # SQLite: one process relays
+    transaction = conn.sync_connection.get_transaction() if conn.sync_connection else None
+    if transaction is None or transaction in _announced:
+        return
+    _announced.add(transaction)
+    await outbox_repository.wake_relays(conn)
+
+
 async def emit(
     conn: AsyncConnection,
     tenant_id: UUID,
@@ -63,8 +83,7 @@ async def emit(
         "created_at": utcnow(),
     }
     await OutboxRepository(conn, tenant_id).add([row])
-    # Wakes an in-process relay as soon as the event is committed, instead of at its next poll.
-    notify_on_commit(conn)
+    await announce(conn)
     return event_id
 
 
@@ -83,7 +102,7 @@ async def emit_many(
     ]
     if rows:
         await OutboxRepository(conn, tenant_id).add(rows)
-        notify_on_commit(conn)
+        await announce(conn)
     return ids
 
 

@@ -35,6 +35,17 @@ from roster.models import events, webhook_deliveries
 e = events.c
 d = webhook_deliveries.c
 _INSERT = insert(events)
+# The channel an idle relay LISTENs on, and the advisory lock it holds while idle (see
+# ``roster.webhooks.relay.listener``).
+WAKE_CHANNEL = "roster_events"
+RELAY_IDLE_LOCK = 727_1009
+# PostgreSQL: notify only when an idle relay holds its lock (this transaction cannot take it
+# shared); the shared lock, held to commit, makes a relay that is arming wait for the commit.
+# No table: on Citus it runs on the coordinator, where the relays listen.
+_WAKE = text(
+    f"SELECT pg_notify('{WAKE_CHANNEL}', '') "
+    f"WHERE NOT pg_try_advisory_xact_lock_shared({RELAY_IDLE_LOCK})"
+)
 
 
 def _sql(name: str) -> str:
@@ -100,6 +111,11 @@ async def sweep_tenants(conn: AsyncConnection, cutoff: datetime) -> list[UUID]:
     found = set((await conn.execute(old_events)).scalars())
     found.update((await conn.execute(old_deliveries)).scalars())
     return sorted(found)
+
+
+async def wake_relays(conn: AsyncConnection) -> None:
+    """PostgreSQL: wake an idle relay of another process when this transaction commits."""
+    await conn.execute(_WAKE)
 
 
 class OutboxRepository(TenantRepository):
