@@ -27,25 +27,9 @@ from tests.webhooks.conftest import register, relay_for
 from tests.webhooks.receiver import Receiver
 
 # (engine, a fragment of the offending statement): statements still being converted.
-_END_DISABLED = "WHERE (webhook_deliveries.tenant_id, webhook_deliveries.id) IN (SELECT"
-PENDING: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("sqlite", _END_DISABLED),
-        ("postgresql", _END_DISABLED),
-        ("postgresql", "The sequencer's read on PostgreSQL"),
-        ("postgresql", "The relay's claim on PostgreSQL"),
-    }
-)
+PENDING: frozenset[tuple[str, str]] = frozenset()
 # (engine, trigger name): triggers on tenant tables still to be dropped.
-PENDING_TRIGGERS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("sqlite", "contacts_custom_keys_ai"),
-        ("sqlite", "contacts_custom_keys_au"),
-        ("postgresql", "contacts_custom_keys_insert"),
-        ("postgresql", "contacts_custom_keys_update"),
-        ("postgresql", "events_wake_relay"),
-    }
-)
+PENDING_TRIGGERS: frozenset[tuple[str, str]] = frozenset()
 # SQLite's own full-text index of contacts is kept by triggers; SQLite is never distributed.
 SQLITE_FTS_TRIGGERS = {"contacts_fts_ai", "contacts_fts_ad", "contacts_fts_au"}
 

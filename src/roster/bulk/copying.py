@@ -15,8 +15,8 @@ from sqlalchemy import JSON, Table
 from roster.bulk.deciding import Chunk, Row
 from roster.bulk.rendering import Cause, Writes, render_about, rows_of
 from roster.bulk.repository import BulkRepository
-from roster.events.outbox import emit_many
-from roster.kit.db import notify_on_commit
+from roster.events.outbox import announce, emit_many
+from roster.fielddefs.registry_repository import note_keys
 from roster.kit.ids import uuid7
 from roster.kit.timeutil import utcnow
 from roster.models import activities, consent_events, contact_tags, contacts, events
@@ -24,6 +24,7 @@ from roster.models import activities, consent_events, contact_tags, contacts, ev
 
 async def _send_contacts(repo: BulkRepository, writes: Writes, copies: Copies) -> None:
     """The contacts' updates and tag removals, then their inserts (a COPY that runs on)."""
+    await note_keys(repo.conn, repo.tenant_id, writes.inserts + writes.updates)
     await repo.update_versions(writes.updates)
     await repo.remove_tags(writes.tags_removed)
     await copies.send(contacts, writes.inserts)
@@ -46,7 +47,7 @@ async def _send_rest(repo: BulkRepository, writes: Writes, copies: Copies) -> No
         ]
         await copies.send(events, rows)
         await copies.done()
-        notify_on_commit(repo.conn)
+        await announce(repo.conn)
 
 
 async def store(repo: BulkRepository, chunk: Chunk, cause: Cause) -> Writes:

@@ -5,10 +5,10 @@ in one or two lines with a documented exit code (roster.cli.errors)."""
 
 from __future__ import annotations
 
-from roster.cli import accounts, database, processes, transfer
+from roster.cli import accounts, database, distribution, processes, transfer
 from roster.cli.base import app
 
-__all__ = ["accounts", "app", "database", "main", "processes", "transfer"]
+__all__ = ["accounts", "app", "database", "distribution", "main", "processes", "transfer"]
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roster.auth.repository import BY_KEY_HASH, CREDENTIAL_COLUMNS, KEYS_WITH_TENANT
 from roster.contacts.query import SEARCH_SOURCES, derived
+from roster.fielddefs.registry_repository import note_keys
 from roster.kit.db import single_read
 from roster.kit.repository import TenantRepository, scoped
 from roster.models import HANDLE_CHANNELS, api_keys, contact_tags, contacts
@@ -75,12 +76,18 @@ class ContactRepository(TenantRepository):
 
     async def add(self, row: dict[str, Any]) -> bool:
         """Insert a contact; False when a unique identifier is taken (nothing is written)."""
-        return await self.insert_unless_taken(_with_derived(row))
+        written = await self.insert_unless_taken(_with_derived(row))
+        if written:
+            await note_keys(self.conn, self.tenant_id, [row])
+        return written
 
     async def change(self, contact_id: UUID, version: int, values: dict[str, Any]) -> bool | None:
         """Update a contact at ``version``: True when written, False on an identifier clash,
         None when the version moved (another writer got there first)."""
-        return await self.update_at_version(contact_id, version, _with_derived(values))
+        written = await self.update_at_version(contact_id, version, _with_derived(values))
+        if written:
+            await note_keys(self.conn, self.tenant_id, [values])
+        return written
 
     async def replace_tags(
         self, contact: dict[str, Any], old: Iterable[str], new: Iterable[str]

@@ -5,15 +5,18 @@ change that rolls back emits nothing and a committed change always has its event
 
 Ids are time-ordered but not commit-ordered: a transaction that began first can commit last.
 A feed paged by id could then skip an event. So events get their feed position (``seq``)
-only after commit, from one sequencer at a time (an advisory lock on PostgreSQL; SQLite has
-one writer anyway). Readers page by ``seq`` and never miss an event. Features above events
-take each event as it is sequenced, in the same transaction, through a hook registered at
-start-up (``on_sequenced``): webhooks creates its deliveries there.
+only after commit, from one sequencer at a time per tenant (an advisory lock keyed by the
+tenant on PostgreSQL; SQLite has one writer anyway). A sequencer finds the tenants with
+events waiting without locking anything, then numbers one tenant's events at a time, with
+the tenant's id in every statement (one shard on Citus). Readers page by ``seq`` and never
+miss an event. Features above events take each event as it is sequenced, in the same
+transaction, through a hook registered at start-up (``on_sequenced``): webhooks creates its
+deliveries there.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -43,6 +46,25 @@ def parse_id(text_id: str) -> UUID | None:
         return None
 
 
+# The transactions that have woken the relays already (the statement runs once in each).
+_announced: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+async def announce(conn: AsyncConnection) -> None:
+    """Call after writing events in ``conn``'s transaction: wakes a relay of this process as
+    soon as they are committed, instead of at its next poll, and on PostgreSQL an idle relay
+    of another process (a ``NOTIFY`` sent at commit, once per transaction, only while a
+    relay waits for one; see ``roster.webhooks.relay.listener``)."""
+    notify_on_commit(conn)
+    if conn.dialect.name != "postgresql":
+        return  # SQLite: one process relays
+    transaction = conn.sync_connection.get_transaction() if conn.sync_connection else None
+    if transaction is None or transaction in _announced:
+        return
+    _announced.add(transaction)
+    await outbox_repository.wake_relays(conn)
+
+
 async def emit(
     conn: AsyncConnection,
     tenant_id: UUID,
@@ -61,8 +83,7 @@ async def emit(
         "created_at": utcnow(),
     }
     await OutboxRepository(conn, tenant_id).add([row])
-    # Wakes an in-process relay as soon as the event is committed, instead of at its next poll.
-    notify_on_commit(conn)
+    await announce(conn)
     return event_id
 
 
@@ -81,7 +102,7 @@ async def emit_many(
     ]
     if rows:
         await OutboxRepository(conn, tenant_id).add(rows)
-        notify_on_commit(conn)
+        await announce(conn)
     return ids
 
 
@@ -112,19 +133,21 @@ async def sequence_pending(
     conn: AsyncConnection, *, tenant_id: UUID | None = None, limit: int = 1000
 ) -> int:
     """Give committed, unsequenced events their feed position, for one tenant or (the
-    relay) for all, and hand them to the ``on_sequenced`` hooks. Returns how many were
-    sequenced; 0 when another sequencer holds the lock, whose work then covers these
-    events."""
-    pending = await outbox_repository.pending(conn, tenant_id, limit)
-    if not pending:
-        return 0
-    by_tenant: dict[UUID, list[Any]] = defaultdict(list)
-    for row in pending:
-        by_tenant[row.tenant_id].append(row)
+    relay) for those of the oldest ``limit`` waiting, and hand them to the ``on_sequenced``
+    hooks. Returns how many were sequenced; a tenant whose lock another sequencer holds is
+    left to that one, whose work covers its events."""
+    if tenant_id is not None:
+        owners = [(tenant_id, limit)]
+    else:
+        owners = await outbox_repository.pending_tenants(conn, limit)
     now = utcnow()
     postgresql = conn.dialect.name == "postgresql"
-    for owner, rows in by_tenant.items():
+    count = 0
+    for owner, most in owners:
         repo = OutboxRepository(conn, owner)
+        rows = await repo.pending(most)
+        if not rows:
+            continue
         # PostgreSQL: the tenant's last position came with its events.
         seq = int(rows[0].top or 0) if postgresql else await repo.top()
         positions = list(range(seq + 1, seq + 1 + len(rows)))
@@ -135,12 +158,18 @@ async def sequence_pending(
         ]
         for hook in _on_sequenced:
             await hook(conn, owner, sequenced, now)
-    return len(pending)
+        count += len(rows)
+    return count
 
 
 async def sweep(conn: AsyncConnection, retention_days: int) -> int:
-    """Forget events older than the retention, with their finished deliveries."""
-    return await outbox_repository.sweep(conn, utcnow() - timedelta(days=retention_days))
+    """Forget events older than the retention, with their finished deliveries, one tenant
+    at a time."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    gone = 0
+    for tenant in await outbox_repository.sweep_tenants(conn, cutoff):
+        gone += await OutboxRepository(conn, tenant).sweep(cutoff)
+    return gone
 
 
 async def forget_subject(conn: AsyncConnection, tenant_id: UUID, subject_id: UUID) -> None:

@@ -1,6 +1,8 @@
--- pending.sql for one tenant's events (the feed sequences its reader's own): the same
--- lock, the tenant's oldest unsequenced events, and its last feed position.
-WITH locked AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(:k) AS got),
+-- The sequencer's read of one tenant's events on PostgreSQL, in one round trip (see
+-- roster.events.outbox_repository): the tenant's sequencer lock (not waited for: when
+-- another sequencer holds it, nothing comes back), the tenant's oldest unsequenced events,
+-- and its last feed position. Every table is pinned to the tenant (one shard on Citus).
+WITH locked AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0)) AS got),
 pending AS MATERIALIZED (
     SELECT tenant_id, id, type, subject_id, created_at FROM events
     WHERE seq IS NULL AND tenant_id = :tenant AND (SELECT got FROM locked)

@@ -10,14 +10,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from roster.events.outbox_repository import RELAY_IDLE_LOCK, WAKE_CHANNEL
 from roster.kit import logs
 from roster.webhooks.relay.repository import listening
 
 log = logging.getLogger("roster.webhooks")
-# The channel an idle relay LISTENs on, and the advisory lock it holds while idle; the
-# trigger of migration 0011 notifies only while some relay holds that lock.
-WAKE_CHANNEL = "roster_events"
-RELAY_IDLE_LOCK = 727_1009
+__all__ = ["RELAY_IDLE_LOCK", "WAKE_CHANNEL", "Listener"]
 # Seconds a listener waits to reconnect after its connection failed (polling goes on).
 LISTEN_RETRY = 5.0
 # Seconds before an idle relay tries again for the idle lock that was held elsewhere.
@@ -34,8 +32,8 @@ class Listener:
     ``RELAY_IDLE_LOCK`` exclusive, which waits for the writers that took it shared (they
     inserted events while no relay was armed, and notified nobody) to commit, then looks
     for unsequenced events (their events among them) and sets ``wake`` if there are any.
-    From then on an emitting transaction cannot take the lock shared, so its trigger
-    notifies (migration 0011), and the notification sets ``wake``. While sends are in
+    From then on an emitting transaction cannot take the lock shared, so it notifies
+    (``roster.events.outbox.announce``), and the notification sets ``wake``. While sends are in
     flight the relay disarms (unlocks): their finishing calls for the passes that find new
     events, and PostgreSQL commits notifying transactions one at a time.
 

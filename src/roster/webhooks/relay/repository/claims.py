@@ -16,6 +16,7 @@ from sqlalchemy import (
     bindparam,
     column,
     exists,
+    func,
     or_,
     select,
     text,
@@ -57,19 +58,27 @@ DETAILS = (
     events.c.created_at.label("event_at"),
 )
 
-# The claim on PostgreSQL in one statement (claim.sql says how): ``limit`` is an endpoint's
-# room, ``busy``/``room`` the endpoints this relay sends to with their room left, ``full``
-# those at their limit.
+# PostgreSQL: the endpoints with due deliveries (claimable.sql), then one tenant's claim in
+# one statement (claim.sql says how): ``endpoints``/``takes`` the tenant's endpoints with
+# how many each may take, ``capacity`` how many in all.
+CLAIMABLE = (
+    text(sql("claimable.sql"))
+    .bindparams(bindparam("now", type_=UTCDateTime), bindparam("full", type_=UUIDS))
+    .columns(
+        column("tenant_id", d.tenant_id.type),
+        column("endpoint_id", d.endpoint_id.type),
+        column("due", UTCDateTime),
+    )
+)
 CLAIM = (
     text(sql("claim.sql"))
     .bindparams(
+        bindparam("tenant", type_=d.tenant_id.type),
         bindparam("now", type_=UTCDateTime),
         bindparam("until", type_=UTCDateTime),
         bindparam("capacity", type_=Integer),
-        bindparam("limit", type_=Integer),
-        bindparam("full", type_=UUIDS),
-        bindparam("busy", type_=UUIDS),
-        bindparam("room", type_=INTS),
+        bindparam("endpoints", type_=UUIDS),
+        bindparam("takes", type_=INTS),
     )
     .columns(
         column("place", Integer),
@@ -86,25 +95,43 @@ async def claim_postgresql(
     now: datetime,
     until: datetime,
 ) -> list[dict[str, Any]]:
-    """The claim in one statement: walk the due deliveries (locking them, skipping rows
-    another relay is claiming), keep each endpoint within its room, lease them, and return
-    them with their event and endpoint."""
-    busy = [(endpoint, limit - n) for endpoint, n in held.items() if n > 0]
-    result = await conn.execute(
-        CLAIM,
-        {
+    """Find the endpoints with due deliveries (locking nothing), then claim tenant by
+    tenant, the one with the oldest due delivery first, each in one statement that walks
+    its endpoints' due deliveries (locking them, skipping rows another relay is claiming),
+    leases them and returns them with their event and endpoint. Each endpoint takes at
+    most its room (``limit`` less what this relay holds) and its share of twice the
+    capacity, and each tenant an even part of what the tenants before it left, so one
+    tenant's backlog leaves room for the others'."""
+    full = [endpoint for endpoint, n in held.items() if n >= limit]
+    found = (await conn.execute(CLAIMABLE, {"now": now, "full": full})).all()
+    if not found:
+        return []
+    share = (2 * capacity + len(found) - 1) // len(found)
+    tenants: dict[UUID, list[tuple[UUID, int]]] = {}
+    for tenant, endpoint, _ in sorted(found, key=itemgetter(2)):
+        take = min(limit - held[endpoint], share, capacity)
+        tenants.setdefault(tenant, []).append((endpoint, take))
+    claimed: list[dict[str, Any]] = []
+    for n, (tenant, endpoints) in enumerate(tenants.items()):
+        # An even part of what is left for each tenant still to come: one tenant's backlog
+        # does not take the whole pass.
+        left = capacity - len(claimed)
+        part = -(-left // (len(tenants) - n))
+        if part <= 0:
+            break
+        params = {
+            "tenant": tenant,
             "now": now,
             "until": until,
-            "capacity": capacity,
-            "limit": limit,
-            "full": [endpoint for endpoint, room in busy if room <= 0],
-            "busy": [endpoint for endpoint, room in busy if room > 0],
-            "room": [room for _, room in busy if room > 0],
-        },
-    )
-    keys = list(result.keys())
-    rows = sorted(result.all(), key=itemgetter(0))  # by place: due, then feed position
-    return [dict(zip(keys, row, strict=True)) for row in rows]
+            "capacity": part,
+            "endpoints": [endpoint for endpoint, _ in endpoints],
+            "takes": [take for _, take in endpoints],
+        }
+        result = await conn.execute(CLAIM, params)
+        keys = list(result.keys())
+        rows = sorted(result.all(), key=itemgetter(0))  # by place: due, then feed position
+        claimed += [dict(zip(keys, row, strict=True)) for row in rows]
+    return claimed
 
 
 async def claim_portable(
@@ -126,12 +153,13 @@ async def claim_portable(
         earlier.c.status == "pending",
         earlier.c.event_seq < d.event_seq,
     )
-    # Ordered as the due index is (status, next_attempt_at), so the database walks it and
-    # stops at the limit instead of sorting every due delivery.
+    # Each endpoint's first due delivery, then each one's second, and so on: one endpoint's
+    # backlog does not fill the walk ahead of the others' deliveries.
     load = Counter(held)
     saturated = [endpoint for endpoint, count in load.items() if count >= limit]
-    due = (
-        select(d.tenant_id, d.id, d.endpoint_id)
+    rank = func.row_number().over(partition_by=d.endpoint_id, order_by=d.next_attempt_at)
+    ranked = (
+        select(d.tenant_id, d.id, d.endpoint_id, d.next_attempt_at, rank.label("rank"))
         .where(
             d.status == "pending",
             d.next_attempt_at <= now,
@@ -139,7 +167,12 @@ async def claim_portable(
             ~blocked,
             *([d.endpoint_id.not_in(saturated)] if saturated else []),
         )
-        .order_by(d.next_attempt_at)
+        .subquery()
+    )
+    r = ranked.c
+    due = (
+        select(r.tenant_id, r.id, r.endpoint_id)
+        .order_by(r.rank, r.next_attempt_at)
         .limit(capacity * 4)
     )
     chosen: list[tuple[UUID, UUID]] = []

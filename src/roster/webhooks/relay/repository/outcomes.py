@@ -116,25 +116,41 @@ async def disable_endpoint(conn: AsyncConnection, row: Row, reason: str, now: da
 
 async def end_disabled(conn: AsyncConnection, now: datetime, batch: int, error: str) -> int:
     """End up to ``batch`` pending deliveries of disabled endpoints (``failed``, with
-    ``error``) in one statement, but those being sent (leased); returns how many. Across
-    tenants: a sweep; on PostgreSQL it skips rows another relay is claiming."""
-    ending = (
-        select(d.tenant_id, d.id)
-        .join(
-            webhook_endpoints, and_(scoped(webhook_endpoints, d.tenant_id), w.id == d.endpoint_id)
-        )
-        .where(
-            w.enabled.is_(False),
-            d.status == "pending",
-            or_(d.lease_until.is_(None), d.lease_until < now),
-        )
-        .limit(batch)
+    ``error``), but those being sent (leased); returns how many. Across tenants, a sweep:
+    the disabled endpoints with pending deliveries are found without locks, then each
+    tenant's are ended in one statement, which on PostgreSQL skips rows another relay is
+    claiming."""
+    backlog = (
+        select(d.id)
+        .where(scoped(webhook_deliveries, w.tenant_id), d.endpoint_id == w.id)
+        .where(d.status == "pending")
+        .exists()
     )
-    if conn.dialect.name == "postgresql":
-        ending = ending.with_for_update(of=webhook_deliveries, skip_locked=True)
-    result = await conn.execute(
-        update(webhook_deliveries)
-        .where(tuple_(d.tenant_id, d.id).in_(ending))
-        .values(status="failed", finished_at=now, lease_until=None, last_error=error)
-    )
-    return int(result.rowcount or 0)
+    disabled = select(w.tenant_id).where(w.enabled.is_(False), backlog).distinct()
+    ended = 0
+    for tenant in (await conn.execute(disabled)).scalars().all():
+        if ended >= batch:
+            break
+        ending = (
+            select(d.tenant_id, d.id)
+            .join(
+                webhook_endpoints,
+                and_(scoped(webhook_endpoints, d.tenant_id), w.id == d.endpoint_id),
+            )
+            .where(
+                scoped(webhook_deliveries, tenant),
+                w.enabled.is_(False),
+                d.status == "pending",
+                or_(d.lease_until.is_(None), d.lease_until < now),
+            )
+            .limit(batch - ended)
+        )
+        if conn.dialect.name == "postgresql":
+            ending = ending.with_for_update(of=webhook_deliveries, skip_locked=True)
+        result = await conn.execute(
+            update(webhook_deliveries)
+            .where(scoped(webhook_deliveries, tenant), tuple_(d.tenant_id, d.id).in_(ending))
+            .values(status="failed", finished_at=now, lease_until=None, last_error=error)
+        )
+        ended += int(result.rowcount or 0)
+    return ended
