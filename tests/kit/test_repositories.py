@@ -31,7 +31,6 @@ SRC = Path(__file__).parents[2] / "src" / "roster"
 PENDING = frozenset(
     {
         "bulk/filters.py",
-        "cli/transfer.py",
         "contacts/query.py",
         "contacts/repository.py",
         "filters/activity.py",
