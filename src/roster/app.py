@@ -23,11 +23,13 @@ from roster.compat import openapi as compat_openapi
 from roster.compat.errors import Dialects
 from roster.config import Settings
 from roster.consent.endpoints import router as consent_router
+from roster.console import app as console
 from roster.contacts.endpoints import ContactReads
 from roster.contacts.endpoints import router as contacts_router
 from roster.events.endpoints import router as events_router
 from roster.exports.endpoints import router as exports_router
 from roster.fielddefs.endpoints import router as fields_router
+from roster.filters.endpoints import router as filters_router
 from roster.gdpr.endpoints import router as gdpr_router
 from roster.idempotency import Idempotency, sweep
 from roster.imports.endpoints import router as imports_router
@@ -143,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(imports_router)
     app.include_router(jobs_router)
     app.include_router(contacts_router)
+    app.include_router(filters_router)
     app.include_router(apikeys_router)
     app.include_router(metrics_router)
     # Outermost last: Observability (access log, metrics) → RequestContext (request id,
@@ -163,6 +166,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lists_router)
     app.include_router(segments_router)
     dialects = compat.mount(app, settings.dialect_names)
+    # The web console (HTML pages with their own error pages) at /console.
+    console.mount(app)
     app.add_middleware(
         RequestContext,
         max_body_bytes=settings.max_body_bytes,

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         description="Comma-separated dialects served under /compat/<name> (empty: none)",
     )
     rate_limit: str = "600/minute"
+    dialect_channel_rate_limit: str = Field(
+        default="200/minute",
+        description="Requests per credential under /compat/channel (its document's limit), "
+        "on top of the credential's own limit",
+    )
     auth_failure_limit: str = Field(
         default="30/minute",
         description="Failed authentications per client address; past it a failure is a 429",
@@ -122,6 +127,11 @@ class Settings(BaseSettings):
         "-1 = one per core (at most 4) for files of 20,000 rows or more",
     )
 
+    # The web console (docs/console.md).
+    console_session_idle: int = Field(
+        default=12 * 3600, ge=1, description="Seconds a console session lasts unused"
+    )
+
     @field_validator("default_region")
     @classmethod
     def _region(cls, value: str) -> str:
@@ -132,7 +142,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown region {value!r}")
         return value
 
-    @field_validator("rate_limit", "auth_failure_limit")
+    @field_validator("rate_limit", "auth_failure_limit", "dialect_channel_rate_limit")
     @classmethod
     def _rate(cls, value: str) -> str:
         parse_rate(value)

@@ -12,13 +12,7 @@ from pathlib import Path
 
 LIMIT = 400
 SRC = Path(__file__).parents[2] / "src" / "roster"
-STILL_OVER = frozenset(
-    {
-        "contacts/endpoints.py",
-        "contacts/query.py",
-        "contacts/repository.py",
-    }
-)
+STILL_OVER: frozenset[str] = frozenset()
 
 
 def _lines() -> dict[str, int]:

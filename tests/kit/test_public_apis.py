@@ -46,13 +46,7 @@ PUBLIC_UNDERSCORED = {
 
 # Members of Roster's classes that override a library's private member, each with the
 # reason it is still there. Every entry is a debt, to be removed, never added to lightly.
-KNOWN_OVERRIDES = {
-    # Custom SQL constructs whose state is part of the statement's cache key: SQLAlchemy
-    # has no public way to declare it (inherit_cache=False would compile every filter
-    # statement anew). Outside the database layer's step of issue 24.
-    ("roster.filters.compile", "TagCondition", "_traverse_internals"),
-    ("roster.filters.compile", "Prefiltered", "_traverse_internals"),
-}
+KNOWN_OVERRIDES: set[tuple[str, str, str]] = set()
 
 _ACCESSORS = {"getattr", "setattr", "hasattr", "delattr"}
 _OWN = {"self", "cls"}

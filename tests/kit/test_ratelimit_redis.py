@@ -74,7 +74,7 @@ async def _servers(env: Env, count: int, **extra: str) -> AsyncIterator[list[str
                 )
             )
             urls.append(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         async with httpx.AsyncClient(timeout=1) as http:
             for url, proc in zip(urls, procs, strict=True):
                 while True:
@@ -87,7 +87,7 @@ async def _servers(env: Env, count: int, **extra: str) -> AsyncIterator[list[str
                     except httpx.TransportError:
                         pass
                     if time.monotonic() > deadline:
-                        pytest.fail("server did not start within 30 s")
+                        pytest.fail("server did not start within 120 s")
                     await asyncio.sleep(0.1)
         yield urls
     finally:

@@ -8,6 +8,7 @@ import pytest
 
 from roster.kit.db import transaction
 from roster.worker import queue
+from roster.worker.runner import Worker
 from tests.conftest import Env
 
 
@@ -74,3 +75,27 @@ async def test_cancel_queued_job_and_unknown_job(env: Env) -> None:
         assert body["status"] == "cancelled"
         assert (await http.get(f"/v1/jobs/{uuid.uuid4()}")).status_code == 404
         assert (await http.get("/v1/jobs/not-an-id")).status_code == 404
+
+
+async def test_one_tenants_many_jobs_take_turns_with_anothers(env: Env) -> None:
+    """A tenant with a backlog of jobs does not hold back another tenant's job: a worker
+    takes tenants in turns, so the later tenant's job runs after at most one of the
+    backlog's (jobs of other tests' tenants may come between)."""
+    flood, _ = await env.tenant()
+    other, key = await env.tenant()
+    engine = env.app.state.engine
+    kind = f"test-{uuid.uuid4().hex[:6]}"  # no handler: each run fails at once
+    async with transaction(engine, write=True) as conn:
+        backlog = [await queue.enqueue(conn, flood, kind, {}) for _ in range(4)]
+    async with transaction(engine, write=True) as conn:
+        late = await queue.enqueue(conn, other, kind, {})
+    worker = Worker(engine, env.settings)
+    async with env.client(key) as http:
+        for _ in range(50):
+            assert await worker.run_once()
+            if (await http.get(f"/v1/jobs/{late['id']}")).json()["status"] == "failed":
+                break
+    async with transaction(engine, write=False) as conn:
+        repo = queue.JobRepository(conn, flood)
+        statuses = [(await repo.get(job["id"]) or {})["status"] for job in backlog]
+    assert statuses.count("failed") <= 1, statuses

@@ -70,15 +70,20 @@ async def _job(env: Env, tenant_id: Any, job_id: Any) -> dict[str, Any]:
 async def _until(
     env: Env, tenant_id: Any, job_id: Any, proc: subprocess.Popen[bytes], done: Any
 ) -> dict[str, Any]:
-    for _ in range(1200):
+    # Gives up after a minute without progress, however long a loaded machine takes in all.
+    waited, progress = 0, None
+    while waited < 1200:
         row = await _job(env, tenant_id, job_id)
         if done(row):
             return row
         if proc.poll() is not None:
             stderr = proc.stderr.read().decode() if proc.stderr else ""
             raise AssertionError(f"worker exited: {stderr[-2000:]}")
+        if (row["status"], row["processed"]) != progress:
+            waited, progress = 0, (row["status"], row["processed"])
         await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out: {row}")
+        waited += 1
+    raise AssertionError(f"no progress for a minute: {row}")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

@@ -97,9 +97,9 @@ async def run(
     items: list[writer.Item] = []
     for start in range(0, len(body.contacts), PREPARE_SLICE):
         if start:
-            # Validating 1,000 items takes the event loop for ~0.2 s; in slices, another
-            # batch that is writing (holding the tenant's bulk lock) is not kept waiting
-            # that long each time the database answers it.
+            # Validation holds the event loop; in slices, another batch that is writing
+            # (holding the tenant's bulk lock) is not kept waiting each time the database
+            # answers it.
             await asyncio.sleep(0)
         with writer.gc_paused():
             items += [

@@ -16,10 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.errors import NotFound
 from roster.filters.compile import compile_filter
+from roster.kit.repository import live
 from roster.models import contacts
 from roster.segments.repository import SegmentRepository
-
-c = contacts.c
 
 
 def expression(
@@ -31,7 +30,7 @@ def expression(
 ) -> ColumnElement[bool]:
     """Live contacts matching ``expr`` and the stored filter of a ``segment`` (either may
     be absent; neither matches every live contact). 422 naming the path of a bad part."""
-    parts: list[ColumnElement[bool]] = [c.deleted_at.is_(None)]
+    parts: list[ColumnElement[bool]] = [live(contacts)]
     if expr is not None:
         parts.append(compile_filter(expr, tenant_id, region=region))
     if segment is not None:

@@ -6,9 +6,6 @@ foreign key, through any index that starts with ``tenant_id``: a scan of the ten
 look-up, so each chunk costs more than the one before it. Autovacuum gathers them again
 only after 10 % of the whole table has changed, which for a new tenant beside a large one
 can be never while it grows (and it does not run at all where it is switched off).
-Measured: a batch's identifier look-up over a tenant of 19k contacts that the statistics
-took for empty, 745 ms instead of a few; imports of a tenant grown from 0 to 20k
-contacts, 10-35 ms a chunk instead of 4-8, growing with the tenant.
 
 So imports (per job) and batches (per process and tenant) ANALYZE those tables after
 ``FIRST_ROWS`` written rows, then after twice as many, and so on: a few times whatever

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -21,22 +21,17 @@ from roster.auth.deps import (
 )
 from roster.auth.keys import hash_key
 from roster.auth.principal import api_key, key_principal
-from roster.contacts import query as filters
 from roster.contacts import render, service
-from roster.contacts.parameters import ListFilterParameters
 from roster.contacts.repository import key_and_contact
 from roster.contacts.schemas import (
     Contact,
     ContactCreate,
-    ContactPage,
     ContactWrite,
     MatchOn,
     TagPage,
     TagsBody,
 )
 from roster.errors import NotFound, RosterError, Unauthorized
-from roster.filters import service as expressions
-from roster.filters.bodies import SearchBody
 from roster.kit import ratelimit
 from roster.kit.jsonutil import JSONBody, ProblemBody
 from roster.kit.pagination import Page, envelope, page_request
@@ -45,7 +40,6 @@ from roster.kit.web import cursors, problems, scope_uow, settings, uow
 router = APIRouter(prefix="/v1", tags=["contacts"])
 
 IfMatch = Annotated[str | None, Header(description='ETag from a GET, e.g. "3"; stale → 412')]
-Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "name", "-name"]
 
 
 def _one(row: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> JSONBody:
@@ -75,55 +69,6 @@ async def create_contact(
             conn, principal, _body(body), default_region=settings(request).default_region
         )
     return _one(row, HTTP_201_CREATED, {"Location": f"/v1/contacts/{row['id']}"})
-
-
-LIST_DESCRIPTION = """Filters combine with AND. `q`: case-insensitive substring of name, first/last
-name, email or company, or of the phone's digits (`555-1234` finds `+14155551234`).
-`tag` (repeatable) must all be present; `any_tag` (repeatable) at least one.
-`custom_fields.<key>=<value>` matches a JSON string equal to the value or the number,
-boolean or null whose JSON text it is (`custom_fields.is_vip=true` finds `true` and `"true"`).
-`list_id`: members of that list; `segment_id`: contacts matching that segment's filter now.
-An id that is not one of your lists or segments answers 404 (never an empty page).
-Archived contacts are left out unless `include_deleted=true` (which also applies to list
-and segment members). Timestamps are RFC 3339. A cursor only works with the sort and
-filters it was made for. Unknown query parameters are refused with 400."""
-
-
-@router.get(
-    "/contacts",
-    response_model=ContactPage,
-    responses=problems(400, 404),
-    summary="List and search contacts",
-    description=LIST_DESCRIPTION,
-)
-async def list_contacts(
-    request: Request,
-    principal: ContactsRead,
-    sort: Sort = "-created_at",
-    limit: Annotated[int | None, Query(description="1..100, default 50")] = None,
-    cursor: str | None = None,
-    offset: Annotated[int | None, Query(description="Instead of cursor (compatibility)")] = None,
-    page: Annotated[int | None, Query(description="1-based; instead of cursor")] = None,
-    include_total: Annotated[bool, Query(description="Add the exact count as `total`")] = False,
-    _filters: ListFilterParameters = None,
-) -> Response:
-    params = request.query_params
-    flt = filters.parse({name: params.getlist(name) for name in params})
-    paging = page_request(
-        limit, cursor, offset, page, cursors=cursors(request), kind=service.listing_kind(sort, flt)
-    )
-    async with uow(request, write=False) as conn:
-        result = await service.list_page(
-            conn,
-            principal,
-            flt,
-            sort=sort,
-            paging=paging,
-            cursors=cursors(request),
-            include_total=include_total,
-            default_region=settings(request).default_region,
-        )
-    return _page(result, render.contact)
 
 
 def _page(result: Page, render_row: Callable[[Any], Any]) -> JSONBody:
@@ -225,32 +170,6 @@ async def upsert_contact(
     return _one(row)
 
 
-@router.post(
-    "/contacts/search",
-    response_model=ContactPage,
-    responses=problems(400, 422),
-    summary="Search contacts with a filter expression",
-    description="Live contacts matching `filter` (docs/filters.md) and `q`, keyset-paged.",
-)
-async def search_contacts(request: Request, principal: ContactsRead, body: SearchBody) -> Response:
-    paging = page_request(
-        body.limit, body.cursor, None, None, cursors=cursors(request), kind=f"search:{body.sort}"
-    )
-    async with uow(request, write=False) as conn:
-        result = await expressions.search(
-            conn,
-            principal,
-            expr=body.filter,
-            q=body.q,
-            sort=body.sort,
-            paging=paging,
-            cursors=cursors(request),
-            default_region=settings(request).default_region,
-            include_total=body.include_total,
-        )
-    return _page(result, render.contact)
-
-
 @router.get(
     "/contacts/{contact_id}",
     response_model=Contact,
@@ -274,8 +193,8 @@ _HOT_PATH = re.compile(
 class ContactReads:
     """Serves ``get_contact`` for a plain ``GET /v1/contacts/{id}`` without the router.
 
-    Routing over every route and solving the dependency graph cost more than the read itself
-    (about two thirds of the request's CPU time). This middleware, the innermost, answers that
+    Routing over every route and solving the dependency graph cost more than the read
+    itself. This middleware, the innermost, answers that
     one request shape with the route's checks in the route's order (``read``) and renders
     failures as the exception handlers do; with an API key the key and the contact are read
     in one statement (``key_and_contact``), with a JWT as the route reads them. Every other
@@ -333,12 +252,12 @@ class ContactReads:
         return row
 
 
-async def _update(
+async def update_contact(
     request: Request,
     principal: ContactsWrite,
     contact_id: UUID,
     body: ContactWrite,
-    if_match: str | None,
+    if_match: IfMatch = None,
 ) -> Response:
     async with uow(request, write=True) as conn:
         row = await service.update(
@@ -352,36 +271,21 @@ async def _update(
     return _one(row)
 
 
-@router.patch(
-    "/contacts/{contact_id}",
-    response_model=Contact,
-    responses=problems(404, 409, 412, 413, 422),
-    summary="Update a contact (JSON Merge Patch)",
-)
-async def patch_contact(
-    request: Request,
-    principal: ContactsWrite,
-    contact_id: UUID,
-    body: ContactWrite,
-    if_match: IfMatch = None,
-) -> Response:
-    return await _update(request, principal, contact_id, body, if_match)
-
-
-@router.put(
-    "/contacts/{contact_id}",
-    response_model=Contact,
-    responses=problems(404, 409, 412, 413, 422),
-    summary="Update a contact (same as PATCH: partial, merge semantics)",
-)
-async def put_contact(
-    request: Request,
-    principal: ContactsWrite,
-    contact_id: UUID,
-    body: ContactWrite,
-    if_match: IfMatch = None,
-) -> Response:
-    return await _update(request, principal, contact_id, body, if_match)
+# PUT is PATCH under another method (partial, merge semantics): one route function, two
+# operations, each named as before.
+for _method, _name, _summary in (
+    ("PATCH", "patch_contact", "Update a contact (JSON Merge Patch)"),
+    ("PUT", "put_contact", "Update a contact (same as PATCH: partial, merge semantics)"),
+):
+    router.add_api_route(
+        "/contacts/{contact_id}",
+        update_contact,
+        methods=[_method],
+        name=_name,
+        response_model=Contact,
+        responses=problems(404, 409, 412, 413, 422),
+        summary=_summary,
+    )
 
 
 @router.post(

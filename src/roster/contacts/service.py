@@ -3,15 +3,13 @@ Every change goes through the one write path (``writing``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.auth.principal import Principal
-from roster.contacts import fields, hooks, membership, normalize, own_events, writing
-from roster.contacts import query as filters
+from roster.contacts import fields, hooks, normalize, own_events, writing
 from roster.contacts.repository import IDENTIFIERS, ContactRepository
 from roster.contacts.writing import check_if_match as check_if_match
 from roster.contacts.writing import etag as etag
@@ -257,75 +255,6 @@ async def set_consent(
     new = fields.apply(current, patch, principal.default_region or "US")
     return await writing.write(
         repo, principal, current, new, source=source, explicit_consent=True, note=note
-    )
-
-
-# Sorts on a key a write can move (a rename, any update): later pages leave out rows
-# changed since the first page, so a moved row is never returned twice.
-_MOVABLE = ("updated_at", "name", "-name")
-
-
-def listing_kind(sort: str, flt: filters.ContactFilter) -> str:
-    """What a cursor is bound to: the sort and the filter it was made for."""
-    return f"contacts:{sort}:{flt.fingerprint()}"
-
-
-def _sort_key(sort: str, row: Row, as_of: str | None) -> list[Any]:
-    field = sort.lstrip("-")
-    key = row["sort_name"] if field == "name" else row[field].isoformat()
-    return [key, str(row["id"]), as_of]
-
-
-def _decode_key(sort: str, key: list[Any]) -> tuple[list[Any], datetime | None]:
-    try:
-        first = key[0] if sort.lstrip("-") == "name" else datetime.fromisoformat(key[0])
-        if not isinstance(first, str | datetime):
-            raise TypeError
-        as_of = datetime.fromisoformat(key[2]) if key[2] is not None else None
-        return [first, UUID(key[1])], as_of
-    except (TypeError, ValueError, IndexError):
-        raise InvalidRequest("cursor is not valid") from None
-
-
-async def list_page(
-    conn: AsyncConnection,
-    principal: Principal,
-    flt: filters.ContactFilter,
-    *,
-    sort: str,
-    paging: PageRequest,
-    cursors: Cursors,
-    include_total: bool = False,
-    default_region: str,
-) -> Page:
-    """One page of the tenant's contacts matching ``flt`` (see docs/contacts.md); 404 when
-    its ``list_id`` or ``segment_id`` is not one of the tenant's."""
-    repo = _repo(conn, principal)
-    scope = await membership.conditions(conn, principal, flt, default_region=default_region)
-    after, as_of = None, None
-    if paging.cursor is not None:
-        after, as_of = _decode_key(sort, paging.cursor)
-    # Taken before the read, so that a row the first page saw and a writer then moved is
-    # past ``as_of`` and left out of later pages.
-    stamp_at = as_of or (utcnow() if sort in _MOVABLE else None)
-    rows = await repo.page(
-        flt,
-        sort=sort,
-        after=after,
-        as_of=as_of,
-        offset=paging.offset,
-        limit=paging.limit + 1,
-        scope=scope,
-    )
-    stamp = stamp_at.isoformat() if stamp_at is not None else None
-    total = await repo.count(flt, scope) if include_total else None
-    return keyset_page(
-        rows,
-        paging.limit,
-        key_of=lambda r: _sort_key(sort, r, stamp),
-        cursors=cursors,
-        kind=listing_kind(sort, flt),
-        total=total,
     )
 
 

@@ -10,13 +10,13 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement
 
 from roster.auth.deps import ContactsRead
 from roster.bulk import filters
-from roster.contacts import membership, query
-from roster.contacts.parameters import ListFilterParameters
 from roster.exports import stream
+from roster.filters import listing, query
+from roster.filters.parameters import ListFilterParameters
 from roster.filters.schema import RawFilter
 from roster.kit.web import problems, settings, uow
 
@@ -83,16 +83,14 @@ async def export_contacts(
     _filters: ListFilterParameters = None,
 ) -> Response:
     params = request.query_params
-    flt = query.parse(
+    parsed = query.parse(
         {name: params.getlist(name) for name in params}, also=frozenset({"format"}), paging=False
     )
     async with uow(request, write=False) as conn:
-        scope = await membership.conditions(
-            conn, principal, flt, default_region=settings(request).default_region
+        sel = await listing.selection(
+            conn, principal, parsed, default_region=settings(request).default_region
         )
-        dialect = conn.dialect.name
-    where = and_(true(), *query.conditions(flt, principal.tenant_id, dialect, scope=scope))
-    return _respond(request, principal.tenant_id, where, format)
+    return _respond(request, principal.tenant_id, listing.whole_condition(sel), format)
 
 
 @router.post(

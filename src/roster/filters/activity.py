@@ -22,6 +22,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from roster.errors import ValidationFailed
 from roster.filters.catalogue import Field
+from roster.filters.sql import compare
+from roster.kit.repository import scoped
 from roster.models import activities, contacts
 
 a = activities.c
@@ -31,7 +33,7 @@ OWN_EVENTS = "contact."
 
 
 def _scope(tenant_id: UUID) -> list[ColumnElement[bool]]:
-    return [a.tenant_id == tenant_id, a.contact_id == contacts.c.id]
+    return [scoped(activities, tenant_id), a.contact_id == contacts.c.id]
 
 
 def _interactions(tenant_id: UUID) -> list[ColumnElement[bool]]:
@@ -70,8 +72,6 @@ def activity_condition(
 ) -> ColumnElement[bool]:
     """One positive op on an activity field (the caller negates ``neq``, ``not_in``,
     ``not_exists`` and ``not_within_last``)."""
-    from roster.filters.compile import compare
-
     if field.source == "activity_last":
         if op == "exists":
             return exists().where(*_interactions(tenant_id)).correlate(contacts)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from roster.contacts.query import MAX_Q
 from roster.contacts.schemas import Contact
+from roster.filters.parameters import Sort
 from roster.filters.schema import Filter
 from roster.kit.openapi import JsonInt
 from roster.kit.pagination import MAX_LIMIT
 
-Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "name", "-name"]
+__all__ = ["Preview", "SearchBody", "Sort"]
 
 
 class SearchBody(BaseModel):

@@ -15,35 +15,37 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import (
-    Boolean,
-    and_,
-    bindparam,
-    exists,
-    false,
-    func,
-    not_,
-    or_,
-    select,
-    true,
-)
+import orjson
+from sqlalchemy import and_, bindparam, exists, false, func, not_, or_, select, true
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
 
 from roster.contacts import normalize
 from roster.errors import ValidationFailed
 from roster.filters import catalogue, values
 from roster.filters.activity import activity_condition
-from roster.filters.jsonsql import DateBound, JsonBool, JsonDate, JsonNumber, JsonPresent, JsonText
+from roster.filters.jsonsql import (
+    DateBound,
+    JsonBool,
+    JsonDate,
+    JsonNumber,
+    JsonPresent,
+    JsonText,
+    JsonType,
+)
 from roster.filters.schema import Expression, parse, walk
+from roster.filters.sql import PerEngine, compare, known, within
+from roster.kit.repository import scoped
 from roster.kit.timeutil import utcnow
 from roster.models import PREFERENCE_CHANNELS, contact_tags, contacts, list_members
 
 c = contacts.c
 Condition = ColumnElement[bool]
 
+# The query string's equality of a custom field (``custom_fields.<key>=<text>``), which has
+# no types: the JSON string equal to the text, or the number, boolean or null whose JSON text
+# it is. Only ``filters.query`` builds it; a filter expression cannot name it.
+UNTYPED_EQ = "untyped_eq"
 NEGATIVE = {
     "neq": "eq",
     "not_in": "in",
@@ -114,6 +116,9 @@ class _Compiler:
         field = catalogue.resolve(expr.field)
         assert field is not None
         path = paths[id(expr)]
+        if expr.op == UNTYPED_EQ:
+            assert field.key is not None
+            return untyped_eq(field.key, expr.value)
         try:
             value = values.check(field, expr.op, expr.value)
             positive = NEGATIVE.get(expr.op, expr.op)
@@ -173,25 +178,25 @@ class _Compiler:
         else:
             table, owner, item = list_members, list_members.c.contact_id, list_members.c.list_id
             wanted = [UUID(v) for v in value or []]
-        scoped = [table.c.tenant_id == self.tenant_id, owner == c.id]
+        mine = [scoped(table, self.tenant_id), owner == c.id]
         # Correlated to the contact only: a query that reads contact_tags itself (the
         # listing's tag-driven pages) must not have its own tag row taken for this one's.
         if op == "exists":
-            joined: Condition = exists().where(*scoped).correlate(contacts)
+            joined: Condition = exists().where(*mine).correlate(contacts)
         elif op in ("has", "has_any") or len(set(wanted)) == 1:
-            joined = exists().where(*scoped, item.in_(wanted)).correlate(contacts)
+            joined = exists().where(*mine, item.in_(wanted)).correlate(contacts)
         else:
             # has_all: every wanted member row is there (the primary key makes rows distinct).
             count = (
                 select(func.count())
-                .where(*scoped, item.in_(set(wanted)))
+                .where(*mine, item.in_(set(wanted)))
                 .correlate(contacts)
                 .scalar_subquery()
             )
             joined = count == len(set(wanted))
         if not tags:
             return joined
-        return TagCondition(_own_tags(op, wanted, joined), joined)
+        return PerEngine(postgresql=_own_tags(op, wanted, joined), portable=joined)
 
     # --- custom fields ------------------------------------------------------------------
 
@@ -203,22 +208,22 @@ class _Compiler:
         if op == "exists":
             return JsonPresent(col, key)
         if op == "within_last":
-            return _within(JsonDate(col, key), value, self.now, custom=True)
+            return within(JsonDate(col, key), value, self.now, custom=True)
         if op in ("contains", "starts_with", "ends_with"):
-            return _known(compare(JsonText(col, key), op, value, self.now))
+            return known(compare(JsonText(col, key), op, value, self.now))
         if op in ("eq", "in"):
             items = value if op == "in" else [value]
             if defined == "date":
                 target: ColumnElement[Any] = JsonDate(col, key)
                 bounds = [DateBound(values.parse_datetime(v)) for v in items]
-                return _known(or_(*(target == b for b in bounds)))
+                return known(or_(*(target == b for b in bounds)))
             texts = [v for v in items if isinstance(v, str)]
             flags = [v for v in items if isinstance(v, bool)]
             numbers = [float(v) for v in items if not isinstance(v, str | bool)]
             parts: list[Condition] = []
             for reader, wanted in ((JsonText, texts), (JsonBool, flags)):
                 if wanted:
-                    parts.append(_known(reader(col, key).in_(wanted)))
+                    parts.append(known(reader(col, key).in_(wanted)))
             if parts:
                 # Strings and booleans are equal exactly when contained ({key: value}),
                 # which the GIN index answers. Numbers compare as floats here and as exact
@@ -227,9 +232,10 @@ class _Compiler:
                     col.op("@>", is_comparison=True)(bindparam(None, {key: v}, type_=JSONB))
                     for v in (*texts, *flags)
                 ]
-                parts = [Prefiltered(or_(*parts), or_(*contained))]
+                exact = or_(*parts)
+                parts = [PerEngine(postgresql=and_(exact, or_(*contained)), portable=exact)]
             if numbers:
-                parts.append(_known(JsonNumber(col, key).in_(numbers)))
+                parts.append(known(JsonNumber(col, key).in_(numbers)))
             return or_(*parts)
         # gt / gte / lt / lte / between: numbers numerically, dates as instants.
         first = value[0] if op == "between" else value
@@ -239,18 +245,18 @@ class _Compiler:
         else:
             target = JsonNumber(col, key)
             bound = [float(v) for v in value] if op == "between" else float(value)
-        return _known(compare(target, op, bound, self.now))
+        return known(compare(target, op, bound, self.now))
 
 
 def _own_tags(op: str, wanted: list[str], joined: Condition) -> Condition:
     """PostgreSQL: the tag condition as containment in the contact's own ``tags`` array
     (JSONB, kept equal to its contact_tags rows by every write), which the GIN (tenant_id,
-    tags jsonb_path_ops) index answers: ``has``, ``has_all``, and ``has_any`` of one tag.
-    ``has_any`` of several tags stays the semi-join with contact_tags (``joined``): the
-    planner then drives it from the tags' rows when they are few, or probes them per
-    contact when the other conditions narrow first (an OR of containments was planned as a
-    walk of the date index in random heap order, 2.5x slower on B6). ``exists``: a
-    non-empty array."""
+    tags jsonb_path_ops) index answers: ``has``, ``has_all``, and ``has_any`` of one tag
+    (jsonb's ``?|`` and ``?&`` are not in that index's operator class). ``has_any`` of
+    several tags stays the semi-join with contact_tags (``joined``): the planner then drives
+    it from the tags' rows when they are few, or probes them per contact when the other
+    conditions narrow first. ``exists``: a non-empty array. SQLite always uses ``joined``
+    (EXISTS / count over contact_tags through its indexes)."""
     names = sorted(set(wanted))
     if op == "exists":
         return func.jsonb_array_length(c.tags) > 0
@@ -260,65 +266,41 @@ def _own_tags(op: str, wanted: list[str], joined: Condition) -> Condition:
     return cast(Condition, contains(bindparam(None, names, type_=JSONB)))
 
 
-class TagCondition(ColumnElement[bool]):
-    """A tag condition written once per engine. PostgreSQL: containment in the contact's
-    own ``tags`` array where the GIN index answers it (see ``_own_tags``); the jsonb ``?|``
-    and ``?&`` operators this used before are not in that index's operator class, so a
-    segment of one rare tag read every contact of the tenant (1.2 s at 1M, against 0.13 s
-    through the index), and ``?|`` was tested on every row before the cheaper conditions.
-    SQLite: EXISTS / count over contact_tags through its indexes."""
+def _json_scalars(raw: str) -> list[Any]:
+    """The JSON values a query-string text stands for: the string itself, and the number,
+    boolean or null whose JSON text it is."""
+    found: list[Any] = [raw]
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return found
+    if isinstance(parsed, int) and not isinstance(parsed, bool) and not -(2**63) <= parsed < 2**63:
+        # Beyond a signed 64-bit integer no driver binds it; SQLite reads it back as real.
+        parsed = float(parsed)
+    if parsed is None or isinstance(parsed, bool | int | float):
+        found.append(parsed)
+    return found
 
-    type = Boolean()
-    inherit_cache = True
-    _traverse_internals = [
-        ("own", InternalTraversal.dp_clauseelement),
-        ("joined", InternalTraversal.dp_clauseelement),
+
+def untyped_eq(key: str, raw: str) -> Condition:
+    """``custom_fields.<key>=<raw>`` of a query string. PostgreSQL: JSONB containment
+    (``@>``), exact and answered by the GIN (tenant_id, custom_fields jsonb_path_ops) index.
+    SQLite: the JSON type and value of the key, checked on the row."""
+    candidates = _json_scalars(raw)
+    col = c.custom_fields
+    contained = [
+        col.op("@>", is_comparison=True)(bindparam(None, {key: value}, type_=JSONB))
+        for value in candidates
     ]
-
-    def __init__(self, own: Condition, joined: Condition):
-        self.own, self.joined = own, joined
-
-
-class Prefiltered(ColumnElement[bool]):
-    """A condition, and on PostgreSQL also a ``prefilter`` that it implies and an index
-    answers (the planner can then read the index instead of every contact of the tenant).
-    Equal to the condition alone on every row, so negation keeps its meaning."""
-
-    type = Boolean()
-    inherit_cache = True
-    _traverse_internals = [
-        ("exact", InternalTraversal.dp_clauseelement),
-        ("prefilter", InternalTraversal.dp_clauseelement),
-    ]
-
-    def __init__(self, exact: Condition, prefilter: Condition):
-        self.exact, self.prefilter = exact, prefilter
-
-
-@compiles(Prefiltered)
-def _prefiltered_exact(element: Prefiltered, compiler: Any, **kw: Any) -> str:
-    return cast(str, compiler.process(element.exact, **kw))
-
-
-@compiles(Prefiltered, "postgresql")
-def _prefiltered_indexed(element: Prefiltered, compiler: Any, **kw: Any) -> str:
-    both = compiler.process(and_(element.exact, element.prefilter), **kw)
-    return f"({both})"  # one operand, whatever operator (NOT, OR) applies to it
-
-
-@compiles(TagCondition)
-def _tags_joined(element: TagCondition, compiler: Any, **kw: Any) -> str:
-    return cast(str, compiler.process(element.joined, **kw))
-
-
-@compiles(TagCondition, "postgresql")
-def _tags_own(element: TagCondition, compiler: Any, **kw: Any) -> str:
-    return f"({compiler.process(element.own, **kw)})"
-
-
-def _known(condition: Condition) -> Condition:
-    """NULL (the value is missing or of another type) reads as false: two-valued logic."""
-    return func.coalesce(condition, false())
+    kind, options = JsonType(col, key), []
+    for candidate in candidates:
+        if candidate is None or isinstance(candidate, bool):
+            options.append(kind == orjson.dumps(candidate).decode())
+        elif isinstance(candidate, str):
+            options.append(known(JsonText(col, key) == candidate))
+        else:
+            options.append(known(JsonNumber(col, key) == candidate))
+    return PerEngine(postgresql=or_(*contained), portable=or_(*options))
 
 
 def _fit_definition(defined: str, op: str, value: Any) -> Any:
@@ -342,48 +324,3 @@ def _fit_definition(defined: str, op: str, value: Any) -> Any:
         if not fits:
             raise ValueError(f"this custom field is defined as {defined}; give a {defined}")
     return value
-
-
-def _like(text: str, op: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    if op == "contains":
-        return f"%{escaped}%"
-    return f"{escaped}%" if op == "starts_with" else f"%{escaped}"
-
-
-def _within(
-    target: ColumnElement[Any], span: timedelta, now: datetime, *, custom: bool = False
-) -> Condition:
-    low, high = now - span, now
-    if custom:
-        return _known(and_(target >= DateBound(low), target <= DateBound(high)))
-    return and_(target.is_not(None), target >= low, target <= high)
-
-
-def compare(target: ColumnElement[Any], op: str, value: Any, now: datetime) -> Condition:
-    """``target op value`` for one positive op (the caller guards against NULL)."""
-    return cast(Condition, _compare(target, op, value, now))
-
-
-def _compare(target: ColumnElement[Any], op: str, value: Any, now: datetime) -> Any:
-    if op == "eq":
-        return target == value
-    if op == "in":
-        return target.in_(value)
-    if op in ("contains", "starts_with", "ends_with"):
-        # Case-insensitive (ILIKE on PostgreSQL, lower() LIKE lower() on SQLite, where
-        # case folding covers ASCII letters only); % and _ in the value match themselves.
-        return target.ilike(_like(value, op), escape="\\")
-    if op == "gt":
-        return target > value
-    if op == "gte":
-        return target >= value
-    if op == "lt":
-        return target < value
-    if op == "lte":
-        return target <= value
-    if op == "between":
-        return and_(target >= value[0], target <= value[1])
-    if op == "within_last":
-        return _within(target, value, now)
-    raise ValueError(f"op {op} does not apply here")

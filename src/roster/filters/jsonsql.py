@@ -10,7 +10,7 @@ order of evaluation); SQLite reads JSON text with ``json_type`` and ``json_extra
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Boolean, Float, String, bindparam
 from sqlalchemy.ext.compiler import compiles
@@ -21,7 +21,13 @@ from sqlalchemy.types import DateTime
 
 
 class _JsonRead(FunctionElement[Any]):
+    """A typed read; each kind states its SQL per engine as a template: PostgreSQL's of
+    ``{value}`` (the jsonb value) and ``{text}`` (its text), SQLite's of ``{kind}``
+    (``json_type``) and ``{extract}`` (``json_extract``)."""
+
     inherit_cache = True
+    postgresql: ClassVar[str] = ""
+    sqlite: ClassVar[str] = ""
 
     def __init__(self, column: ColumnElement[Any], key: str):
         # The key is one bound parameter (PostgreSQL), or SQLite's JSON path to it, built
@@ -40,6 +46,10 @@ class JsonNumber(_JsonRead):
 
     type = Float()
     inherit_cache = True
+    postgresql = (
+        "(CASE WHEN jsonb_typeof({value}) = 'number' THEN CAST({text} AS DOUBLE PRECISION) END)"
+    )
+    sqlite = "(CASE WHEN {kind} IN ('integer', 'real') THEN {extract} END)"
 
 
 class JsonText(_JsonRead):
@@ -47,6 +57,8 @@ class JsonText(_JsonRead):
 
     type = String()
     inherit_cache = True
+    postgresql = "(CASE WHEN jsonb_typeof({value}) = 'string' THEN {text} END)"
+    sqlite = "(CASE WHEN {kind} = 'text' THEN {extract} END)"
 
 
 class JsonBool(_JsonRead):
@@ -54,6 +66,8 @@ class JsonBool(_JsonRead):
 
     type = Boolean()
     inherit_cache = True
+    postgresql = "(CASE WHEN jsonb_typeof({value}) = 'boolean' THEN CAST({text} AS BOOLEAN) END)"
+    sqlite = "(CASE {kind} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)"
 
 
 class JsonDate(_JsonRead):
@@ -62,6 +76,15 @@ class JsonDate(_JsonRead):
 
     type = DateTime(timezone=True)
     inherit_cache = True
+    # roster_try_timestamptz (migration 0006): strict ISO 8601 or NULL, never an error.
+    postgresql = (
+        "roster_try_timestamptz(CASE WHEN jsonb_typeof({value}) = 'string' THEN {text} END)"
+    )
+    # The GLOB keeps out words julianday() would read ('now') and bare numbers.
+    sqlite = (
+        "(CASE WHEN {kind} = 'text' AND {extract} GLOB "
+        "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' THEN julianday({extract}) END)"
+    )
 
 
 class JsonPresent(_JsonRead):
@@ -69,6 +92,17 @@ class JsonPresent(_JsonRead):
 
     type = Boolean()
     inherit_cache = True
+    postgresql = "(COALESCE(jsonb_typeof({value}) <> 'null', false))"
+    sqlite = "(COALESCE({kind} <> 'null', 0))"
+
+
+class JsonType(_JsonRead):
+    """The value's JSON type as SQLite names it (``text``, ``integer``, ``real``, ``true``,
+    ``false``, ``null``), NULL when the key is absent; SQLite only."""
+
+    type = String()
+    inherit_cache = True
+    sqlite = "{kind}"
 
 
 class DateBound(FunctionElement[Any]):
@@ -81,101 +115,27 @@ class DateBound(FunctionElement[Any]):
         super().__init__(bindparam(None, moment.isoformat(), type_=String()))
 
 
-def _parts(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> list[str]:
-    return [compiler.process(clause, **kw) for clause in element.clauses]
-
-
-# --- PostgreSQL -------------------------------------------------------------------------
-
-
-def _pg(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:
+@compiles(_JsonRead, "postgresql")
+def _pg_read(element: _JsonRead, compiler: SQLCompiler, **kw: Any) -> str:
     column_clause, key_clause, _ = element.clauses.clauses
     column, key = compiler.process(column_clause, **kw), compiler.process(key_clause, **kw)
-    return f"({column} -> CAST({key} AS TEXT))", f"({column} ->> CAST({key} AS TEXT))"
+    value, text = f"({column} -> CAST({key} AS TEXT))", f"({column} ->> CAST({key} AS TEXT))"
+    return element.postgresql.format(value=value, text=text)
 
 
-@compiles(JsonNumber, "postgresql")
-def _pg_number(element: JsonNumber, compiler: SQLCompiler, **kw: Any) -> str:
-    value, text = _pg(element, compiler, **kw)
-    return f"(CASE WHEN jsonb_typeof({value}) = 'number' THEN CAST({text} AS DOUBLE PRECISION) END)"
-
-
-@compiles(JsonText, "postgresql")
-def _pg_text(element: JsonText, compiler: SQLCompiler, **kw: Any) -> str:
-    value, text = _pg(element, compiler, **kw)
-    return f"(CASE WHEN jsonb_typeof({value}) = 'string' THEN {text} END)"
-
-
-@compiles(JsonBool, "postgresql")
-def _pg_bool(element: JsonBool, compiler: SQLCompiler, **kw: Any) -> str:
-    value, text = _pg(element, compiler, **kw)
-    return f"(CASE WHEN jsonb_typeof({value}) = 'boolean' THEN CAST({text} AS BOOLEAN) END)"
-
-
-@compiles(JsonDate, "postgresql")
-def _pg_date(element: JsonDate, compiler: SQLCompiler, **kw: Any) -> str:
-    value, text = _pg(element, compiler, **kw)
-    # roster_try_timestamptz (migration 0006): strict ISO 8601 or NULL, never an error.
-    return f"roster_try_timestamptz(CASE WHEN jsonb_typeof({value}) = 'string' THEN {text} END)"
-
-
-@compiles(JsonPresent, "postgresql")
-def _pg_present(element: JsonPresent, compiler: SQLCompiler, **kw: Any) -> str:
-    value, _ = _pg(element, compiler, **kw)
-    return f"(COALESCE(jsonb_typeof({value}) <> 'null', false))"
+@compiles(_JsonRead, "sqlite")
+def _lite_read(element: _JsonRead, compiler: SQLCompiler, **kw: Any) -> str:
+    column_clause, _, path_clause = element.clauses.clauses
+    column, path = compiler.process(column_clause, **kw), compiler.process(path_clause, **kw)
+    kind, extract = f"json_type({column}, {path})", f"json_extract({column}, {path})"
+    return element.sqlite.format(kind=kind, extract=extract)
 
 
 @compiles(DateBound, "postgresql")
 def _pg_bound(element: DateBound, compiler: SQLCompiler, **kw: Any) -> str:
-    (text,) = _parts(element, compiler, **kw)
-    return f"CAST(CAST({text} AS TEXT) AS TIMESTAMPTZ)"
-
-
-# --- SQLite -----------------------------------------------------------------------------
-
-
-def _lite(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:
-    column_clause, _, path_clause = element.clauses.clauses
-    column, path = compiler.process(column_clause, **kw), compiler.process(path_clause, **kw)
-    return f"json_type({column}, {path})", f"json_extract({column}, {path})"
-
-
-@compiles(JsonNumber, "sqlite")
-def _lite_number(element: JsonNumber, compiler: SQLCompiler, **kw: Any) -> str:
-    kind, value = _lite(element, compiler, **kw)
-    return f"(CASE WHEN {kind} IN ('integer', 'real') THEN {value} END)"
-
-
-@compiles(JsonText, "sqlite")
-def _lite_text(element: JsonText, compiler: SQLCompiler, **kw: Any) -> str:
-    kind, value = _lite(element, compiler, **kw)
-    return f"(CASE WHEN {kind} = 'text' THEN {value} END)"
-
-
-@compiles(JsonBool, "sqlite")
-def _lite_bool(element: JsonBool, compiler: SQLCompiler, **kw: Any) -> str:
-    kind, _ = _lite(element, compiler, **kw)
-    return f"(CASE {kind} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)"
-
-
-@compiles(JsonDate, "sqlite")
-def _lite_date(element: JsonDate, compiler: SQLCompiler, **kw: Any) -> str:
-    kind, value = _lite(element, compiler, **kw)
-    # The GLOB keeps out words julianday() would read ('now') and bare numbers.
-    return (
-        f"(CASE WHEN {kind} = 'text' AND {value} GLOB "
-        "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' "
-        f"THEN julianday({value}) END)"
-    )
-
-
-@compiles(JsonPresent, "sqlite")
-def _lite_present(element: JsonPresent, compiler: SQLCompiler, **kw: Any) -> str:
-    kind, _ = _lite(element, compiler, **kw)
-    return f"(COALESCE({kind} <> 'null', 0))"
+    return f"CAST(CAST({compiler.process(element.clauses, **kw)} AS TEXT) AS TIMESTAMPTZ)"
 
 
 @compiles(DateBound, "sqlite")
 def _lite_bound(element: DateBound, compiler: SQLCompiler, **kw: Any) -> str:
-    (text,) = _parts(element, compiler, **kw)
-    return f"julianday({text})"
+    return f"julianday({compiler.process(element.clauses, **kw)})"

@@ -7,10 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.auth.principal import Principal
-from roster.contacts.query import clean_q
 from roster.filters.compile import compile_filter
 from roster.filters.listing import contact_page
 from roster.filters.schema import Expression
+from roster.filters.search_text import clean_q
 from roster.kit.pagination import Cursors, Page, PageRequest
 
 

@@ -6,11 +6,10 @@ import gc
 
 
 def freeze_heap() -> None:
-    """Leave the objects of a started process (modules, classes, the schema, the routes:
-    about 115k objects in a relay, 179k in a server) out of the cyclic garbage collector's
-    full collections. Each full collection walked them all and held the event loop: 40-95 ms
-    in a relay at 1,000 events/s (the largest part of B7's p99 delay), 76-86 ms in a server,
-    where it landed on whichever request was running. Call once, when the process is set
-    up (again after more set-up is harmless)."""
+    """Leave the objects of a started process (modules, classes, the schema, the routes)
+    out of the cyclic garbage collector's full collections, which otherwise walk them all
+    while holding the event loop, a pause that lands on whichever request or delivery is
+    running (docs/decisions.md). Call once, when the process is set up (again after more
+    set-up is harmless)."""
     gc.collect()
     gc.freeze()

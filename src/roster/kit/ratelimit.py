@@ -161,6 +161,18 @@ async def check(limiter: Limiter, credential: str, override: str | None, default
     return state
 
 
+async def check_policy(limiter: Limiter, policy: str, credential: str, rate: str) -> RateState:
+    """Count one request of ``credential`` under a limit of its own named ``policy`` (a
+    dialect's documented limit), apart from the credential's Roster limit; raise
+    ``RateLimited`` past it."""
+    quota, window = _parse(rate)
+    hit = await limiter.hit(f"{policy}:{credential}:{quota}/{window}", quota, window)
+    state = replace(hit, policy=policy)
+    if not state.allowed:
+        raise RateLimited(state)
+    return state
+
+
 def client_address(scope: Scope) -> str:
     """Who failed, for the failure limit: the client's address as the server reports it
     (behind a trusted proxy, uvicorn puts the forwarded one there); an IPv6 address by its

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.auth.deps import ContactsRead, ContactsWrite
-from roster.contacts import render
 from roster.contacts.schemas import ContactPage
-from roster.filters.bodies import Sort
+from roster.filters.endpoints import MemberPagingParameters, members_response
 from roster.kit.jsonutil import JSONBody
-from roster.kit.pagination import Page, envelope, page_request
-from roster.kit.timeutil import rfc3339
+from roster.kit.pagination import Page, page_request
 from roster.kit.web import cursors, problems, uow
-from roster.lists import service
+from roster.lists import named, service
+from roster.lists.named import IfMatch, Limit
 from roster.lists.schemas import (
     ListCreate,
     ListDetail,
@@ -26,36 +26,14 @@ from roster.lists.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["lists"])
-IfMatch = Annotated[str | None, Header(description='ETag from a GET, e.g. "3"; stale → 412')]
-Limit = Annotated[int | None, Query(description="1..100, default 50")]
 
 
 def _render(row: dict[str, Any]) -> dict[str, Any]:
-    body = {
-        "id": str(row["id"]),
-        "name": row["name"],
-        "description": row["description"],
-        "created_at": rfc3339(row["created_at"]),
-        "updated_at": rfc3339(row["updated_at"]),
-        "version": row["version"],
-    }
-    if "member_count" in row:
-        body["member_count"] = row["member_count"]
-    return body
+    return named.body(row, "member_count")
 
 
 def _one(row: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> JSONBody:
-    return JSONBody(
-        _render(row), status_code=status, headers={"ETag": service.etag(row), **(headers or {})}
-    )
-
-
-def _page(result: Page, render_row: Any) -> JSONBody:
-    return JSONBody(
-        envelope(
-            [render_row(r) for r in result.rows], result.has_more, result.next_cursor, result.total
-        )
-    )
+    return named.one(_render(row), row, status, headers)
 
 
 @router.get("/lists", response_model=ListPage, responses=problems(400), summary="List lists")
@@ -65,7 +43,7 @@ async def list_lists(
     paging = page_request(limit, cursor, None, None, cursors=cursors(request), kind="lists")
     async with uow(request, write=False) as conn:
         result = await service.page(conn, principal, paging=paging, cursors=cursors(request))
-    return _page(result, _render)
+    return named.page(result, _render)
 
 
 @router.post(
@@ -134,28 +112,12 @@ async def delete_list(
     summary="Live contacts in a list, paginated",
 )
 async def list_members(
-    request: Request,
-    principal: ContactsRead,
-    list_id: UUID,
-    sort: Sort = "-created_at",
-    limit: Limit = None,
-    cursor: str | None = None,
-    include_total: bool = False,
+    request: Request, principal: ContactsRead, list_id: UUID, paged: MemberPagingParameters
 ) -> Response:
-    paging = page_request(
-        limit, cursor, None, None, cursors=cursors(request), kind=f"list:{list_id}:{sort}"
-    )
-    async with uow(request, write=False) as conn:
-        result = await service.members(
-            conn,
-            principal,
-            list_id,
-            sort=sort,
-            paging=paging,
-            cursors=cursors(request),
-            include_total=include_total,
-        )
-    return _page(result, render.contact)
+    async def read(conn: AsyncConnection, **page: Any) -> Page:
+        return await service.members(conn, principal, list_id, **page)
+
+    return await members_response(request, paged, f"list:{list_id}", read)
 
 
 @router.post(

@@ -10,22 +10,20 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import exists
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import ColumnElement
 
 from roster.auth.principal import Principal
 from roster.errors import Conflict, InvalidRequest, NotFound, PreconditionFailed, ValidationFailed
 from roster.events.outbox import emit_many
+from roster.filters.compile import compile_filter
 from roster.filters.listing import contact_page
+from roster.filters.query import condition
 from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
-from roster.kit.repository import scoped
 from roster.kit.timeutil import utcnow
 from roster.kit.versions import check_if_match as check_if_match_of
 from roster.kit.versions import etag as etag
 from roster.lists.repository import ListRepository
-from roster.models import contacts, list_members
 
 Row = dict[str, Any]
 
@@ -116,28 +114,6 @@ def _cursor_id(cursor: list[Any] | None) -> UUID | None:
         raise InvalidRequest("cursor is not valid") from None
 
 
-def member_condition(tenant_id: UUID, list_id: UUID) -> ColumnElement[bool]:
-    """Contacts in the list (for list member pages and a ``list_id`` query filter)."""
-    return (
-        exists()
-        .where(
-            scoped(list_members, tenant_id),
-            list_members.c.list_id == list_id,
-            list_members.c.contact_id == contacts.c.id,
-        )
-        .correlate(contacts)
-    )
-
-
-async def condition(
-    conn: AsyncConnection, principal: Principal, list_id: UUID
-) -> ColumnElement[bool]:
-    """Members of a list as a condition over contacts, for a ``list_id`` query filter or an
-    export; 404 when the list is not this tenant's."""
-    await _found(_repo(conn, principal), list_id)
-    return member_condition(principal.tenant_id, list_id)
-
-
 async def members(
     conn: AsyncConnection,
     principal: Principal,
@@ -152,7 +128,7 @@ async def members(
     return await contact_page(
         conn,
         principal.tenant_id,
-        member_condition(principal.tenant_id, list_id),
+        compile_filter(condition("lists", "has", str(list_id)), principal.tenant_id),
         sort=sort,
         paging=paging,
         cursors=cursors,

@@ -2,6 +2,7 @@
 
 from roster.models.audiences import list_members, lists, segments
 from roster.models.base import metadata
+from roster.models.console import console_sessions
 from roster.models.contacts import (
     HANDLE_CHANNELS,
     PREFERENCE_CHANNELS,
@@ -28,6 +29,7 @@ __all__ = [
     "activities",
     "api_keys",
     "consent_events",
+    "console_sessions",
     "contact_custom_keys",
     "contact_tags",
     "contacts",

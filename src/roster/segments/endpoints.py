@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.auth.deps import ContactsRead, ContactsWrite
 from roster.contacts import render
 from roster.contacts.schemas import ContactPage
-from roster.filters.bodies import Preview, Sort
+from roster.filters.bodies import Preview
+from roster.filters.endpoints import MemberPagingParameters, members_response
 from roster.kit.jsonutil import JSONBody
-from roster.kit.pagination import Page, envelope, page_request
-from roster.kit.timeutil import rfc3339
+from roster.kit.pagination import Page, page_request
 from roster.kit.web import cursors, problems, settings, uow
+from roster.lists import named
+from roster.lists.named import IfMatch, Limit
 from roster.segments import service
 from roster.segments.schemas import (
     PreviewBody,
@@ -25,34 +28,14 @@ from roster.segments.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["segments"])
-IfMatch = Annotated[str | None, Header(description='ETag from a GET, e.g. "3"; stale → 412')]
-Limit = Annotated[int | None, Query(description="1..100, default 50")]
 
 
 def _render(row: dict[str, Any]) -> dict[str, Any]:
-    body = {
-        "id": str(row["id"]),
-        "name": row["name"],
-        "description": row["description"],
-        "filter": row["filter"],
-        "created_at": rfc3339(row["created_at"]),
-        "updated_at": rfc3339(row["updated_at"]),
-        "version": row["version"],
-    }
-    if "contact_count" in row:
-        body["contact_count"] = row["contact_count"]
-    return body
+    return named.body(row, "contact_count", filter=row["filter"])
 
 
 def _one(row: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> JSONBody:
-    return JSONBody(
-        _render(row), status_code=status, headers={"ETag": service.etag(row), **(headers or {})}
-    )
-
-
-def _page(result: Page, render_row: Any) -> JSONBody:
-    data = [render_row(r) for r in result.rows]
-    return JSONBody(envelope(data, result.has_more, result.next_cursor, result.total))
+    return named.one(_render(row), row, status, headers)
 
 
 @router.get(
@@ -64,7 +47,7 @@ async def list_segments(
     paging = page_request(limit, cursor, None, None, cursors=cursors(request), kind="segments")
     async with uow(request, write=False) as conn:
         result = await service.page(conn, principal, paging=paging, cursors=cursors(request))
-    return _page(result, _render)
+    return named.page(result, _render)
 
 
 @router.post(
@@ -166,26 +149,11 @@ async def delete_segment(
     summary="The segment's members now, paginated",
 )
 async def segment_contacts(
-    request: Request,
-    principal: ContactsRead,
-    segment_id: UUID,
-    sort: Sort = "-created_at",
-    limit: Limit = None,
-    cursor: str | None = None,
-    include_total: bool = False,
+    request: Request, principal: ContactsRead, segment_id: UUID, paged: MemberPagingParameters
 ) -> Response:
-    paging = page_request(
-        limit, cursor, None, None, cursors=cursors(request), kind=f"segment:{segment_id}:{sort}"
-    )
-    async with uow(request, write=False) as conn:
-        result = await service.contacts(
-            conn,
-            principal,
-            segment_id,
-            sort=sort,
-            paging=paging,
-            cursors=cursors(request),
-            include_total=include_total,
-            default_region=settings(request).default_region,
-        )
-    return _page(result, render.contact)
+    region = settings(request).default_region
+
+    async def read(conn: AsyncConnection, **page: Any) -> Page:
+        return await service.contacts(conn, principal, segment_id, default_region=region, **page)
+
+    return await members_response(request, paged, f"segment:{segment_id}", read)

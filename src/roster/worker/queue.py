@@ -1,10 +1,12 @@
 """The jobs table as a queue: enqueue, claim, heartbeat, checkpoint, finish, cancel.
 
-Claiming is the one query that reads jobs across tenants (a worker serves every tenant);
-once a job is claimed, all its work runs through tenant-scoped repositories with the job's
-tenant_id. On PostgreSQL concurrent claimers skip each other's rows (``FOR UPDATE SKIP
-LOCKED``); on SQLite the claim runs in a ``BEGIN IMMEDIATE`` transaction, which already
-admits one writer at a time.
+A worker serves every tenant. A claim first reads, without locks, which tenants have a job
+to claim, then claims one tenant's oldest job with that tenant's id in the statement, so
+every locking statement stays on one tenant's rows (one shard on Citus). On PostgreSQL
+concurrent claimers skip each other's rows (``FOR UPDATE SKIP LOCKED``); on SQLite the
+claim runs in a ``BEGIN IMMEDIATE`` transaction, which already admits one writer at a time.
+A worker takes tenants in turns (``Turns``): one tenant's many jobs do not hold back
+another's.
 
 Fencing: every write a worker makes for a job (checkpoint, finish) is conditioned on
 ``locked_by`` still being that worker, so a worker that lost its claim (its heartbeat went
@@ -32,6 +34,7 @@ __all__ = [
     "FINISHED",
     "JobRepository",
     "LostClaim",
+    "Turns",
     "cancel",
     "checkpoint",
     "claim",
@@ -66,6 +69,30 @@ async def _emit_finished(conn: AsyncConnection, job: Row) -> None:
 
 class LostClaim(Exception):
     """Another worker owns the job now (this one's heartbeat went stale); stop at once."""
+
+
+class Turns:
+    """The tenants a worker has served, least recently first: a tenant with many queued
+    jobs takes turns with the others instead of going first until its jobs run out."""
+
+    def __init__(self) -> None:
+        self._last: dict[UUID, int] = {}
+        self._clock = 0
+
+    def order(self, tenants: list[UUID]) -> list[UUID]:
+        """``tenants`` (oldest waiting job first), those served least recently first."""
+        return sorted(tenants, key=lambda tenant: self._last.get(tenant, -1))
+
+    def served(self, tenant: UUID) -> None:
+        if len(self._last) >= _TURNS_KEPT:
+            self._last.clear()
+        self._clock += 1
+        self._last[tenant] = self._clock
+
+
+# Tenants a claim considers at most, and how many a worker remembers serving.
+_CANDIDATES = 32
+_TURNS_KEPT = 10_000
 
 
 def _of(conn: AsyncConnection, job: Row) -> JobRepository:
@@ -103,17 +130,31 @@ async def enqueue(
 
 
 async def claim(
-    conn: AsyncConnection, worker_id: str, *, stale_after: float, max_attempts: int
+    conn: AsyncConnection,
+    worker_id: str,
+    *,
+    stale_after: float,
+    max_attempts: int,
+    turns: Turns | None = None,
 ) -> Row | None:
-    """Take the oldest queued job, or a running one whose worker stopped heartbeating.
+    """Take a queued job, or a running one whose worker stopped heartbeating: the oldest
+    of the tenant whose turn it is (``turns``; without, the tenant whose job waited
+    longest).
 
     Call inside a write transaction. A stale job that has used up its attempts is marked
     failed instead of being run again.
     """
     now = utcnow()
-    job = await repository.claimable(conn, now - timedelta(seconds=stale_after))
-    if job is None:
+    stale = now - timedelta(seconds=stale_after)
+    tenants = await repository.claimable_tenants(conn, stale, _CANDIDATES)
+    for tenant in turns.order(tenants) if turns is not None else tenants:
+        job = await JobRepository(conn, tenant).claimable(stale)
+        if job is not None:
+            break
+    else:
         return None
+    if turns is not None:
+        turns.served(job["tenant_id"])
     if job["attempts"] >= max_attempts:
         gave_up = {
             "status": "failed",

@@ -1,8 +1,8 @@
 """Every query on the jobs table.
 
-A job's own reads and writes go through ``JobRepository`` with the job's tenant. Two reads
-look across tenants, by design: the claim, which finds the oldest claimable job of any
-tenant (a worker serves every tenant), and the check for jobs left unattended
+A job's own reads and writes go through ``JobRepository`` with the job's tenant, the claim
+too. Two reads look across tenants, without locking anything, by design: the tenants that
+have a job to claim (a worker serves every tenant), and the check for jobs left unattended
 (maintenance, not a request).
 """
 
@@ -41,6 +41,15 @@ class JobRepository(TenantRepository):
             query = query.with_for_update()
         row = (await self.conn.execute(query)).first()
         return dict(row._mapping) if row else None
+
+    async def claimable(self, stale: datetime) -> Row | None:
+        """The tenant's oldest job that is queued, or running with a heartbeat older than
+        ``stale``; locked on PostgreSQL, skipping jobs another worker is claiming."""
+        query = self.select().where(_claimable(stale)).order_by(j.created_at).limit(1)
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        found = (await self.conn.execute(query)).first()
+        return dict(found._mapping) if found else None
 
     async def status(self, job_id: UUID) -> str | None:
         query = self.select(j.status).where(j.id == job_id)
@@ -84,24 +93,22 @@ class JobRepository(TenantRepository):
         )
 
 
-async def claimable(conn: AsyncConnection, stale: datetime) -> Row | None:
-    """The oldest job of any tenant that is queued, or running with a heartbeat older than
-    ``stale``; locked on PostgreSQL, skipping jobs another worker is claiming."""
-    candidates = (
-        select(jobs)
-        .where(
-            or_(
-                j.status == "queued",
-                and_(j.status == "running", j.heartbeat_at < stale),
-            )
-        )
-        .order_by(j.created_at)
-        .limit(1)
+def _claimable(stale: datetime) -> Any:
+    """Queued, or running with a heartbeat older than ``stale``."""
+    return or_(j.status == "queued", and_(j.status == "running", j.heartbeat_at < stale))
+
+
+async def claimable_tenants(conn: AsyncConnection, stale: datetime, limit: int) -> list[UUID]:
+    """Up to ``limit`` tenants with a job to claim (see ``JobRepository.claimable``), the
+    one whose job has waited longest first. Locks nothing: each tenant's claim does."""
+    query = (
+        select(j.tenant_id)
+        .where(_claimable(stale))
+        .group_by(j.tenant_id)
+        .order_by(func.min(j.created_at))
+        .limit(limit)
     )
-    if conn.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    found = (await conn.execute(candidates)).first()
-    return dict(found._mapping) if found else None
+    return list((await conn.execute(query)).scalars())
 
 
 async def oldest_queued(conn: AsyncConnection) -> datetime | None:

@@ -37,6 +37,7 @@ class Worker:
             worker_id or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid7().hex[-6:]}"
         )
         self._wakeup = asyncio.Event()
+        self._turns = queue.Turns()
 
     def wake(self) -> None:
         """Look for work now instead of at the next poll (called after an enqueue)."""
@@ -81,6 +82,7 @@ class Worker:
                 self.worker_id,
                 stale_after=self.settings.job_stale_seconds,
                 max_attempts=self.settings.job_max_attempts,
+                turns=self._turns,
             )
         if job is None:
             return False

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from roster.auth.deps import ContactsRead, ContactsWrite
 from roster.bulk import batch, statistics
+from roster.compat import contacts
 from roster.compat.lynkist import errors
 from roster.compat.lynkist.schemas import (
     LynkistBulk,
@@ -27,17 +28,16 @@ from roster.compat.lynkist.schemas import (
     LynkistDeleted,
     LynkistSearch,
 )
-from roster.contacts import query, service
+from roster.contacts import service
 from roster.contacts.query import MAX_Q
 from roster.kit.jsonutil import JSONBody
-from roster.kit.pagination import MAX_LIMIT, MAX_PAGE, page_request
+from roster.kit.pagination import MAX_LIMIT, MAX_PAGE
 from roster.kit.timeutil import rfc3339
-from roster.kit.web import cursors, settings, uow
+from roster.kit.web import settings, uow
 
 router = APIRouter(prefix="/api/v1/public/contacts")
 
 SOURCE = "api:lynkist"
-SORT = "-created_at"
 DEFAULT_LIMIT = 20
 Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="1-100")]
@@ -73,20 +73,8 @@ async def _listing(
     """One page of live contacts: ``search`` is Roster's ``q``, ``status`` and ``tag`` its
     exact filters, ``page``/``limit`` its offset paging, with the exact total."""
     given = (("q", search), ("status", status), ("tag", tag))
-    flt = query.parse({name: [value] for name, value in given if value and value.strip()})
-    kind = service.listing_kind(SORT, flt)
-    paging = page_request(limit, None, None, page, cursors=cursors(request), kind=kind)
-    async with uow(request, write=False) as conn:
-        result = await service.list_page(
-            conn,
-            principal,
-            flt,
-            sort=SORT,
-            paging=paging,
-            cursors=cursors(request),
-            include_total=True,
-            default_region=settings(request).default_region,
-        )
+    params = {name: [value] for name, value in given if value and value.strip()}
+    result = await contacts.listed(request, principal, params, limit=limit, page=page)
     total = result.total or 0
     pages = math.ceil(total / limit)
     pagination = {

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from roster.activities import service as activities
 from roster.auth.deps import ContactsRead, ContactsWrite
+from roster.compat import contacts as shared
 from roster.compat.omnichannel import errors
 from roster.compat.omnichannel.schemas import (
     OmnichannelContactAnswer,
@@ -31,11 +32,9 @@ from roster.compat.omnichannel.schemas import (
     to_roster,
 )
 from roster.consent import service as consent
-from roster.contacts import query, service
+from roster.contacts import service
 from roster.contacts.query import MAX_Q
 from roster.contacts.schemas import PreferenceChannel
-from roster.errors import NotFound
-from roster.gdpr import erasure, traces
 from roster.kit.jsonutil import JSONBody
 from roster.kit.pagination import MAX_LIMIT, page_request
 from roster.kit.web import cursors, settings, uow
@@ -43,7 +42,6 @@ from roster.kit.web import cursors, settings, uow
 router = APIRouter(prefix="/v1/contacts")
 
 SOURCE = "api:omnichannel"
-SORT = "-created_at"
 DEFAULT_LIMIT = 20
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Results per page (max 100)")]
 Cursor = Annotated[str | None, Query(description="`meta.pagination.cursor` of the last page")]
@@ -62,13 +60,7 @@ Total = Annotated[bool, Query(description="Count the matches into `meta.paginati
 async def create_contact(
     request: Request, principal: ContactsWrite, body: OmnichannelContactCreate
 ) -> Response:
-    async with uow(request, write=True) as conn:
-        row = await service.create(
-            conn,
-            principal,
-            to_roster(body, SOURCE),
-            default_region=settings(request).default_region,
-        )
+    row = await shared.create(request, principal, to_roster(body, SOURCE))
     return JSONBody(one(request, contact(row)), status_code=201)
 
 
@@ -92,20 +84,10 @@ async def list_contacts(
     include_total: Total = False,
 ) -> Response:
     given = (("q", search), ("status", lifecycle_stage), ("country", country_code))
-    flt = query.parse({name: [value] for name, value in given if value and value.strip()})
-    kind = service.listing_kind(SORT, flt)
-    paging = page_request(limit, cursor, None, None, cursors=cursors(request), kind=kind)
-    async with uow(request, write=False) as conn:
-        result = await service.list_page(
-            conn,
-            principal,
-            flt,
-            sort=SORT,
-            paging=paging,
-            cursors=cursors(request),
-            include_total=include_total,
-            default_region=settings(request).default_region,
-        )
+    params = {name: [value] for name, value in given if value and value.strip()}
+    result = await shared.listed(
+        request, principal, params, limit=limit, cursor=cursor, include_total=include_total
+    )
     return JSONBody(page(request, result, [contact(row) for row in result.rows]))
 
 
@@ -180,12 +162,7 @@ async def update_contact(
     "activities, notes and consent history go; its opt-outs are remembered.",
 )
 async def delete_contact(request: Request, principal: ContactsWrite, contact_id: UUID) -> Response:
-    async with uow(request, write=True) as conn:
-        row = await service.get(conn, principal, contact_id, include_deleted=True)
-        if row.get("erased_at") is not None:
-            raise NotFound("no such contact")
-        await erasure.erase(conn, principal, contact_id)
-    await traces.checkpoint(request.app.state.engine)
+    await shared.erase(request, principal, contact_id)
     return Response(status_code=204)
 
 

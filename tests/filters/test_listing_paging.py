@@ -174,7 +174,7 @@ async def test_archived_rows_stay_hidden_across_pages(client):
 @pytest.mark.parametrize("tags", [["pg"], ["pg", "other"]])
 async def test_a_tag_pages_in_creation_order_while_rows_are_added(client, tags):
     # Tags alone in creation order are read from the tag's rows in that order (on
-    # PostgreSQL: roster.contacts.repository, "Tags alone"): every page must follow
+    # PostgreSQL: roster.filters.repository.plans, "tags alone"): every page must follow
     # on from the last, archived contacts left out, and contacts added while paging never
     # returned twice.
     tagged = []

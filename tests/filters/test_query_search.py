@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from roster.contacts import query
+from roster.filters.repository import contacts as caps
 from tests.conftest import make_contact
 
 
 @pytest.fixture(params=["planned", "walk", "walk-then-index", "tag-first", "walk-then-tag"])
 def strategy(request, monkeypatch):
-    """Each way a q page can be answered (see ContactRepository.page): as planned for this
+    """Each way a q page can be answered (see roster.filters.repository.plans): as planned for this
     small data set, forced along the sort index, forced past a tiny walk to the index, and
     (with a tag) from the tag's rows at once or after a tiny walk."""
     if request.param != "planned":
-        monkeypatch.setattr(query, "SQLITE_FTS_CAP", 0)
+        monkeypatch.setattr(caps, "SQLITE_FTS_CAP", 0)
         monkeypatch.setattr(
-            query, "WALK_CAP", 10_000 if request.param in ("walk", "tag-first") else 2
+            caps, "WALK_CAP", 10_000 if request.param in ("walk", "tag-first") else 2
         )
-        monkeypatch.setattr(query, "TAG_DRIVE_CAP", 10_000 if "tag" in request.param else -1)
+        monkeypatch.setattr(caps, "TAG_DRIVE_CAP", 10_000 if "tag" in request.param else -1)
     return request.param
 
 
@@ -164,8 +164,8 @@ async def test_q_with_tags_pages_the_same_whichever_plan(env, client, strategy, 
 async def test_last_page_of_a_common_q(client, monkeypatch):
     """SQLite: a walk that reaches the end of the tenant is the whole answer (no index read
     after it); on both engines the last page holds exactly the last matches."""
-    monkeypatch.setattr(query, "SQLITE_FTS_CAP", 0)
-    monkeypatch.setattr(query, "WALK_CAP", 5)
+    monkeypatch.setattr(caps, "SQLITE_FTS_CAP", 0)
+    monkeypatch.setattr(caps, "WALK_CAP", 5)
     made = [await make_contact(client, name=f"Nadia {i}") for i in range(4)]
     for i in range(8):
         await make_contact(client, name=f"Someone {i}")
