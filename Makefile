@@ -11,15 +11,15 @@ STAMP  := $(VENV)/.installed
 # that lacks it), pip does the same work.
 UV_VERSION := 0.13.9
 
-$(STAMP): requirements/lock.txt pyproject.toml
+$(STAMP): requirements/lock.txt pyproject.toml clients/python/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Roster needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) 2>/dev/null; then \
 	  $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements/lock.txt && \
-	  $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . ; \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . -e ./clients/python ; \
 	else \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt && \
-	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . ; \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . -e ./clients/python ; \
 	fi
 	@touch $@
 
@@ -31,15 +31,15 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest $(ARGS)
 
-## ruff (lint + format check) and mypy --strict on src/.
+## ruff (lint + format check) and mypy --strict on src/ and the SDK (clients/python).
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src
+	$(BIN)/ruff check src tests bench clients/python
+	$(BIN)/ruff format --check src tests bench clients/python
+	$(BIN)/mypy src clients/python/roster_client
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench clients/python
+	$(BIN)/ruff check --fix src tests bench clients/python
 
 ## Benchmarks (never part of the test suite); ARGS="--small" for 100k contacts.
 bench: $(STAMP)

@@ -1,10 +1,10 @@
 """``roster import``, ``roster export`` and the worker loop behind ``roster worker``.
 
 Import and export run against the local database (the one ``roster serve`` uses), or
-against a running server given ``--url`` and ``--key``. Progress goes to stderr in a bar
-that fits 80 columns; the last line gives the counts and where the failed rows were
-written; an export is written beside its name and renamed when complete, so a failure
-leaves no partial file.
+against a running server given ``--url`` and ``--key`` (through the SDK: cli/remote.py).
+Progress goes to stderr in a bar that fits 80 columns; the last line gives the counts and
+where the failed rows were written; an export is written beside its name and renamed when
+complete, so a failure leaves no partial file.
 """
 
 from __future__ import annotations
@@ -18,11 +18,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import IO, Annotated, Any
 
-import httpx
 import typer
 from rich.progress import (
     BarColumn,
-    DownloadColumn,
     MofNCompleteColumn,
     Progress,
     TextColumn,
@@ -49,8 +47,6 @@ from roster.tenants import service as tenants
 from roster.worker.queue import FINISHED, JobRepository
 from roster.worker.runner import Worker
 
-# Uploads and exports can take minutes; only connecting and each read are bounded.
-TIMEOUT = httpx.Timeout(connect=10, read=300, write=300, pool=10)
 RemoteUrl = Annotated[str | None, typer.Option(help="A remote Roster server (with --key)")]
 RemoteKey = Annotated[str | None, typer.Option(envvar="ROSTER_KEY", help="API key for --url")]
 TenantOption = Annotated[
@@ -200,49 +196,6 @@ async def import_local(
         await engine.dispose()
 
 
-async def import_remote(
-    url: str, key: str, path: Path, fields: dict[str, str]
-) -> tuple[dict[str, Any], Path | None]:
-    headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=TIMEOUT) as http:
-        with path.open("rb") as file:
-            response = await http.post(
-                "/v1/imports", files={"file": (path.name, file, "text/csv")}, data=fields
-            )
-        if response.status_code != 202:
-            raise from_problem("import", response.status_code, _json(response))
-        job: dict[str, Any] = response.json()
-        with _bar("import") as bar:
-            task = bar.add_task("import", total=job["total_rows"], failed="")
-            while True:
-                job = (await http.get(f"/v1/imports/{job['id']}")).json()
-                bar.update(
-                    task,
-                    completed=job["processed_rows"],
-                    total=job["total_rows"],
-                    failed=_failed(job),
-                )
-                if job["status"] in FINISHED:
-                    break
-                await asyncio.sleep(0.5)
-        errors_file = None
-        if job["failed"]:
-            errors_file = _errors_path(path)
-            async with http.stream("GET", f"/v1/imports/{job['id']}/errors") as listed:
-                if listed.status_code == 200:
-                    await _save(listed.aiter_bytes(), errors_file)
-                else:
-                    errors_file = None
-        return job, errors_file
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
 async def export_local(current: Settings, fmt: str, out: IO[bytes], tenant: str | None) -> int:
     engine = create_engine(current.url, pool_size=2)
     try:
@@ -261,25 +214,6 @@ async def export_local(current: Settings, fmt: str, out: IO[bytes], tenant: str 
         return int(total)
     finally:
         await engine.dispose()
-
-
-async def export_remote(url: str, key: str, fmt: str, out: IO[bytes]) -> None:
-    headers = {"Authorization": f"Bearer {key}"}
-    async with (
-        httpx.AsyncClient(base_url=url, headers=headers, timeout=TIMEOUT) as http,
-        http.stream("GET", "/v1/contacts/export", params={"format": fmt}) as response,
-    ):
-        if response.status_code != 200:
-            await response.aread()
-            raise from_problem("export", response.status_code, _json(response))
-        progress = Progress(
-            TextColumn("[bold]export"), DownloadColumn(), console=err, transient=True
-        )
-        with progress as bar:
-            task = bar.add_task("export", total=None)
-            async for chunk in response.aiter_bytes():
-                out.write(chunk)
-                bar.update(task, advance=len(chunk))
 
 
 def _remote(url: str | None, key: str | None) -> tuple[str, str] | None:
@@ -320,7 +254,11 @@ def import_file(
     }
     remote = _remote(url, key)
     if remote is not None:
-        job, errors_file = asyncio.run(import_remote(*remote, file, fields))
+        from roster.cli import remote as server  # needs the SDK only for --url
+
+        job, errors_file = asyncio.run(
+            server.import_file(*remote, file, fields, _bar("import"), _save)
+        )
     else:
         job, errors_file = asyncio.run(import_local(settings(), file, fields, tenant))
     if as_json:
@@ -347,7 +285,9 @@ def export_contacts(
 
     def run(out: IO[bytes]) -> None:
         if remote is not None:
-            asyncio.run(export_remote(*remote, format, out))
+            from roster.cli import remote as server  # needs the SDK only for --url
+
+            asyncio.run(server.export(*remote, format, out))
         else:
             asyncio.run(export_local(settings(), format, out, tenant))
 

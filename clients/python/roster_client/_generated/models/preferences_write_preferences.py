@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.preferences_write_preferences_additional_property import (
+    PreferencesWritePreferencesAdditionalProperty,
+)
+
+T = TypeVar("T", bound="PreferencesWritePreferences")
+
+
+@_attrs_define
+class PreferencesWritePreferences:
+    """Channels to change; others keep their state"""
+
+    additional_properties: dict[str, PreferencesWritePreferencesAdditionalProperty] = (
+        _attrs_field(init=False, factory=dict)
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+
+        field_dict: dict[str, Any] = {}
+        for prop_name, prop in self.additional_properties.items():
+            field_dict[prop_name] = prop.value
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        preferences_write_preferences = cls()
+
+        additional_properties = {}
+        for prop_name, prop_dict in d.items():
+            additional_property = PreferencesWritePreferencesAdditionalProperty(
+                prop_dict
+            )
+
+            additional_properties[prop_name] = additional_property
+
+        preferences_write_preferences.additional_properties = additional_properties
+        return preferences_write_preferences
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> PreferencesWritePreferencesAdditionalProperty:
+        return self.additional_properties[key]
+
+    def __setitem__(
+        self, key: str, value: PreferencesWritePreferencesAdditionalProperty
+    ) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
