@@ -223,3 +223,19 @@ async def test_the_timeline_is_newest_first_filtered_and_paged(env: Env):
         calls = await http.get(url, params={"type": "call.*"})
         part = calls.text.split('id="timeline-heading"', 1)[1]
         assert "event-20" in part and "event-21" not in part
+
+
+async def test_export_these_contacts_takes_the_lists_filters(env: Env):
+    _, key = await env.tenant()
+    async with env.client(key) as api:
+        await make_contact(api, first_name="Kept", tags=["x"])
+        await make_contact(api, first_name="Left")
+    async with signed_in(env, key) as http:
+        listing = await http.get("/console/contacts", params={"tag": "x"})
+        link = re.search(r'href="(/console/contacts/export\?[^"]*format=csv)"', listing.text)
+        assert link
+        csv = await http.get(link.group(1).replace("&amp;", "&"))
+        assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+        assert "Kept" in csv.text and "Left" not in csv.text
+        ndjson = await http.get("/console/contacts/export", params={"format": "ndjson"})
+        assert ndjson.text.count("\n") == 2

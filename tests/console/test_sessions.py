@@ -224,3 +224,11 @@ async def test_another_sessions_token_is_refused(env: Env):
             data={"first_name": "Ann", "email": "ann@example.com", "csrf_token": other},
         )
         assert response.status_code == 403
+
+
+async def test_a_page_read_within_a_minute_writes_nothing(env: Env):
+    tenant_id, key = await env.tenant()
+    async with signed_in(env, key) as http:
+        before = (await _sessions(env, tenant_id))[0]["last_seen_at"]
+        assert (await http.get("/console/contacts")).status_code == 200
+        assert (await _sessions(env, tenant_id))[0]["last_seen_at"] == before

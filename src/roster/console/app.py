@@ -114,10 +114,11 @@ def build(parent: FastAPI) -> FastAPI:
     console.include_router(contact_page.router)
     console.include_router(imports_pages.router)
     console.include_router(segments_pages.router)
-    console.add_middleware(SecurityHeaders)
     return console
 
 
 def mount(parent: FastAPI) -> None:
-    """Serve the console at ``/console`` on ``parent``."""
-    parent.mount(PREFIX, build(parent))
+    """Serve the console at ``/console`` on ``parent``. The security headers wrap the whole
+    console app, so that even its 500 page (answered by its outermost error middleware)
+    carries them."""
+    parent.mount(PREFIX, SecurityHeaders(build(parent)))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.datastructures import FormData
 
 from roster.auth import scopes
@@ -14,6 +15,7 @@ from roster.console import source
 from roster.console.web import PREFIX, Posted, Signed, engine, form_of, need, render, settings
 from roster.contacts import service as contacts
 from roster.errors import Conflict, ValidationFailed
+from roster.exports import stream
 from roster.gdpr import erasure, traces
 from roster.kit.db import transaction
 from roster.models import PREFERENCE_CHANNELS
@@ -78,14 +80,13 @@ async def contacts_list(request: Request, session: Signed) -> Response:
         lists=lists,
         segments=segments,
         query=_query(chosen, sort),
+        filters_query=_query(chosen, None),
     )
 
 
-def _query(chosen: dict[str, str], sort: str) -> str:
-    """The list's query string without paging, for the next-page and count links."""
-    from urllib.parse import urlencode
-
-    return urlencode({**chosen, "sort": sort})
+def _query(chosen: dict[str, str], sort: str | None) -> str:
+    """The list's query string without paging, for the next-page, count and export links."""
+    return urlencode({**chosen, "sort": sort} if sort else chosen)
 
 
 def _values(form: FormData, *, blank_is_null: bool) -> dict[str, Any]:
@@ -137,6 +138,28 @@ def _form_page(
         conflict=conflict,
         contact=contact,
     )
+
+
+@router.get("/contacts/export")
+async def export_contacts(request: Request, session: Signed) -> Response:
+    """The contacts the list's filters choose, streamed as CSV or NDJSON by the API's
+    exporter (the same columns, so the file re-imports)."""
+    need(session, scopes.CONTACTS_READ)
+    fmt = "ndjson" if request.query_params.get("format") == "ndjson" else "csv"
+    params = {name: request.query_params.getlist(name) for name in request.query_params}
+    async with transaction(engine(request), write=False) as conn:
+        where = await source.export_condition(
+            conn, session.principal, params, default_region=settings(request).default_region
+        )
+    tenant_id = session.principal.tenant_id
+    body = (
+        stream.csv_stream(engine(request), tenant_id, where)
+        if fmt == "csv"
+        else stream.ndjson_stream(engine(request), tenant_id, where)
+    )
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
+    disposition = f'attachment; filename="contacts.{fmt}"'
+    return StreamingResponse(body, media_type=media, headers={"Content-Disposition": disposition})
 
 
 @router.get("/contacts/new")

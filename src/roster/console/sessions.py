@@ -109,16 +109,21 @@ async def load(engine: AsyncEngine, cookie: str | None, idle: int) -> Session | 
     tenant_id, secret = parts
     secret_hash = _hash(secret)
     now = utcnow()
-    async with transaction(engine, write=True) as conn:
-        repo = SessionRepository(conn, tenant_id)
-        row = await repo.find(secret_hash)
-        if row is None:
-            return None
-        if _ended(row, now, idle):
-            await repo.remove(secret_hash)
-            return None
-        if now - row["last_seen_at"] >= min(TOUCH_EVERY, timedelta(seconds=idle) / 4):
-            await repo.touch(secret_hash, now)
+    # Read first: most pages need no write (last_seen_at moves at most once a minute).
+    async with transaction(engine, write=False) as conn:
+        row = await SessionRepository(conn, tenant_id).find(secret_hash)
+    if row is None:
+        return None
+    ended = _ended(row, now, idle)
+    if ended or now - row["last_seen_at"] >= min(TOUCH_EVERY, timedelta(seconds=idle) / 4):
+        async with transaction(engine, write=True) as conn:
+            repo = SessionRepository(conn, tenant_id)
+            if ended:
+                await repo.remove(secret_hash)
+            else:
+                await repo.touch(secret_hash, now)
+    if ended:
+        return None
     principal = Principal(
         tenant_id=tenant_id,
         scopes=frozenset(row["scopes"]),

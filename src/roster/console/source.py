@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.auth.principal import Principal
@@ -74,3 +75,17 @@ async def audiences(
     first = page_request(100, None, None, None, cursors=cursors, kind="segments")
     found_segments = await segments.page(conn, principal, paging=first, cursors=cursors)
     return list(found_lists.rows), list(found_segments.rows)
+
+
+async def export_condition(
+    conn: AsyncConnection,
+    principal: Principal,
+    params: Mapping[str, list[str]],
+    *,
+    default_region: str,
+) -> ColumnElement[bool]:
+    """The contacts the list page's filters choose, as ``GET /v1/contacts/export`` builds
+    its condition (400 naming a bad filter, 404 for a list or segment not the tenant's)."""
+    flt = filters.parse(chosen(params), paging=False)
+    sel = await listing.selection(conn, principal, flt, default_region=default_region)
+    return listing.whole_condition(sel)
