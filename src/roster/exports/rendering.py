@@ -2,7 +2,7 @@
 COPY share); ``pg_sql`` renders the same bytes in PostgreSQL.
 
 CSV needs its columns up front: they come from the tenant's custom field key registry
-(``contact_custom_keys``, kept by triggers on every write), so the header leaves before any
+(``contact_custom_keys``, which every contact writer keeps), so the header leaves before any
 row is read; a key no exported contact has gives an empty column.
 """
 
