@@ -9,12 +9,31 @@ status the dialect documents. Success answers pass through untouched, streamed.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roster.compat import Dialect
+
+
+def message(status: int, problem: dict[str, Any], rename: Callable[[str], str] = str) -> str:
+    """A problem's text on one line, for a dialect whose errors carry a single message: its
+    field errors joined (``phone is required; email: …``, each field under the dialect's
+    name), else its detail or title; a 404 is the contact's, or the route's."""
+    text = str(problem.get("detail") or problem.get("title") or "")
+    listed = problem.get("errors") or []
+    if listed:
+        text = "; ".join(_phrase(rename(e.get("field", "")), e.get("message", "")) for e in listed)
+    if status == 404:
+        text = "Route not found" if text == "no such route" else "Contact not found"
+    return text
+
+
+def _phrase(field: str, text: str) -> str:
+    if text == "Field required":
+        return f"{field} is required"
+    return f"{field}: {text}" if field else text
 
 
 class Dialects:

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from roster.compat import errors as compat_errors
+
 KEPT = {401, 405, 429}
 # Roster's field names → the dialect's.
 RENAMED = {"first_name": "firstName", "last_name": "lastName", "avatar_url": "profilePic"}
@@ -47,21 +49,10 @@ def renamed(field: str) -> str:
     return RENAMED.get(head, head) + dot + rest
 
 
-def _phrase(field: str, message: str) -> str:
-    if message == "Field required":
-        return f"{renamed(field)} is required"
-    return f"{renamed(field)}: {message}" if field else message
-
-
 def error(status: int, problem: dict[str, Any]) -> tuple[int, Any]:
-    message = str(problem.get("detail") or problem.get("title") or "")
-    listed = problem.get("errors") or []
-    if listed:
-        message = "; ".join(_phrase(e.get("field", ""), e.get("message", "")) for e in listed)
+    message = compat_errors.message(status, problem, renamed)
     if problem.get("code") == "conflict":
         message = f"a contact with this {renamed(str(problem.get('field') or ''))} already exists"
-    elif status == 404:
-        message = "Contact not found" if message != "no such route" else "Route not found"
     if status not in KEPT and status < 500:
         status = 403
     return status, {"code": status, "message": message}

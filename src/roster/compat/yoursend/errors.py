@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from roster.compat import errors as compat_errors
+
 _CODES = {
     400: "invalid_request",
     401: "invalid_api_key",
@@ -59,23 +61,12 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def _phrase(field: str, message: str) -> str:
-    if message == "Field required":
-        return f"{field} is required"
-    return f"{field}: {message}" if field else message
-
-
 def error(status: int, problem: dict[str, Any]) -> tuple[int, Any]:
     code = problem.get("code") or ""
-    message = str(problem.get("detail") or problem.get("title") or "")
-    listed = problem.get("errors") or []
-    if listed:
-        message = "; ".join(_phrase(e.get("field", ""), e.get("message", "")) for e in listed)
+    message = compat_errors.message(status, problem)
     if code == "conflict":
         field = str(problem.get("field") or "")
         message = f"a contact with this {field} already exists"
-    elif status == 404:
-        message = "Contact not found" if message != "no such route" else "Route not found"
     if code in _OWN:
         name = code
     else:
