@@ -136,6 +136,8 @@ def resolve(header: list[str], explicit: dict[str, str] | None) -> dict[int, str
     if explicit is not None:
         problems = []
         positions = {name: i for i, name in reversed(list(enumerate(header)))}
+        # A field fed by two columns would keep one of them silently: name both instead.
+        fed_by: dict[str, str] = {}
         for column, target in explicit.items():
             if not isinstance(target, str):
                 problems.append(FieldProblem(f"mapping.{column}", "must be a field name"))
@@ -143,7 +145,11 @@ def resolve(header: list[str], explicit: dict[str, str] | None) -> dict[int, str
                 problems.append(FieldProblem(f"mapping.{column}", reason))
             elif column not in positions:
                 problems.append(FieldProblem(f"mapping.{column}", "no such column in the file"))
+            elif target != "skip" and target in fed_by:
+                message = f"column {fed_by[target]!r} is mapped to {target} too"
+                problems.append(FieldProblem(f"mapping.{column}", message))
             elif target != "skip":
+                fed_by[target] = column
                 plan[positions[column]] = target
         if problems:
             raise ValidationFailed(problems)

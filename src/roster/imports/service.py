@@ -105,6 +105,13 @@ def _check_file(upload: Upload) -> tuple[str, list[str], str, int]:
     return encoding, header, delimiter, offset
 
 
+def detect(upload: Upload) -> tuple[list[str], dict[int, str]]:
+    """The file's header and the mapping an import without an explicit one would use
+    (column index → field); ValidationFailed naming what is wrong with the file."""
+    _, header, _, _ = _check_file(upload)
+    return header, mapping.resolve(header, None)
+
+
 async def start(
     conn: AsyncConnection, principal: Principal, upload: Upload, *, default_region: str
 ) -> dict[str, Any]:
