@@ -196,6 +196,9 @@ def test_import_a_csv_and_watch_it_reach_100_percent(page: Page, server: dict[st
             }
         ]
     )
+    page.get_by_role("button", name="Upload and check the columns").click()
+    # The detected mapping is shown, each column editable, before anything starts.
+    expect(page.get_by_label("first_name")).to_have_value("first_name")
     page.get_by_label("Tags for every row (comma-separated)").fill("imported")
     page.get_by_role("button", name="Start the import").click()
     expect(page.get_by_role("heading", name="Import of people.csv")).to_be_visible()
