@@ -1,4 +1,4 @@
-"""python -m bench [B1 B2 B3 B9] [--small] [--engine sqlite|postgresql|both] [--size N]
+"""python -m bench [B1 B2 B3 B9 B10] [--small] [--engine sqlite|postgresql|both] [--size N]
                  [--cases ...] [--minutes N] [--rate R]
 
 Prints one JSON line per figure. Sizes: 1M contacts per tenant by default (two tenants),
@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench import b3, mixed, servers
+from bench import b3, b10, mixed, servers
 from bench.setup import BenchDB, drop_database, prepare
 from roster.kit.db import create_engine, transaction
 
@@ -159,6 +159,9 @@ async def main() -> None:
                     emit(figure)
         if "B9" in wanted:  # it adds rows to the writes tenant only
             for figure in await mixed.run(db, await sample_ids(db), args.minutes * 60, args.rate):
+                emit(figure)
+        if "B10" in wanted:  # it adds 1,000 activities to one contact, once
+            for figure in await b10.run(db):
                 emit(figure)
         if "B2" in wanted:  # last: it adds rows
             b2(db, max(5, args.seconds // 2))
