@@ -131,7 +131,7 @@ async def run(db: BenchDB, rounds: int = ROUNDS) -> list[dict[str, Any]]:
     data_dir = Path("var/bench-b10")
     data_dir.mkdir(parents=True, exist_ok=True)
     # The rate limit is checked on every request but never refuses one (as bench/servers.py).
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         database_url=db.url, data_dir=data_dir, rate_limit="1000000/second", _env_file=None
     )
     app = create_app(settings)
