@@ -1,5 +1,5 @@
 """python -m bench [B1 B2 B3 B9 B10] [--small] [--engine sqlite|postgresql|both] [--size N]
-                 [--cases ...] [--minutes N] [--rate R]
+                 [--cases ...] [--minutes N] [--rate R] [--rounds N]
 
 Prints one JSON line per figure. Sizes: 1M contacts per tenant by default (two tenants),
 --small 100k. The bench database is kept between runs (--reload rebuilds it, --drop removes
@@ -138,6 +138,7 @@ async def main() -> None:
     parser.add_argument("--cases", nargs="*", choices=sorted(b3.CASES), help="B3 cases only")
     parser.add_argument("--minutes", type=int, default=10, help="B9 duration (at least 2)")
     parser.add_argument("--rate", type=float, default=300, help="B9 requests per second")
+    parser.add_argument("--rounds", type=int, default=b10.ROUNDS, help="B10 rounds per case")
     parser.add_argument("--reload", action="store_true", help="rebuild the bench database")
     parser.add_argument("--drop", action="store_true", help="remove the bench database and stop")
     args = parser.parse_args()
@@ -161,7 +162,7 @@ async def main() -> None:
             for figure in await mixed.run(db, await sample_ids(db), args.minutes * 60, args.rate):
                 emit(figure)
         if "B10" in wanted:  # it adds 1,000 activities to one contact, once
-            for figure in await b10.run(db):
+            for figure in await b10.run(db, args.rounds):
                 emit(figure)
         if "B2" in wanted:  # last: it adds rows
             b2(db, max(5, args.seconds // 2))
