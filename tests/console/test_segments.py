@@ -3,6 +3,7 @@ they are about, saving, editing a saved segment, and its page with the members."
 
 from __future__ import annotations
 
+import html
 import re
 
 from tests.conftest import Env, make_contact
@@ -273,3 +274,55 @@ async def test_a_read_only_key_previews_but_cannot_save(env: Env):
             data={"csrf_token": token, "name": "X", **_fields(r_0=("tags", "has", "vip"))},
         )
         assert saved.status_code == 403
+
+
+def _form_of(page: str) -> dict[str, str]:
+    """The builder's fields as the page fills them (inputs' values, selects' choices)."""
+    form = {}
+    for name, value in re.findall(r'<input id="[^"]*" name="([^"]*)" value="([^"]*)"', page):
+        form[name] = html.unescape(value)
+    for name, options in re.findall(
+        r'<select id="[^"]*" name="([^"]*)">(.*?)</select>', page, re.S
+    ):
+        chosen = re.search(r'<option value="([^"]*)" selected>', options)
+        if chosen:
+            form[name] = chosen.group(1)
+    return form
+
+
+async def test_a_saved_filter_keeps_its_meaning_through_the_builder(env: Env):
+    """Numbers and booleans of custom fields, a value-less condition and a "not" written
+    through the API come back from the builder unchanged in meaning."""
+    _, key = await env.tenant()
+    saved_filter = {
+        "all": [
+            {"field": "custom_fields.vip", "op": "eq", "value": True},
+            {"field": "custom_fields.ltv", "op": "gte", "value": 500},
+            {"field": "tags", "op": "exists"},
+            {"not": {"field": "status", "op": "eq", "value": "churned"}},
+        ]
+    }
+    async with env.client(key) as api:
+        await make_contact(api, tags=["a"], custom_fields={"vip": True, "ltv": 900})
+        await make_contact(api, tags=["a"], custom_fields={"vip": "true", "ltv": 900})
+        await make_contact(
+            api, tags=["a"], status="churned", custom_fields={"vip": True, "ltv": 900}
+        )
+        created = (
+            await api.post("/v1/segments", json={"name": "S", "filter": saved_filter})
+        ).json()
+        assert created["contact_count"] == 1
+    url = f"/console/segments/{created['id']}"
+    async with signed_in(env, key) as http:
+        edit = await http.get(url + "/edit")
+        form = _form_of(edit.text)
+        assert form["match_r-3"] == "none" and form["value_r-0"] == "true"
+        saved = await http.post(url + "/edit", data={**form, "csrf_token": token_of(edit.text)})
+        assert saved.status_code == 303, saved.text
+    async with env.client(key) as api:
+        stored = (await api.get(f"/v1/segments/{created['id']}")).json()
+    assert stored["contact_count"] == 1
+    assert stored["filter"]["all"][:3] == saved_filter["all"][:3]
+    assert stored["filter"]["all"][3] == {
+        "not": {"any": [{"field": "status", "op": "eq", "value": "churned"}]}
+    }

@@ -78,7 +78,9 @@ def _scalar(kind: str | None, text: str) -> Any:
     text = text.strip()
     if kind in ("number", "custom") and _NUMBER.fullmatch(text):
         return float(text) if "." in text else int(text)
-    if kind == "bool" and text.lower() in ("true", "false"):
+    # A custom field holds any JSON type: true / false are read as booleans there too, so
+    # that a saved condition on a boolean custom field keeps its meaning when edited.
+    if kind in ("bool", "custom") and text.lower() in ("true", "false"):
         return text.lower() == "true"
     return text
 
