@@ -361,3 +361,19 @@ async def test_the_events_feed_is_newest_first_filtered_and_paged(env: Env):
         assert "Later49" in chosen.text
         bad = await http.get("/console/admin/events", params={"type": "Not A Type"})
         assert bad.status_code == 400
+
+
+async def test_revoking_the_key_you_are_signed_in_with_signs_you_out(env: Env):
+    _, key = await env.tenant()
+    async with env.client(key) as api:
+        [own] = (await api.get("/v1/api-keys")).json()["data"]
+    async with signed_in(env, key) as http:
+        confirm = await http.get(f"/console/admin/keys/{own['id']}/revoke")
+        assert "You are signed in with this key" in confirm.text
+        revoked = await http.post(
+            f"/console/admin/keys/{own['id']}/revoke", data={"csrf_token": token_of(confirm.text)}
+        )
+        assert revoked.status_code == 303
+        after = await http.get(revoked.headers["location"])
+        assert after.status_code == 303
+        assert after.headers["location"].startswith("/console/sign-in")
