@@ -377,3 +377,32 @@ async def test_revoking_the_key_you_are_signed_in_with_signs_you_out(env: Env):
         after = await http.get(revoked.headers["location"])
         assert after.status_code == 303
         assert after.headers["location"].startswith("/console/sign-in")
+
+
+async def test_deliveries_are_paged_newest_first(env: Env, private_ok: None, receiver: Receiver):
+    _, key = await env.tenant()
+    async with env.client(key) as api:
+        hook = (
+            await api.post(
+                "/v1/webhooks", json={"url": receiver.url(), "events": ["contact.created"]}
+            )
+        ).json()
+        for n in range(26):
+            await make_contact(api, first_name=f"P{n}")
+    url = f"/console/admin/webhooks/{hook['id']}"
+    async with signed_in(env, key) as http:
+        # Reading the feed numbers the events, which queues their deliveries.
+        assert (await http.get("/console/admin/events")).status_code == 200
+        first = await http.get(url)
+        assert first.text.count('<td class="delivery-pending">pending</td>') == 25
+        following = re.search(r'rel="next" href="([^"]+)"', first.text)
+        assert following
+        second = await http.get(html.unescape(following.group(1)))
+        assert second.text.count('<td class="delivery-pending">pending</td>') == 1
+        assert 'rel="next"' not in second.text
+        ids = re.findall(r"<th scope=\"row\"><code>(evt_[0-9a-z]+)</code>", first.text)
+        last = re.findall(r"<th scope=\"row\"><code>(evt_[0-9a-z]+)</code>", second.text)
+        assert len(set(ids + last)) == 26
+    async with env.client(key) as api:
+        # No relay of a later test should try to deliver these.
+        assert (await api.delete(f"/v1/webhooks/{hook['id']}")).status_code == 204
