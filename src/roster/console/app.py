@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from roster.console import contact_page, contacts_pages, imports_pages, pages, segments_pages
+from roster.console.admin_routes import router as admin_router
 from roster.console.web import HERE, PREFIX, SecurityHeaders, SignInRequired, render, sign_in_url
 from roster.errors import RosterError
 
@@ -114,6 +115,7 @@ def build(parent: FastAPI) -> FastAPI:
     console.include_router(contact_page.router)
     console.include_router(imports_pages.router)
     console.include_router(segments_pages.router)
+    console.include_router(admin_router)
     return console
 
 
