@@ -1,5 +1,7 @@
-"""Merging a contact's likely duplicates into it: a preview (the merge service's dry run:
-the record as it would be, field by field) that asks for confirmation, then the merge."""
+"""A contact's likely duplicates, and merging them into it: a preview (the merge service's
+dry run: the record as it would be, field by field) that asks for confirmation, then the
+merge. The duplicates are looked for when asked (a link on the contact's page), not on
+every view of the page: the look-up compares names and companies across the tenant."""
 
 from __future__ import annotations
 
@@ -67,6 +69,21 @@ def _ids(values: list[Any]) -> list[UUID]:
 
 def _url(contact_id: UUID) -> str:
     return f"{PREFIX}/contacts/{contact_id}"
+
+
+@router.get("/contacts/{contact_id}/duplicates")
+async def find_duplicates(request: Request, session: Signed, contact_id: UUID) -> Response:
+    """The contact's likely duplicates, as ``GET /v1/contacts/{id}/duplicates`` finds them:
+    the list alone for htmx (swapped into the contact's page), else a page of its own."""
+    need(session, scopes.CONTACTS_READ)
+    async with transaction(engine(request), write=False) as conn:
+        contact = await contacts.get(conn, session.principal, contact_id)
+        found = await merge.duplicates(conn, session.principal, contact_id)
+    template = "contacts/duplicates.html"
+    if not request.headers.get("hx-request"):
+        template = "contacts/duplicates_page.html"
+    title = f"Possible duplicates of {contact['name'] or 'a contact'}"
+    return render(request, template, title=title, contact=contact, duplicates=found)
 
 
 @router.get("/contacts/{contact_id}/merge")

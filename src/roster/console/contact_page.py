@@ -1,5 +1,6 @@
 """A contact's page: its fields, tags, consent per channel with the history, the timeline,
-notes, list memberships, likely duplicates, and the download of its personal data."""
+notes, list memberships, and the download of its personal data (its likely duplicates are
+on a page of their own, ``contact_merge``)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ from roster.kit.db import transaction
 from roster.kit.jsonutil import JSONBody
 from roster.kit.pagination import Page, page_request
 from roster.lists import service as lists
-from roster.merge import service as merge
 from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS
 from roster.notes import service as notes
 
@@ -74,7 +74,6 @@ async def _page(
             found = await lists.page(conn, principal, paging=paging, cursors=cursors)
             member_of = {m["id"] for m in memberships}
             choices = [r for r in found.rows if r["id"] not in member_of]
-        duplicates = await merge.duplicates(conn, principal, contact_id) if live else []
     return render(
         request,
         "contacts/show.html",
@@ -96,7 +95,6 @@ async def _page(
         note_edit_error=note_edit_error,
         memberships=memberships,
         list_choices=choices,
-        duplicates=duplicates,
         merged=request.query_params.get("merged") == "1",
     )
 

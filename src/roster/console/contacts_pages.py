@@ -201,10 +201,11 @@ async def create_contact(request: Request, session: Posted) -> Response:
     if isinstance(tags, str) and tags.strip():
         data["tags"] = [t.strip() for t in tags.split(",") if t.strip()]
     definitions: list[dict[str, Any]] = []
+    unread: dict[str, str] = {}
     try:
         async with transaction(engine(request), write=True) as conn:
             definitions = await _definitions(conn, session.principal)
-            custom = custom_fields.patch(definitions, form, {})
+            custom, unread = custom_fields.patch(definitions, form, {})
             if custom:
                 data["custom_fields"] = custom
             row = await contacts.create(
@@ -216,7 +217,7 @@ async def create_contact(request: Request, session: Posted) -> Response:
             title="New contact",
             action=f"{PREFIX}/contacts/new",
             values=dict(form),
-            errors=_problems(exc),
+            errors={**_problems(exc), **unread},
             conflict=getattr(exc, "conflicting_id", None),
             definitions=definitions,
             form=form,
@@ -246,11 +247,12 @@ async def update_contact(request: Request, session: Posted, contact_id: UUID) ->
     need(session, scopes.CONTACTS_WRITE)
     form = await form_of(request)
     data = _values(form, blank_is_null=True)
+    unread: dict[str, str] = {}
     try:
         async with transaction(engine(request), write=True) as conn:
             current = await contacts.get(conn, session.principal, contact_id)
             definitions = await _definitions(conn, session.principal)
-            custom = custom_fields.patch(definitions, form, current["custom_fields"])
+            custom, unread = custom_fields.patch(definitions, form, current["custom_fields"])
             if custom:
                 data["custom_fields"] = custom
             await contacts.update(
@@ -269,7 +271,7 @@ async def update_contact(request: Request, session: Posted, contact_id: UUID) ->
             title=f"Edit {row['name'] or 'contact'}",
             action=contact_url(contact_id) + "/edit",
             values=dict(form),
-            errors=_problems(exc),
+            errors={**_problems(exc), **unread},
             conflict=getattr(exc, "conflicting_id", None),
             contact=row,
             definitions=definitions,

@@ -60,13 +60,15 @@ def others(definitions: list[Row], stored: Row) -> list[tuple[str, Any]]:
     return sorted((k, v) for k, v in stored.items() if k not in defined)
 
 
-def patch(definitions: list[Row], form: FormData, stored: Row) -> Row:
+def patch(definitions: list[Row], form: FormData, stored: Row) -> tuple[Row, dict[str, str]]:
     """The ``custom_fields`` merge patch the form asks for: a blank input removes the field,
-    an unchecked box sets false only where the field was set; numbers and booleans are
-    read from their text as an import reads them (text that is no number is passed on, for
-    the definition's check to name)."""
+    an unchecked box sets false only where the field was set; numbers are read from their
+    text as an import reads them. A number that does not read is passed on as text, which
+    the contacts service refuses; the reader's own message for it comes back too, keyed
+    as the service's field problems are, to show instead of the service's."""
     sent = {v for v in form.getlist(SHOWN) if isinstance(v, str)}
     out: Row = {}
+    unread: dict[str, str] = {}
     for d in definitions:
         key, kind = d["key"], d["type"]
         if key not in sent:
@@ -84,8 +86,9 @@ def patch(definitions: list[Row], form: FormData, stored: Row) -> Row:
         elif kind == "number":
             try:
                 out[key] = from_text(kind, text)
-            except ValueError:
+            except ValueError as exc:
                 out[key] = text
+                unread[f"custom_fields.{key}"] = str(exc)
         else:
             out[key] = text
-    return out
+    return out, unread
