@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.activities import service as activities
+from roster.apikeys import service as apikeys
 from roster.auth import scopes
 from roster.auth.principal import Principal
 from roster.consent import service as consent
@@ -62,6 +63,7 @@ async def _page(
         history = await consent.history_page(
             conn, principal, contact_id, paging=paging, cursors=cursors
         )
+        who = await apikeys.names(conn, principal, {r["actor"] for r in history.rows if r["actor"]})
         paging = page_request(NOTES_SIZE, None, None, None, cursors=cursors, kind="notes")
         found_notes = await notes.page(conn, principal, contact_id, paging=paging, cursors=cursors)
         timeline, timeline_filter = await _timeline(request, conn, principal, contact_id)
@@ -82,7 +84,7 @@ async def _page(
         contact=row,
         channels=PREFERENCE_CHANNELS,
         handles=[(ch, row[f"handle_{ch}"]) for ch in HANDLE_CHANNELS if row[f"handle_{ch}"]],
-        history=[consent.render_event(r) for r in history.rows],
+        history=[{**consent.render_event(r), "who": who.get(r["actor"])} for r in history.rows],
         history_more=history.has_more,
         notes=[notes.render(r) for r in found_notes.rows],
         consent_errors=consent_errors or {},
