@@ -174,6 +174,23 @@ async def test_opting_out_of_sms_records_the_history(env: Env):
     assert body["data"][0]["source"] == "phone call" and body["data"][0]["to"] == "opted_out"
 
 
+async def test_the_history_names_the_key_that_made_a_change(env: Env):
+    _, admin = await env.tenant()
+    async with env.client(admin) as api:
+        contact = await make_contact(api, phone="+14155550178")
+        scopes = ["contacts:read", "contacts:write"]
+        made = await api.post("/v1/api-keys", json={"name": "Front <b>desk</b>", "scopes": scopes})
+        assert made.status_code == 201, made.text
+    url = f"/console/contacts/{contact['id']}"
+    async with signed_in(env, made.json()["key"]) as http:
+        form = {"channel": "sms", "state": "opted_out", "source": "call", "note": ""}
+        assert (await post_form(http, url, url + "/consent", form)).status_code == 303
+        page = await http.get(url)
+    history = page.text.split('id="history-heading"', 1)[1].split("</table>", 1)[0]
+    assert "Front &lt;b&gt;desk&lt;/b&gt;" in history
+    assert made.json()["id"] not in history
+
+
 async def test_notes_are_added_and_deleted(env: Env):
     _, key = await env.tenant()
     async with env.client(key) as api:

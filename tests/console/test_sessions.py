@@ -232,3 +232,20 @@ async def test_a_page_read_within_a_minute_writes_nothing(env: Env):
         before = (await _sessions(env, tenant_id))[0]["last_seen_at"]
         assert (await http.get("/console/contacts")).status_code == 200
         assert (await _sessions(env, tenant_id))[0]["last_seen_at"] == before
+
+
+async def test_console_pages_count_against_the_keys_rate_limit(env: Env):
+    _, admin = await env.tenant()
+    async with env.client(admin) as api:
+        body = {"name": "slow", "scopes": ["contacts:read"], "rate_limit": "4/minute"}
+        made = await api.post("/v1/api-keys", json=body)
+        assert made.status_code == 201, made.text
+    key = made.json()["key"]
+    async with signed_in(env, key) as http:
+        statuses = [(await http.get("/console/contacts")).status_code for _ in range(6)]
+        refused = await http.get("/console/contacts")
+    assert statuses[0] == 200 and 429 in statuses
+    assert refused.status_code == 429 and "text/html" in refused.headers["content-type"]
+    assert int(refused.headers["retry-after"]) >= 1
+    async with env.client(key) as api:
+        assert (await api.get("/v1/contacts")).status_code == 429

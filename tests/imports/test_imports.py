@@ -7,6 +7,7 @@ import io
 import json
 
 import httpx
+import pytest
 
 from roster.auth.principal import Principal, authenticate
 from roster.imports import service
@@ -15,7 +16,7 @@ from roster.kit.db import transaction
 from roster.worker import queue
 from roster.worker.runner import Worker
 from tests.conftest import Env, make_contact
-from tests.helpers.jobs import all_contacts, import_csv
+from tests.helpers.jobs import all_contacts, import_csv, upload, wait_job
 
 
 async def test_import_maps_crm_headers_and_reports_progress(
@@ -177,3 +178,31 @@ async def test_imports_are_tenant_scoped(env: Env, client: httpx.AsyncClient) ->
         assert (await other.post(f"/v1/imports/{job['id']}/cancel")).status_code == 404
         assert (await other.get(f"/v1/jobs/{job['id']}")).status_code == 404
         assert (await other.get("/v1/imports")).json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "plain", "exact"),
+    [
+        ("people.csv", "people-errors.csv", None),
+        (
+            "Контакты май.csv",
+            "________ ___-errors.csv",
+            "%D0%9A%D0%BE%D0%BD%D1%82%D0%B0%D0%BA%D1%82%D1%8B%20%D0%BC%D0%B0%D0%B9-errors.csv",
+        ),
+    ],
+)
+async def test_the_failed_rows_download_keeps_the_uploaded_name(
+    env: Env, client: httpx.AsyncClient, uploaded: str, plain: str, exact: str | None
+) -> None:
+    response = await upload(client, "email\nnot-an-email\n", name=uploaded)
+    assert response.status_code == 202, response.text
+    job = await wait_job(env, client, f"/v1/imports/{response.json()['id']}")
+    errors = await client.get(f"/v1/imports/{job['id']}/errors")
+    assert errors.status_code == 200
+    disposition = errors.headers["content-disposition"]
+    assert f'filename="{plain}"' in disposition
+    if exact is None:
+        assert "filename*" not in disposition
+    else:
+        assert disposition.endswith(f"filename*=UTF-8''{exact}")
+    assert "not-an-email" in errors.text

@@ -33,6 +33,13 @@ class ApiKeyRepository(TenantRepository):
     async def add(self, row: dict[str, Any]) -> None:
         await self.insert(row)
 
+    async def names(self, key_ids: set[UUID]) -> dict[UUID, str]:
+        """The names of those of ``key_ids`` that are the tenant's keys."""
+        if not key_ids:
+            return {}
+        query = self.select(api_keys.c.id, api_keys.c.name).where(api_keys.c.id.in_(key_ids))
+        return {row.id: row.name for row in await self.conn.execute(query)}
+
     async def get(self, key_id: UUID) -> dict[str, Any] | None:
         row = (await self.conn.execute(self.select().where(api_keys.c.id == key_id))).first()
         return dict(row._mapping) if row else None

@@ -174,3 +174,9 @@ async def revoke_any(conn: AsyncConnection, key_id: UUID) -> dict[str, Any] | No
     if row is not None:
         await ApiKeyRepository(conn, row["tenant_id"]).revoke(key_id, utcnow())
     return row
+
+
+async def names(conn: AsyncConnection, principal: Principal, key_ids: set[UUID]) -> dict[UUID, str]:
+    """The names of the tenant's keys among ``key_ids`` (to show who made a change; a key
+    of another tenant, or a JWT's subject, has none here)."""
+    return await ApiKeyRepository(conn, principal.tenant_id).names(key_ids)

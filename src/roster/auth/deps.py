@@ -94,14 +94,19 @@ def check_scope(principal: Principal, scope: str) -> Principal:
     return principal
 
 
-def require(scope: str) -> Callable[..., Awaitable[Principal]]:
+def require(scope: str, *, single_reads: bool = False) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the request's principal, which must hold ``scope``. ``single_reads``:
+    a read request's statements need no shared snapshot (``kit.db.transaction``)."""
+
     async def dependency(request: Request, _: object = Depends(_bearer)) -> Principal:
-        return check_scope(await resolve(request), scope)
+        return check_scope(await resolve_scope(request.scope, single_reads=single_reads), scope)
 
     dependency.__name__ = f"require_{scope.replace(':', '_')}"
     return dependency
 
 
 ContactsRead = Annotated[Principal, Depends(require(scopes.CONTACTS_READ))]
+# A listing whose statements each stand alone: no BEGIN and COMMIT around them.
+ContactsListRead = Annotated[Principal, Depends(require(scopes.CONTACTS_READ, single_reads=True))]
 ContactsWrite = Annotated[Principal, Depends(require(scopes.CONTACTS_WRITE))]
 Admin = Annotated[Principal, Depends(require(scopes.ADMIN))]

@@ -11,7 +11,16 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from roster.console import contact_page, contacts_pages, imports_pages, pages, segments_pages
+from roster.console import (
+    contact_merge,
+    contact_page,
+    contacts_pages,
+    imports_pages,
+    lists_pages,
+    pages,
+    segments_pages,
+)
+from roster.console.admin_routes import router as admin_router
 from roster.console.web import HERE, PREFIX, SecurityHeaders, SignInRequired, render, sign_in_url
 from roster.errors import RosterError
 
@@ -114,6 +123,9 @@ def build(parent: FastAPI) -> FastAPI:
     console.include_router(contact_page.router)
     console.include_router(imports_pages.router)
     console.include_router(segments_pages.router)
+    console.include_router(admin_router)
+    console.include_router(lists_pages.router)
+    console.include_router(contact_merge.router)
     return console
 
 

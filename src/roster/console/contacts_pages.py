@@ -8,14 +8,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
 
 from roster.auth import scopes
-from roster.console import source
+from roster.auth.principal import Principal
+from roster.console import custom_fields, source
 from roster.console.web import PREFIX, Posted, Signed, engine, form_of, need, render, settings
 from roster.contacts import service as contacts
 from roster.errors import Conflict, ValidationFailed
 from roster.exports import stream
+from roster.fielddefs import service as fielddefs
 from roster.gdpr import erasure, traces
 from roster.kit.db import transaction
 from roster.models import PREFERENCE_CHANNELS
@@ -109,7 +112,9 @@ def _problems(exc: ValidationFailed | Conflict) -> dict[str, str]:
         return {exc.field: f"Another contact already has this {exc.field.replace('_', ' ')}."}
     found: dict[str, str] = {}
     for problem in exc.errors:
-        field = problem.field.split(".")[0].split("[")[0]
+        field = problem.field
+        if not field.startswith("custom_fields."):
+            field = field.split(".")[0].split("[")[0]
         found.setdefault(field, problem.message)
     return found
 
@@ -123,8 +128,12 @@ def _form_page(
     errors: dict[str, str] | None = None,
     conflict: Any = None,
     contact: dict[str, Any] | None = None,
+    definitions: list[dict[str, Any]],
+    form: FormData | None = None,
 ) -> Response:
-    shown = set(dict(FIELDS)) | {"tags"}
+    stored = contact["custom_fields"] if contact else {}
+    custom = custom_fields.inputs(definitions, stored, form)
+    shown = set(dict(FIELDS)) | {"tags"} | {f"custom_fields.{c['key']}" for c in custom}
     return render(
         request,
         "contacts/form.html",
@@ -137,7 +146,14 @@ def _form_page(
         other_errors={k: v for k, v in (errors or {}).items() if k not in shown},
         conflict=conflict,
         contact=contact,
+        custom=custom,
+        other_custom=custom_fields.others(definitions, stored),
     )
+
+
+async def _definitions(conn: AsyncConnection, principal: Principal) -> list[dict[str, Any]]:
+    """The tenant's custom field definitions, which type the form's custom field inputs."""
+    return await fielddefs.list_all(conn, principal)
 
 
 @router.get("/contacts/export")
@@ -165,7 +181,15 @@ async def export_contacts(request: Request, session: Signed) -> Response:
 @router.get("/contacts/new")
 async def new_contact(request: Request, session: Signed) -> Response:
     need(session, scopes.CONTACTS_WRITE)
-    return _form_page(request, title="New contact", action=f"{PREFIX}/contacts/new", values={})
+    async with transaction(engine(request), write=False) as conn:
+        definitions = await _definitions(conn, session.principal)
+    return _form_page(
+        request,
+        title="New contact",
+        action=f"{PREFIX}/contacts/new",
+        values={},
+        definitions=definitions,
+    )
 
 
 @router.post("/contacts/new")
@@ -176,8 +200,14 @@ async def create_contact(request: Request, session: Posted) -> Response:
     tags = form.get("tags")
     if isinstance(tags, str) and tags.strip():
         data["tags"] = [t.strip() for t in tags.split(",") if t.strip()]
+    definitions: list[dict[str, Any]] = []
+    unread: dict[str, str] = {}
     try:
         async with transaction(engine(request), write=True) as conn:
+            definitions = await _definitions(conn, session.principal)
+            custom, unread = custom_fields.patch(definitions, form, {})
+            if custom:
+                data["custom_fields"] = custom
             row = await contacts.create(
                 conn, session.principal, data, default_region=settings(request).default_region
             )
@@ -187,8 +217,10 @@ async def create_contact(request: Request, session: Posted) -> Response:
             title="New contact",
             action=f"{PREFIX}/contacts/new",
             values=dict(form),
-            errors=_problems(exc),
+            errors={**_problems(exc), **unread},
             conflict=getattr(exc, "conflicting_id", None),
+            definitions=definitions,
+            form=form,
         )
     return RedirectResponse(contact_url(row["id"]), status_code=303)
 
@@ -198,6 +230,7 @@ async def edit_contact(request: Request, session: Signed, contact_id: UUID) -> R
     need(session, scopes.CONTACTS_WRITE)
     async with transaction(engine(request), write=False) as conn:
         row = await contacts.get(conn, session.principal, contact_id)
+        definitions = await _definitions(conn, session.principal)
     values = {name: row[name] or "" for name, _ in FIELDS}
     return _form_page(
         request,
@@ -205,6 +238,7 @@ async def edit_contact(request: Request, session: Signed, contact_id: UUID) -> R
         action=contact_url(contact_id) + "/edit",
         values=values,
         contact=row,
+        definitions=definitions,
     )
 
 
@@ -212,26 +246,36 @@ async def edit_contact(request: Request, session: Signed, contact_id: UUID) -> R
 async def update_contact(request: Request, session: Posted, contact_id: UUID) -> Response:
     need(session, scopes.CONTACTS_WRITE)
     form = await form_of(request)
+    data = _values(form, blank_is_null=True)
+    unread: dict[str, str] = {}
     try:
         async with transaction(engine(request), write=True) as conn:
+            current = await contacts.get(conn, session.principal, contact_id)
+            definitions = await _definitions(conn, session.principal)
+            custom, unread = custom_fields.patch(definitions, form, current["custom_fields"])
+            if custom:
+                data["custom_fields"] = custom
             await contacts.update(
                 conn,
                 session.principal,
                 contact_id,
-                _values(form, blank_is_null=True),
+                data,
                 default_region=settings(request).default_region,
             )
     except (ValidationFailed, Conflict) as exc:
         async with transaction(engine(request), write=False) as conn:
             row = await contacts.get(conn, session.principal, contact_id)
+            definitions = await _definitions(conn, session.principal)
         return _form_page(
             request,
             title=f"Edit {row['name'] or 'contact'}",
             action=contact_url(contact_id) + "/edit",
             values=dict(form),
-            errors=_problems(exc),
+            errors={**_problems(exc), **unread},
             conflict=getattr(exc, "conflicting_id", None),
             contact=row,
+            definitions=definitions,
+            form=form,
         )
     return RedirectResponse(contact_url(contact_id), status_code=303)
 

@@ -15,6 +15,7 @@ _KEY_STATE = (
     api_keys.c.id.label("key_id"),
     api_keys.c.revoked_at.label("key_revoked_at"),
     api_keys.c.expires_at.label("key_expires_at"),
+    api_keys.c.rate_limit.label("key_rate_limit"),
 )
 
 
@@ -25,8 +26,9 @@ class SessionRepository(TenantRepository):
         await self.insert(row)
 
     async def find(self, secret_hash: str) -> dict[str, Any] | None:
-        """The session with this hash, with its API key's ``key_id``, ``key_revoked_at`` and
-        ``key_expires_at`` (all None for a JWT session, or a key that no longer exists)."""
+        """The session with this hash, with its API key's ``key_id``, ``key_revoked_at``,
+        ``key_expires_at`` and ``key_rate_limit`` (all None for a JWT session, or a key that
+        no longer exists)."""
         s = console_sessions.c
         key_matches = and_(scoped(api_keys, s.tenant_id), api_keys.c.id == s.credential_id)
         statement = (

@@ -130,6 +130,7 @@ async def load(engine: AsyncEngine, cookie: str | None, idle: int) -> Session | 
         credential_id=row["credential_id"],
         default_region=row["default_region"],
         kind=row["credential_kind"],
+        rate_limit=row["key_rate_limit"],
     )
     return Session(principal, row["csrf_token"], secret_hash)
 

@@ -19,6 +19,7 @@ from roster.config import Settings
 from roster.console import sessions
 from roster.console.sessions import Session
 from roster.errors import Forbidden, InvalidRequest
+from roster.kit import ratelimit
 
 HERE = Path(__file__).parent
 PREFIX = "/console"
@@ -106,6 +107,16 @@ async def current(request: Request) -> Session:
     if found is None:
         raise SignInRequired(expired=cookie is not None)
     request.state.console_session = found
+    # A console page counts against its key's rate limit as an API request does.
+    limiter = getattr(request.app.state.parent.state, "limiter", None)
+    if limiter is not None:
+        principal = found.principal
+        await ratelimit.check(
+            limiter,
+            str(principal.credential_id),
+            principal.rate_limit,
+            settings(request).rate_limit,
+        )
     return found
 
 

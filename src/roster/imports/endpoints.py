@@ -16,7 +16,7 @@ from roster.imports.upload import receive
 from roster.kit.jsonutil import JSONBody
 from roster.kit.openapi import comma_separated
 from roster.kit.pagination import envelope, page_request
-from roster.kit.web import cursors, problems, settings, uow
+from roster.kit.web import attachment, cursors, problems, settings, uow
 from roster.worker import queue
 
 router = APIRouter(prefix="/v1", tags=["imports"])
@@ -164,5 +164,5 @@ async def import_errors_csv(request: Request, principal: ContactsRead, import_id
     return StreamingResponse(
         lines,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}-errors.csv"'},
+        headers={"Content-Disposition": attachment(f"{name}-errors.csv")},
     )

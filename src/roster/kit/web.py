@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, MutableMapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from fastapi import Request
 from pydantic import BaseModel
@@ -119,3 +120,14 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in wanted
     }
+
+
+def attachment(filename: str) -> str:
+    """A ``Content-Disposition`` value that downloads as ``filename`` (RFC 6266): a plain
+    ASCII ``filename`` for old clients, with any quote, backslash, control or non-ASCII
+    character replaced, and the exact name as UTF-8 in ``filename*``."""
+    plain = "".join(ch if " " <= ch <= "~" and ch not in '"\\' else "_" for ch in filename)
+    exact = quote(filename, safe="")
+    if exact == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{exact}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, func
@@ -67,6 +68,18 @@ class ListRepository(NamedRepository):
         """The lists any of ``contact_ids`` belongs to."""
         query = self.select(m.list_id, table=list_members).where(m.contact_id.in_(contact_ids))
         return set((await self.conn.execute(query.distinct())).scalars())
+
+    async def of_contact(self, contact_id: UUID, limit: int) -> list[dict[str, Any]]:
+        """The lists the contact belongs to, by name (at most ``limit``)."""
+        on = and_(scoped(list_members, lists.c.tenant_id), m.list_id == lists.c.id)
+        query = (
+            self.select()
+            .join(list_members, on)
+            .where(m.contact_id == contact_id)
+            .order_by(lists.c.name, lists.c.id)
+            .limit(limit)
+        )
+        return [dict(r._mapping) for r in await self.conn.execute(query)]
 
     async def join(self, contact_id: UUID, list_ids: Iterable[UUID], now: datetime) -> int:
         """Make ``contact_id`` a member of ``list_ids`` (existing memberships are kept);

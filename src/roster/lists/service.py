@@ -137,6 +137,16 @@ async def members(
     )
 
 
+async def of_contact(
+    conn: AsyncConnection, principal: Principal, contact_id: UUID, *, limit: int = 200
+) -> list[Row]:
+    """The lists a contact (live or archived) is a member of, by name; 404 for no contact."""
+    repo = _repo(conn, principal)
+    if not await repo.contact_exists(contact_id):
+        raise NotFound("no such contact")
+    return await repo.of_contact(contact_id, limit)
+
+
 def _uuid(text: str) -> UUID | None:
     try:
         return UUID(text)

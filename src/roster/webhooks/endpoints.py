@@ -5,17 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-import orjson
 from fastapi import APIRouter, Query, Request, Response
 
 from roster.auth.deps import Admin
-from roster.kit.ids import uuid7
 from roster.kit.jsonutil import JSONBody
 from roster.kit.pagination import envelope, page_request
-from roster.kit.timeutil import rfc3339, utcnow
 from roster.kit.web import cursors, problems, settings, uow
-from roster.webhooks import sender, service
-from roster.webhooks.relay.sending import active_secrets
+from roster.webhooks import service
 from roster.webhooks.schemas import (
     DeliveryPage,
     Secret,
@@ -135,38 +131,7 @@ async def rotate_secret(request: Request, principal: Admin, webhook_id: UUID) ->
 async def test_webhook(request: Request, principal: Admin, webhook_id: UUID) -> Response:
     async with uow(request, write=False) as conn:
         row = await service.get(conn, principal, webhook_id)
-    s = settings(request)
-    message_id = "evt_" + uuid7().hex
-    body = orjson.dumps(
-        {
-            "id": message_id,
-            "type": "webhook.test",
-            "created_at": rfc3339(utcnow()),
-            "data": {"webhook": {"id": str(row["id"])}},
-        }
-    )
-    async with sender.make_session(
-        allow_private=s.webhooks_allow_private,
-        concurrency=1,
-        connect_timeout=s.webhook_connect_timeout,
-        timeout=s.webhook_timeout,
-    ) as session:
-        outcome = await sender.send(
-            session,
-            row["url"],
-            active_secrets(row),
-            message_id,
-            body,
-            allow_private=s.webhooks_allow_private,
-        )
-    return JSONBody(
-        {
-            "delivered": outcome.delivered,
-            "status_code": outcome.status_code,
-            "latency_ms": outcome.latency_ms,
-            "error": outcome.error,
-        }
-    )
+    return JSONBody(await service.send_test(row, settings(request)))
 
 
 @router.get(

@@ -7,14 +7,17 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.auth.principal import Principal
+from roster.config import Settings
 from roster.errors import NotFound, ValidationFailed
 from roster.kit.ids import uuid7
 from roster.kit.pagination import Cursors, Page, PageRequest, keyset_page
 from roster.kit.timeutil import rfc3339, utcnow
-from roster.webhooks import signing, ssrf
+from roster.webhooks import sender, signing, ssrf
+from roster.webhooks.relay.sending import active_secrets
 from roster.webhooks.repository import WebhookRepository
 from roster.webhooks.schemas import EVENT_TYPES
 
@@ -208,3 +211,37 @@ async def retry(
     }
     await repo.set_delivery(delivery_id, **values)
     return {**row, **values}
+
+
+async def send_test(endpoint: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Send a signed ``webhook.test`` event to ``endpoint`` now, outside the delivery log,
+    and report the answer (delivered, status code, latency, error)."""
+    message_id = "evt_" + uuid7().hex
+    body = orjson.dumps(
+        {
+            "id": message_id,
+            "type": "webhook.test",
+            "created_at": rfc3339(utcnow()),
+            "data": {"webhook": {"id": str(endpoint["id"])}},
+        }
+    )
+    async with sender.make_session(
+        allow_private=settings.webhooks_allow_private,
+        concurrency=1,
+        connect_timeout=settings.webhook_connect_timeout,
+        timeout=settings.webhook_timeout,
+    ) as session:
+        outcome = await sender.send(
+            session,
+            endpoint["url"],
+            active_secrets(endpoint),
+            message_id,
+            body,
+            allow_private=settings.webhooks_allow_private,
+        )
+    return {
+        "delivered": outcome.delivered,
+        "status_code": outcome.status_code,
+        "latency_ms": outcome.latency_ms,
+        "error": outcome.error,
+    }

@@ -44,6 +44,12 @@ WALK_CAP = 4000
 TAG_DRIVE_CAP = 25_000
 
 
+# What a page of contacts reads: what the API shows of a contact and the sort keys, not the
+# columns only writers and the search use.
+_UNSHOWN = {"tenant_id", "name_set", "email_key", "merged_into", "erased_at", "search_text"}
+PAGE_COLUMNS = tuple(column for column in contacts.c if column.name not in _UNSHOWN)
+
+
 @dataclass(frozen=True)
 class Selection:
     """The contacts a listing reads: compiled conditions (the tenant scope is the
@@ -84,9 +90,11 @@ class ListingRepository(TenantRepository):
     def matching(
         self, sel: Selection, *columns: Any, fts: bool = False, with_q: bool = True
     ) -> Select[Any]:
-        """The tenant's contacts selected by ``sel``; ``q`` through FTS5 when ``fts``
-        (SQLite), else as LIKE on ``search_text``; ``with_q=False`` leaves ``q`` out."""
-        statement = self.select(*columns, include_deleted=sel.include_deleted).where(*sel.where)
+        """``columns`` (a page's by default) of the tenant's contacts selected by ``sel``;
+        ``q`` through FTS5 when ``fts`` (SQLite), else as LIKE on ``search_text``;
+        ``with_q=False`` leaves ``q`` out."""
+        statement = self.select(*(columns or PAGE_COLUMNS), include_deleted=sel.include_deleted)
+        statement = statement.where(*sel.where)
         if sel.q is None or not with_q:
             return statement
         found = text.needles(sel.q)
@@ -129,7 +137,9 @@ class ListingRepository(TenantRepository):
         return int((await self.conn.execute(statement)).scalar_one())
 
     async def fetch(self, statement: Select[Any]) -> list[dict[str, Any]]:
-        return [dict(r._mapping) for r in await self.conn.execute(statement)]
+        result = await self.conn.execute(statement)
+        keys = tuple(result.keys())  # once per page, not once per row
+        return [dict(zip(keys, row, strict=True)) for row in result]
 
     async def scalar(self, statement: Select[Any]) -> int:
         return int((await self.conn.execute(statement)).scalar_one())

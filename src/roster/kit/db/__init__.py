@@ -7,6 +7,7 @@ from roster.kit.db.engine import SQLITE_PRAGMAS, create_engine, json_text
 from roster.kit.db.outage import is_unavailable, unreachable
 from roster.kit.db.unit import (
     HeldTransaction,
+    after_commit,
     custom_plans,
     hold_transaction,
     notify_on_commit,
@@ -18,6 +19,7 @@ from roster.kit.db.unit import (
 __all__ = [
     "SQLITE_PRAGMAS",
     "HeldTransaction",
+    "after_commit",
     "create_engine",
     "custom_plans",
     "first_row",

@@ -18,6 +18,7 @@ from roster.kit.db.engine import SINGLE_READS, WRITE
 from roster.kit.db.outage import FAILURES, LOST, is_unavailable, unreachable
 
 _NOTIFY = "roster_notify_on_commit"
+_AFTER = "roster_after_commit"
 _commit_hooks: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -39,6 +40,21 @@ def on_commit(engine: AsyncEngine, callback: Callable[[], None]) -> Callable[[],
 def notify_on_commit(conn: AsyncConnection) -> None:
     """Ask for the ``on_commit`` hooks to run once this unit of work has committed."""
     conn.info[_NOTIFY] = True
+
+
+def after_commit(conn: AsyncConnection, callback: Callable[[], None]) -> None:
+    """Call ``callback`` once the unit of work of ``conn`` (begun by ``transaction``) has
+    committed; it is dropped when the unit rolls back."""
+    conn.info.setdefault(_AFTER, []).append(callback)
+
+
+def _take_after(conn: AsyncConnection) -> list[Callable[[], None]]:
+    if conn.invalidated:
+        return []
+    try:
+        return list(conn.info.pop(_AFTER, ()))
+    except Exception:  # a connection closed some other way: nothing was committed
+        return []
 
 
 def take_notify(conn: AsyncConnection) -> bool:
@@ -99,6 +115,7 @@ async def transaction(
     Database outages surface as ``Unavailable`` (503 with Retry-After) instead of a 500.
     """
     committed = False
+    after: list[Callable[[], None]] = []
     gate = fairpool.gate(engine)
     try:
         if gate is not None:
@@ -117,6 +134,8 @@ async def transaction(
                     # connection ends it).
                     yield conn
                     return
+                # Left by work that committed some other way: not this unit's.
+                _take_after(conn)
                 try:
                     async with conn.begin():
                         yield conn
@@ -124,8 +143,11 @@ async def transaction(
                             # A statement lost the connection and its error did not end the
                             # block (raised elsewhere, or caught): nothing is committed.
                             raise Unavailable(LOST)
+                    after = _take_after(conn)
                     committed = take_notify(conn)
                 finally:
+                    if not after:
+                        _take_after(conn)
                     if not committed:
                         take_notify(conn)
         finally:
@@ -135,6 +157,8 @@ async def transaction(
         if is_unavailable(exc):
             raise unreachable() from exc
         raise
+    for callback in after:
+        callback()
     if committed:
         for hook in list(_commit_hooks.get(engine.sync_engine, ())):
             hook()
