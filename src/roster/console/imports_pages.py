@@ -35,6 +35,7 @@ from roster.imports import failures
 from roster.imports import service as imports
 from roster.imports.upload import Upload, receive
 from roster.kit.db import transaction
+from roster.kit.web import attachment
 from roster.worker import queue
 
 router = APIRouter()
@@ -221,5 +222,5 @@ async def import_errors(request: Request, session: Signed, import_id: UUID) -> R
     return StreamingResponse(
         lines,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}-errors.csv"'},
+        headers={"Content-Disposition": attachment(f"{name}-errors.csv")},
     )
