@@ -57,7 +57,8 @@ async def contacts_list(request: Request, session: Signed) -> Response:
         sort = "-created_at"
     cursor = request.query_params.get("cursor") or None
     include_total = request.query_params.get("total") == "1"
-    async with transaction(engine(request), write=False) as conn:
+    # As GET /v1/contacts: the page and the filter menus' reads each stand alone.
+    async with transaction(engine(request), write=False, single_reads=True) as conn:
         found = await source.page(
             conn,
             session.principal,

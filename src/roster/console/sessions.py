@@ -110,7 +110,7 @@ async def load(engine: AsyncEngine, cookie: str | None, idle: int) -> Session | 
     secret_hash = _hash(secret)
     now = utcnow()
     # Read first: most pages need no write (last_seen_at moves at most once a minute).
-    async with transaction(engine, write=False) as conn:
+    async with transaction(engine, write=False, single_reads=True) as conn:
         row = await SessionRepository(conn, tenant_id).find(secret_hash)
     if row is None:
         return None
