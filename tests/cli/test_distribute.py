@@ -9,9 +9,17 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from sqlalchemy import inspect
 
-from roster.migrations.distribution import REFERENCE_TABLES, distribute_new_table, plan
+from roster.migrations.distribution import (
+    REFERENCE_TABLES,
+    create_tenant_table,
+    distribute_new_table,
+    plan,
+)
 from roster.models import metadata
 from tests.cli.test_serve import cli_env
 from tests.conftest import Env
@@ -36,6 +44,35 @@ async def test_every_tenant_table_is_placed_after_what_it_refers_to(env: Env) ->
                 assert ordered.index(target) < position, (name, target)
             else:
                 assert target in (*REFERENCE_TABLES, name), (name, target)
+
+
+def _create_probe(sync: sa.Connection) -> list[dict[str, object]]:
+    """A tenant table made as a migration makes one, its foreign keys, then it dropped."""
+    with Operations.context(MigrationContext.configure(sync)):
+        create_tenant_table(
+            "probes",
+            sa.Column("tenant_id", sa.Uuid(), nullable=False),
+            sa.Column("id", sa.Uuid(), nullable=False),
+            sa.Column("contact_id", sa.Uuid(), nullable=False),
+            sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+            sa.ForeignKeyConstraint(
+                ["tenant_id", "contact_id"],
+                ["contacts.tenant_id", "contacts.id"],
+                name="fk_probes_contact",
+                ondelete="CASCADE",
+            ),
+            sa.PrimaryKeyConstraint("tenant_id", "id"),
+        )
+    keys = inspect(sync).get_foreign_keys("probes")
+    sync.execute(sa.text("DROP TABLE probes"))
+    return keys  # type: ignore[return-value]
+
+
+async def test_a_new_tenant_table_keeps_its_foreign_keys_when_not_distributed(env: Env) -> None:
+    async with env.app.state.engine.begin() as conn:
+        keys = await conn.run_sync(_create_probe)
+    found = {(key["referred_table"], tuple(key["constrained_columns"])) for key in keys}
+    assert found == {("tenants", ("tenant_id",)), ("contacts", ("tenant_id", "contact_id"))}
 
 
 def _distribute(data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -83,6 +83,16 @@ async def send(repo: BulkRepository, writes: Writes, cause: Cause | None = None)
 COPY_MIN_ROWS = 100
 
 
+# A unique index or a deadlock. Citus reports a COPY's error from a worker without its
+# SQLSTATE (as an internal error, XX000): taken for a clash too. A chunk that keeps failing
+# ends written item by item with INSERTs, which report any other error with its own.
+_CLASHES = (
+    asyncpg.UniqueViolationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.InternalServerError,
+)
+
+
 class CopyFailed(Exception):
     """A COPY hit a unique index or a deadlock (handled like an IntegrityError)."""
 
@@ -113,7 +123,7 @@ class Copies:
             return
         try:
             await running
-        except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
+        except _CLASHES as exc:
             raise CopyFailed(str(exc)) from exc
 
     async def drain(self) -> None:

@@ -11,7 +11,10 @@ after the tables its foreign keys point to.
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, text
+from typing import Any
+
+from alembic import op
+from sqlalchemy import ForeignKeyConstraint, inspect, text
 from sqlalchemy.engine import Connection
 
 REFERENCE_TABLES = ("tenants", "api_keys", "instance_settings")
@@ -63,9 +66,14 @@ def citus_coordinator(conn: Connection) -> bool:
 
 
 def _placed(conn: Connection) -> dict[str, str]:
-    """The tables Citus knows already, each with its method ('n' reference, 'h' hash)."""
+    """The reference and distributed tables, each with its method ('n' reference, 'h'
+    hash). A local table Citus took into its metadata by itself (one with a foreign key to
+    a reference table) is not placed: it still has to be distributed."""
     rows = conn.execute(
-        text("SELECT logicalrelid::regclass::text, partmethod::text FROM pg_dist_partition")
+        text(
+            "SELECT logicalrelid::regclass::text, partmethod::text FROM pg_dist_partition "
+            "WHERE NOT (partmethod = 'n' AND repmodel = 's')"
+        )
     ).all()
     return {name: method for name, method in rows}
 
@@ -86,18 +94,54 @@ def distribute(conn: Connection) -> list[str]:
     conn.execute(text("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'"))
     reference, tenant_tables = plan(conn)
     placed = _placed(conn)
+    # Citus refuses a foreign key between a distributed table and a local one, so those
+    # between tenant tables are dropped while the tables move and made again once all of
+    # them are colocated (each includes tenant_id, as Citus requires).
+    keys = _links(conn, tenant_tables, placed)
+    for table, name, _ in keys:
+        conn.execute(
+            text(f"ALTER TABLE {_quote(conn, table)} DROP CONSTRAINT {_quote(conn, name)}")
+        )
     done: list[str] = []
     for name in reference:
         if name not in placed:
             conn.execute(text("SELECT create_reference_table(:t)"), {"t": name})
             done.append(f"{name}: reference table")
-    anchor = None
+    # Colocated with a table distributed already, if any (else the first one distributed).
+    anchor = next((name for name in tenant_tables if placed.get(name) == "h"), None)
     for name in tenant_tables:
         if name not in placed:
             _distribute_table(conn, name, anchor or "none")
             done.append(f"{name}: distributed by {DISTRIBUTION_COLUMN}")
-        anchor = anchor or name
+            anchor = anchor or name
+    for table, name, definition in keys:
+        constraint = f"{_quote(conn, name)} {definition}"
+        conn.execute(text(f"ALTER TABLE {_quote(conn, table)} ADD CONSTRAINT {constraint}"))
     return done
+
+
+def _quote(conn: Connection, name: str) -> str:
+    return str(conn.dialect.identifier_preparer.quote(name))
+
+
+def _links(
+    conn: Connection, tenant_tables: list[str], placed: dict[str, str]
+) -> list[tuple[str, str, str]]:
+    """The foreign keys from one tenant table to another where either is not distributed
+    yet: (table, constraint name, definition)."""
+    rows = conn.execute(
+        text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE contype = 'f' "
+            "AND conrelid::regclass::text = ANY(:tables) "
+            "AND confrelid::regclass::text = ANY(:tables) "
+            "AND NOT (conrelid::regclass::text = ANY(:placed) "
+            "AND confrelid::regclass::text = ANY(:placed)) "
+            "ORDER BY 1, 2"
+        ),
+        {"tables": tenant_tables, "placed": sorted(placed)},
+    ).all()
+    return [(table, name, definition) for table, name, definition in rows]
 
 
 def _distribute_table(conn: Connection, name: str, colocate_with: str) -> None:
@@ -108,9 +152,9 @@ def _distribute_table(conn: Connection, name: str, colocate_with: str) -> None:
 
 
 def distribute_new_table(conn: Connection, name: str) -> None:
-    """For a migration that creates the tenant table ``name``: distribute it by
-    ``tenant_id``, colocated with the others, when the database is distributed already
-    (nothing happens elsewhere). Call it after the table and its foreign keys exist."""
+    """Distribute the tenant table ``name`` by ``tenant_id``, colocated with the others,
+    when the database is distributed already (nothing happens elsewhere). Migrations call
+    ``create_tenant_table``, which calls this at the right moment."""
     if not citus_coordinator(conn):
         return
     placed = _placed(conn)
@@ -118,3 +162,37 @@ def distribute_new_table(conn: Connection, name: str) -> None:
         return
     anchor = next((table for table, method in sorted(placed.items()) if method == "h"), None)
     _distribute_table(conn, name, anchor or "none")
+
+
+def create_tenant_table(name: str, *elements: Any, **options: Any) -> None:
+    """For a migration that creates a tenant table: ``op.create_table`` with the same
+    arguments and, when the database is distributed, the table distributed by
+    ``tenant_id``, colocated with the others. Citus refuses a foreign key from a local
+    table to a distributed one, so there the foreign keys to other tenant tables are added
+    once the table is distributed."""
+    conn = op.get_bind()
+    if not citus_coordinator(conn) or "tenants" not in _placed(conn):
+        op.create_table(name, *elements, **options)
+        return
+    later = [
+        element
+        for element in elements
+        if isinstance(element, ForeignKeyConstraint) and _referred(element) not in REFERENCE_TABLES
+    ]
+    held = {id(element) for element in later}
+    op.create_table(name, *(e for e in elements if id(e) not in held), **options)
+    distribute_new_table(conn, name)
+    for key in later:
+        op.create_foreign_key(
+            key.name if isinstance(key.name, str) else None,
+            name,
+            _referred(key),
+            list(key.column_keys),
+            [link.target_fullname.rpartition(".")[2] for link in key.elements],
+            ondelete=key.ondelete,
+            onupdate=key.onupdate,
+        )
+
+
+def _referred(key: ForeignKeyConstraint) -> str:
+    return key.elements[0].target_fullname.rpartition(".")[0]
