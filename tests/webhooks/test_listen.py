@@ -10,6 +10,7 @@ import pytest
 from roster.kit.db import create_engine
 from roster.webhooks.relay import RELAY_IDLE_LOCK, Relay
 from tests.conftest import make_contact
+from tests.helpers.apps import app_with, client_for
 from tests.webhooks.conftest import register
 
 
@@ -58,6 +59,41 @@ async def test_a_busy_relay_lets_writers_commit_without_notifying(env, client):
             # Held, as an idle relay holds it: the next commit notifies.
             await driver.execute(f"SELECT pg_advisory_lock({RELAY_IDLE_LOCK})")
             await make_contact(client)
+            for _ in range(100):
+                if heard:
+                    break
+                await driver.execute("SELECT 1")
+                await asyncio.sleep(0.01)
+            assert heard == ["roster_events"]
+            await driver.execute(f"SELECT pg_advisory_unlock({RELAY_IDLE_LOCK})")
+            await listener.invalidate()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_process_with_its_own_relay_wakes_it_without_notifying(env):
+    """A server that relays in-process wakes its relay at commit; only processes without
+    one (a worker, a server with the embedded relay off) notify the others."""
+    if env.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    _, key = await env.tenant()
+    engine = create_engine(env.settings.url)
+    try:
+        async with engine.connect() as listener:
+            driver = (await listener.get_raw_connection()).driver_connection
+            heard: list[str] = []
+            await driver.add_listener("roster_events", lambda *a: heard.append(a[2]))
+            # Held, as an idle relay of another process holds it.
+            await driver.execute(f"SELECT pg_advisory_lock({RELAY_IDLE_LOCK})")
+            async with (
+                app_with(env, embedded_relay=True) as relaying,
+                client_for(relaying, key) as http,
+            ):
+                await make_contact(http)
+            await driver.execute("SELECT 1")
+            assert heard == []
+            async with env.client(key) as http:  # the suite's app has no relay of its own
+                await make_contact(http)
             for _ in range(100):
                 if heard:
                     break

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.events import outbox_repository
 from roster.events.outbox_repository import OutboxRepository
-from roster.kit.db import notify_on_commit
+from roster.kit.db import notify_on_commit, wakes_on_commit
 from roster.kit.ids import uuid7
 from roster.kit.timeutil import utcnow
 
@@ -52,12 +52,13 @@ _announced: weakref.WeakSet[Any] = weakref.WeakSet()
 
 async def announce(conn: AsyncConnection) -> None:
     """Call after writing events in ``conn``'s transaction: wakes a relay of this process as
-    soon as they are committed, instead of at its next poll, and on PostgreSQL an idle relay
-    of another process (a ``NOTIFY`` sent at commit, once per transaction, only while a
-    relay waits for one; see ``roster.webhooks.relay.listener``)."""
+    soon as they are committed, instead of at its next poll. On PostgreSQL, in a process
+    without a relay of its own (``roster worker``, a server with ``embedded_relay`` off), it
+    wakes an idle relay of another process instead: a ``NOTIFY`` sent at commit, once per
+    transaction, only while a relay waits for one (``roster.webhooks.relay.listener``)."""
     notify_on_commit(conn)
-    if conn.dialect.name != "postgresql":
-        return  # SQLite: one process relays
+    if conn.dialect.name != "postgresql" or wakes_on_commit(conn.engine):
+        return  # SQLite: one process relays; else this process's relay is woken at commit
     transaction = conn.sync_connection.get_transaction() if conn.sync_connection else None
     if transaction is None or transaction in _announced:
         return

@@ -14,6 +14,7 @@ from roster.kit.db.unit import (
     on_commit,
     take_notify,
     transaction,
+    wakes_on_commit,
 )
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "take_notify",
     "transaction",
     "unreachable",
+    "wakes_on_commit",
 ]

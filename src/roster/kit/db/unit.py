@@ -42,6 +42,11 @@ def notify_on_commit(conn: AsyncConnection) -> None:
     conn.info[_NOTIFY] = True
 
 
+def wakes_on_commit(engine: AsyncEngine) -> bool:
+    """Whether this process has an ``on_commit`` hook on ``engine`` (a relay of its own)."""
+    return bool(_commit_hooks.get(engine.sync_engine))
+
+
 def after_commit(conn: AsyncConnection, callback: Callable[[], None]) -> None:
     """Call ``callback`` once the unit of work of ``conn`` (begun by ``transaction``) has
     committed; it is dropped when the unit rolls back."""
