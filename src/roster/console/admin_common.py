@@ -13,7 +13,6 @@ from roster.auth import scopes
 from roster.console.sessions import Session
 from roster.console.web import PREFIX, Signed, need, render
 from roster.errors import Conflict, ValidationFailed
-from roster.kit.pagination import Cursors
 
 router = APIRouter()
 
@@ -24,11 +23,6 @@ def admin(session: Session) -> None:
     """403 unless the signed-in credential holds the admin scope (every admin page, read
     or write)."""
     need(session, scopes.ADMIN)
-
-
-def cursors(request: Request) -> Cursors:
-    value: Cursors = request.app.state.parent.state.cursors
-    return value
 
 
 def field_errors(exc: ValidationError | ValidationFailed | Conflict) -> dict[str, str]:

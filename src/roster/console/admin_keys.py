@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from roster.apikeys import service as apikeys
 from roster.apikeys.schemas import ApiKeyCreate
 from roster.auth.scopes import ALL_SCOPES
-from roster.console.admin_common import ADMIN, admin, cursors, field_errors, strings
-from roster.console.web import Posted, Signed, engine, form_of, render
+from roster.console.admin_common import ADMIN, admin, field_errors, strings
+from roster.console.web import Posted, Signed, engine, form_of, page_cursors, render
 from roster.errors import ValidationFailed
 from roster.kit.db import transaction
 from roster.kit.pagination import page_request
@@ -33,10 +33,12 @@ SCOPE_HELP = {
 async def list_keys(request: Request, session: Signed) -> Response:
     admin(session)
     cursor = request.query_params.get("cursor") or None
-    paging = page_request(PAGE_SIZE, cursor, None, None, cursors=cursors(request), kind="api-keys")
+    paging = page_request(
+        PAGE_SIZE, cursor, None, None, cursors=page_cursors(request), kind="api-keys"
+    )
     async with transaction(engine(request), write=False) as conn:
         found = await apikeys.list_page(
-            conn, session.principal, paging=paging, cursors=cursors(request)
+            conn, session.principal, paging=paging, cursors=page_cursors(request)
         )
     return render(
         request,

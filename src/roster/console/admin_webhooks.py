@@ -11,9 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from roster.console.admin_common import ADMIN, admin, cursors, field_errors, strings
+from roster.console.admin_common import ADMIN, admin, field_errors, strings
 from roster.console.sessions import Session
-from roster.console.web import Posted, Signed, engine, form_of, render, settings
+from roster.console.web import Posted, Signed, engine, form_of, page_cursors, render, settings
 from roster.errors import ValidationFailed
 from roster.kit.db import transaction
 from roster.kit.pagination import page_request
@@ -39,10 +39,12 @@ def hook_url(webhook_id: Any) -> str:
 async def list_webhooks(request: Request, session: Signed) -> Response:
     admin(session)
     cursor = request.query_params.get("cursor") or None
-    paging = page_request(PAGE_SIZE, cursor, None, None, cursors=cursors(request), kind="webhooks")
+    paging = page_request(
+        PAGE_SIZE, cursor, None, None, cursors=page_cursors(request), kind="webhooks"
+    )
     async with transaction(engine(request), write=False) as conn:
         found = await webhooks.page(
-            conn, session.principal, paging=paging, cursors=cursors(request)
+            conn, session.principal, paging=paging, cursors=page_cursors(request)
         )
     return render(
         request,
@@ -122,11 +124,13 @@ async def _page(
     the outcome of a test just sent."""
     kind = f"deliveries:{webhook_id}"
     cursor = request.query_params.get("cursor") or None
-    paging = page_request(DELIVERIES_SIZE, cursor, None, None, cursors=cursors(request), kind=kind)
+    paging = page_request(
+        DELIVERIES_SIZE, cursor, None, None, cursors=page_cursors(request), kind=kind
+    )
     async with transaction(engine(request), write=False) as conn:
         row = await webhooks.get(conn, session.principal, webhook_id)
         found = await webhooks.deliveries(
-            conn, session.principal, webhook_id, paging=paging, cursors=cursors(request)
+            conn, session.principal, webhook_id, paging=paging, cursors=page_cursors(request)
         )
     overlap = row["previous_secret_expires_at"]
     return render(

@@ -19,7 +19,17 @@ from roster.auth import scopes
 from roster.auth.principal import Principal
 from roster.consent import service as consent
 from roster.consent.schemas import PreferencesWrite
-from roster.console.web import PREFIX, Posted, Signed, can, engine, form_of, need, render
+from roster.console.web import (
+    PREFIX,
+    Posted,
+    Signed,
+    can,
+    engine,
+    form_of,
+    need,
+    page_cursors,
+    render,
+)
 from roster.contacts import service as contacts
 from roster.errors import NotFound, ValidationFailed
 from roster.gdpr import export
@@ -39,10 +49,6 @@ NOTES_SIZE = 20
 LIST_CHOICES = 100
 
 
-def _cursors(request: Request) -> Any:
-    return request.app.state.parent.state.cursors
-
-
 async def _page(
     request: Request,
     session: Any,
@@ -53,7 +59,7 @@ async def _page(
     note_error: str | None = None,
     note_edit_error: tuple[str, str] | None = None,
 ) -> Response:
-    cursors = _cursors(request)
+    cursors = page_cursors(request)
     principal = session.principal
     async with transaction(engine(request), write=False) as conn:
         row = await contacts.get(conn, principal, contact_id, include_deleted=True)
@@ -108,7 +114,7 @@ async def _timeline(
     ``timeline_cursor``), newest first, as ``GET /v1/contacts/{id}/timeline`` reads it."""
     params = request.query_params
     chosen = {"type": params.get("type", "").strip(), "channel": params.get("channel", "").strip()}
-    cursors = _cursors(request)
+    cursors = page_cursors(request)
     paging = page_request(
         TIMELINE_SIZE,
         params.get("timeline_cursor") or None,

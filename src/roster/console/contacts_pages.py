@@ -14,7 +14,17 @@ from starlette.datastructures import FormData
 from roster.auth import scopes
 from roster.auth.principal import Principal
 from roster.console import custom_fields, source
-from roster.console.web import PREFIX, Posted, Signed, engine, form_of, need, render, settings
+from roster.console.web import (
+    PREFIX,
+    Posted,
+    Signed,
+    engine,
+    form_of,
+    need,
+    page_cursors,
+    render,
+    settings,
+)
 from roster.contacts import service as contacts
 from roster.errors import Conflict, ValidationFailed
 from roster.exports import stream
@@ -40,10 +50,6 @@ FIELDS = (
 )
 
 
-def _cursors(request: Request) -> Any:
-    return request.app.state.parent.state.cursors
-
-
 def contact_url(contact_id: Any) -> str:
     return f"{PREFIX}/contacts/{contact_id}"
 
@@ -66,10 +72,10 @@ async def contacts_list(request: Request, session: Signed) -> Response:
             sort=sort,
             cursor=cursor,
             include_total=include_total,
-            cursors=_cursors(request),
+            cursors=page_cursors(request),
             default_region=settings(request).default_region,
         )
-        lists, segments = await source.audiences(conn, session.principal, _cursors(request))
+        lists, segments = await source.audiences(conn, session.principal, page_cursors(request))
     chosen = {name: values[0] for name, values in source.chosen(params).items()}
     return render(
         request,

@@ -25,6 +25,7 @@ from roster.console.web import (
     engine,
     form_of,
     need,
+    page_cursors,
     render,
     settings,
 )
@@ -46,10 +47,6 @@ DONE = ("completed", "failed", "cancelled")
 _OPTIONS = ("mode", "match_on", "default_country", "tags", "list_id")
 
 
-def _cursors(request: Request) -> Any:
-    return request.app.state.parent.state.cursors
-
-
 async def _job(request: Request, tenant_id: UUID, import_id: UUID) -> dict[str, Any]:
     async with transaction(engine(request), write=False) as conn:
         job = await queue.JobRepository(conn, tenant_id).get(import_id, kind="import")
@@ -60,7 +57,7 @@ async def _job(request: Request, tenant_id: UUID, import_id: UUID) -> dict[str, 
 
 async def _options_context(request: Request, session: Any) -> dict[str, Any]:
     async with transaction(engine(request), write=False) as conn:
-        lists, _ = await source.audiences(conn, session.principal, _cursors(request))
+        lists, _ = await source.audiences(conn, session.principal, page_cursors(request))
         definitions = await fielddefs.list_all(conn, session.principal)
     registry = await custom_keys(engine(request), session.principal.tenant_id)
     keys = sorted({*(d["key"] for d in definitions), *registry})

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from roster.auth import scopes
-from roster.console.web import PREFIX, Posted, Signed, engine, form_of, need, render
+from roster.console.web import PREFIX, Posted, Signed, engine, form_of, need, page_cursors, render
 from roster.errors import Conflict, InvalidRequest, NotFound
 from roster.kit.db import transaction
 from roster.kit.pagination import page_request
@@ -24,10 +24,6 @@ router = APIRouter()
 LISTS_SIZE = 50
 MEMBERS_SIZE = 25
 MEMBERS_SORT = "-created_at"
-
-
-def _cursors(request: Request) -> Any:
-    return request.app.state.parent.state.cursors
 
 
 def _url(list_id: Any) -> str:
@@ -42,7 +38,7 @@ async def _index(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    cursors = _cursors(request)
+    cursors = page_cursors(request)
     cursor = request.query_params.get("cursor") or None
     paging = page_request(LISTS_SIZE, cursor, None, None, cursors=cursors, kind="lists")
     async with transaction(engine(request), write=False) as conn:
@@ -91,7 +87,7 @@ async def show_list(request: Request, session: Signed, list_id: UUID) -> Respons
     """The list and a page of its live members, newest first, as
     ``GET /v1/lists/{id}/members`` pages them."""
     need(session, scopes.CONTACTS_READ)
-    cursors = _cursors(request)
+    cursors = page_cursors(request)
     cursor = request.query_params.get("cursor") or None
     kind = f"list:{list_id}:{MEMBERS_SORT}"
     paging = page_request(MEMBERS_SIZE, cursor, None, None, cursors=cursors, kind=kind)

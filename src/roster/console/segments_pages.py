@@ -16,7 +16,17 @@ from starlette.datastructures import FormData
 from roster.auth import scopes
 from roster.console import segment_form, source
 from roster.console.segment_form import Node
-from roster.console.web import PREFIX, Posted, Signed, engine, form_of, need, render, settings
+from roster.console.web import (
+    PREFIX,
+    Posted,
+    Signed,
+    engine,
+    form_of,
+    need,
+    page_cursors,
+    render,
+    settings,
+)
 from roster.errors import Conflict, PreconditionFailed, ValidationFailed
 from roster.filters import parse
 from roster.kit.db import transaction
@@ -27,10 +37,6 @@ from roster.segments.schemas import SegmentCreate, SegmentUpdate
 router = APIRouter()
 
 SAMPLE = 10
-
-
-def _cursors(request: Request) -> Any:
-    return request.app.state.parent.state.cursors
 
 
 def _labels(node: Node, found: dict[str, str] | None = None) -> dict[str, str]:
@@ -76,10 +82,10 @@ def _builder(
 @router.get("/segments")
 async def list_segments(request: Request, session: Signed) -> Response:
     need(session, scopes.CONTACTS_READ)
-    paging = page_request(100, None, None, None, cursors=_cursors(request), kind="segments")
+    paging = page_request(100, None, None, None, cursors=page_cursors(request), kind="segments")
     async with transaction(engine(request), write=False) as conn:
         found = await segments.page(
-            conn, session.principal, paging=paging, cursors=_cursors(request)
+            conn, session.principal, paging=paging, cursors=page_cursors(request)
         )
     return render(request, "segments/list.html", title="Segments", segments=found.rows)
 
@@ -134,12 +140,7 @@ async def create_segment(request: Request, session: Posted) -> Response:
     if segment_form.change(tree, form):  # a builder button, pressed without htmx
         return _builder(request, **page, tree=tree, form=form)
     raw, origin = segment_form.expression(tree)
-    description = form.get("description")
-    body = {
-        "name": form.get("name") or "",
-        "description": description if isinstance(description, str) and description else None,
-        "filter": raw,
-    }
+    body = _body(form, raw)
     try:
         checked = SegmentCreate.model_validate(body)
         async with transaction(engine(request), write=True) as conn:
@@ -151,15 +152,8 @@ async def create_segment(request: Request, session: Posted) -> Response:
                 expr=checked.filter,
                 default_region=settings(request).default_region,
             )
-    except ValidationError as exc:
-        problems = [(_path(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
-        return _invalid(request, page, form, tree, problems, origin)
-    except ValidationFailed as exc:
-        problems = [(p.field, p.message) for p in exc.errors]
-        return _invalid(request, page, form, tree, problems, origin)
-    except Conflict:
-        errors = {"name": "A segment already has this name."}
-        return _builder(request, **page, tree=tree, form=form, status=422, errors=errors)
+    except (ValidationError, ValidationFailed, Conflict) as exc:
+        return _refused(request, page, form, tree, origin, exc)
     return RedirectResponse(f"{PREFIX}/segments/{row['id']}", status_code=303)
 
 
@@ -179,7 +173,7 @@ async def show_segment(
             sort="-created_at",
             cursor=cursor,
             include_total=False,
-            cursors=_cursors(request),
+            cursors=page_cursors(request),
             default_region=region,
         )
     return render(
@@ -229,12 +223,7 @@ async def update_segment(request: Request, session: Posted, segment_id: UUID) ->
     if segment_form.change(tree, form):
         return _builder(request, **page, tree=tree, form=form)
     raw, origin = segment_form.expression(tree)
-    description = form.get("description")
-    body = {
-        "name": form.get("name") or "",
-        "description": description if isinstance(description, str) and description else None,
-        "filter": raw,
-    }
+    body = _body(form, raw)
     version = form.get("version")
     if_match = f'"{version}"' if isinstance(version, str) and version.isdigit() else None
     try:
@@ -244,15 +233,8 @@ async def update_segment(request: Request, session: Posted, segment_id: UUID) ->
             await segments.update(
                 conn, session.principal, segment_id, data, if_match=if_match, default_region=region
             )
-    except ValidationError as exc:
-        problems = [(_path(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
-        return _invalid(request, page, form, tree, problems, origin)
-    except ValidationFailed as exc:
-        problems = [(p.field, p.message) for p in exc.errors]
-        return _invalid(request, page, form, tree, problems, origin)
-    except Conflict:
-        errors = {"name": "A segment already has this name."}
-        return _builder(request, **page, tree=tree, form=form, status=422, errors=errors)
+    except (ValidationError, ValidationFailed, Conflict) as exc:
+        return _refused(request, page, form, tree, origin, exc)
     except PreconditionFailed:
         errors = {"form": "Someone changed this segment since you opened it: open it again."}
         return _builder(request, **page, tree=tree, form=form, status=409, errors=errors)
@@ -265,6 +247,35 @@ async def delete_segment(request: Request, session: Posted, segment_id: UUID) ->
     async with transaction(engine(request), write=True) as conn:
         await segments.delete(conn, session.principal, segment_id, None)
     return RedirectResponse(f"{PREFIX}/segments", status_code=303)
+
+
+def _body(form: FormData, raw: Any) -> dict[str, Any]:
+    """The segment's name, description and filter as the API's request body has them."""
+    description = form.get("description")
+    return {
+        "name": form.get("name") or "",
+        "description": description if isinstance(description, str) and description else None,
+        "filter": raw,
+    }
+
+
+def _refused(
+    request: Request,
+    page: dict[str, Any],
+    form: FormData,
+    tree: Node,
+    origin: dict[str, str],
+    exc: ValidationError | ValidationFailed | Conflict,
+) -> Response:
+    """The form again, saying why the API's checks refused it."""
+    if isinstance(exc, Conflict):
+        errors = {"name": "A segment already has this name."}
+        return _builder(request, **page, tree=tree, form=form, status=422, errors=errors)
+    if isinstance(exc, ValidationError):
+        problems = [(_path(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
+    else:
+        problems = [(p.field, p.message) for p in exc.errors]
+    return _invalid(request, page, form, tree, problems, origin)
 
 
 def _path(loc: tuple[Any, ...]) -> str:

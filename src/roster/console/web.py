@@ -20,6 +20,7 @@ from roster.console import sessions
 from roster.console.sessions import Session
 from roster.errors import Forbidden, InvalidRequest
 from roster.kit import ratelimit
+from roster.kit.pagination import Cursors
 
 HERE = Path(__file__).parent
 PREFIX = "/console"
@@ -85,6 +86,12 @@ class SecurityHeaders:
 
 def engine(request: Request) -> AsyncEngine:
     value: AsyncEngine = request.app.state.parent.state.engine
+    return value
+
+
+def page_cursors(request: Request) -> Cursors:
+    """The API's cursor signer: console pages page with the API's own cursors."""
+    value: Cursors = request.app.state.parent.state.cursors
     return value
 
 

@@ -53,20 +53,24 @@ def after_commit(conn: AsyncConnection, callback: Callable[[], None]) -> None:
     conn.info.setdefault(_AFTER, []).append(callback)
 
 
-def _take_after(conn: AsyncConnection) -> list[Callable[[], None]]:
+def _take(conn: AsyncConnection, key: str) -> Any:
+    """Take (and clear) ``conn.info[key]``; None when it is not there."""
     if conn.invalidated:
-        return []
+        # Its info went with the lost connection (and reading ``info`` would reconnect).
+        return None
     try:
-        return list(conn.info.pop(_AFTER, ()))
+        return conn.info.pop(key, None)
     except Exception:  # a connection closed some other way: nothing was committed
-        return []
+        return None
+
+
+def _take_after(conn: AsyncConnection) -> list[Callable[[], None]]:
+    return list(_take(conn, _AFTER) or ())
 
 
 def take_notify(conn: AsyncConnection) -> bool:
     """Take (and clear) the ``notify_on_commit`` flag of ``conn``: True if it was set."""
-    if conn.invalidated:
-        # Its info went with the lost connection (and reading ``info`` would reconnect).
-        return False
+    return bool(_take(conn, _NOTIFY))
     try:
         return bool(conn.info.pop(_NOTIFY, False))
     except Exception:  # a connection closed some other way: nothing to announce either
