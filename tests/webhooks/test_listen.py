@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,16 @@ from roster.webhooks.relay import RELAY_IDLE_LOCK, Relay
 from tests.conftest import make_contact
 from tests.helpers.apps import app_with, client_for
 from tests.webhooks.conftest import register
+
+
+async def _until_heard(driver: Any, heard: list[str]) -> None:
+    """Round trips on the listening connection (each delivers what was sent before it)
+    until a notification arrived, for at most about a second."""
+    for _ in range(100):
+        if heard:
+            return
+        await driver.execute("SELECT 1")
+        await asyncio.sleep(0.01)
 
 
 async def test_an_idle_relay_of_its_own_is_woken_by_commits_elsewhere(
@@ -59,11 +70,7 @@ async def test_a_busy_relay_lets_writers_commit_without_notifying(env, client):
             # Held, as an idle relay holds it: the next commit notifies.
             await driver.execute(f"SELECT pg_advisory_lock({RELAY_IDLE_LOCK})")
             await make_contact(client)
-            for _ in range(100):
-                if heard:
-                    break
-                await driver.execute("SELECT 1")
-                await asyncio.sleep(0.01)
+            await _until_heard(driver, heard)
             assert heard == ["roster_events"]
             await driver.execute(f"SELECT pg_advisory_unlock({RELAY_IDLE_LOCK})")
             await listener.invalidate()
@@ -94,11 +101,7 @@ async def test_a_process_with_its_own_relay_wakes_it_without_notifying(env):
             assert heard == []
             async with env.client(key) as http:  # the suite's app has no relay of its own
                 await make_contact(http)
-            for _ in range(100):
-                if heard:
-                    break
-                await driver.execute("SELECT 1")
-                await asyncio.sleep(0.01)
+            await _until_heard(driver, heard)
             assert heard == ["roster_events"]
             await driver.execute(f"SELECT pg_advisory_unlock({RELAY_IDLE_LOCK})")
             await listener.invalidate()
