@@ -36,6 +36,7 @@ from roster.gdpr import export
 from roster.kit.db import transaction
 from roster.kit.jsonutil import JSONBody
 from roster.kit.pagination import Page, page_request
+from roster.kit.web import attachment
 from roster.lists import service as lists
 from roster.models import HANDLE_CHANNELS, PREFERENCE_CHANNELS
 from roster.notes import service as notes
@@ -230,7 +231,7 @@ async def personal_data(request: Request, session: Signed, contact_id: UUID) -> 
     need(session, scopes.CONTACTS_READ)
     async with transaction(engine(request), write=False) as conn:
         document = await export.export(conn, session.principal, contact_id)
-    disposition = f'attachment; filename="contact-{contact_id}.json"'
+    disposition = attachment(f"contact-{contact_id}.json")
     return JSONBody(document, headers={"Content-Disposition": disposition})
 
 

@@ -31,6 +31,7 @@ from roster.exports import stream
 from roster.fielddefs import service as fielddefs
 from roster.gdpr import erasure, traces
 from roster.kit.db import transaction
+from roster.kit.web import attachment
 from roster.models import PREFERENCE_CHANNELS
 
 router = APIRouter()
@@ -181,7 +182,7 @@ async def export_contacts(request: Request, session: Signed) -> Response:
         else stream.ndjson_stream(engine(request), tenant_id, where)
     )
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
-    disposition = f'attachment; filename="contacts.{fmt}"'
+    disposition = attachment(f"contacts.{fmt}")
     return StreamingResponse(body, media_type=media, headers={"Content-Disposition": disposition})
 
 

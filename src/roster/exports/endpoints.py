@@ -18,7 +18,7 @@ from roster.exports import stream
 from roster.filters import listing, query
 from roster.filters.parameters import ListFilterParameters
 from roster.filters.schema import RawFilter
-from roster.kit.web import problems, settings, uow
+from roster.kit.web import attachment, problems, settings, uow
 
 router = APIRouter(prefix="/v1", tags=["exports"])
 Format = Literal["csv", "ndjson"]
@@ -54,7 +54,7 @@ def _respond(request: Request, tenant_id: UUID, where: ColumnElement[bool], fmt:
         body,
         media_type=_MEDIA[fmt],
         headers={
-            "Content-Disposition": f'attachment; filename="contacts.{fmt}"',
+            "Content-Disposition": attachment(f"contacts.{fmt}"),
             "Cache-Control": "no-store",
         },
     )

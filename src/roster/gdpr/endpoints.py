@@ -14,7 +14,7 @@ from roster.auth.deps import ContactsRead, ContactsWrite
 from roster.contacts import service as contacts
 from roster.gdpr import erasure, export, traces
 from roster.kit.jsonutil import JSONBody
-from roster.kit.web import problems, uow
+from roster.kit.web import attachment, problems, uow
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
 
@@ -36,7 +36,7 @@ IfMatch = Annotated[str | None, Header(description='ETag from a GET, e.g. "3"; s
 async def export_contact(request: Request, principal: ContactsRead, contact_id: UUID) -> Response:
     async with uow(request, write=False) as conn:
         document = await export.export(conn, principal, contact_id)
-    disposition = f'attachment; filename="contact-{contact_id}.json"'
+    disposition = attachment(f"contact-{contact_id}.json")
     return JSONBody(document, headers={"Content-Disposition": disposition})
 
 
