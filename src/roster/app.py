@@ -29,6 +29,7 @@ from roster.contacts.endpoints import router as contacts_router
 from roster.events.endpoints import router as events_router
 from roster.exports.endpoints import router as exports_router
 from roster.fielddefs.endpoints import router as fields_router
+from roster.filters.endpoints import ContactPages
 from roster.filters.endpoints import router as filters_router
 from roster.gdpr.endpoints import router as gdpr_router
 from roster.idempotency import Idempotency, sweep
@@ -149,8 +150,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(apikeys_router)
     app.include_router(metrics_router)
     # Outermost last: Observability (access log, metrics) → RequestContext (request id,
-    # header and body size) → RateLimitHeaders → JsonDepthLimit → Idempotency → ContactReads (the
-    # hottest read, served without the router) → the routes.
+    # header and body size) → RateLimitHeaders → JsonDepthLimit → Idempotency → ContactReads and
+    # ContactPages (the hottest reads, served without the router) → the routes.
+    app.add_middleware(ContactPages)
     app.add_middleware(ContactReads)
     app.add_middleware(Idempotency, ttl_seconds=settings.idempotency_ttl)
     app.add_middleware(JsonDepthLimit, max_depth=settings.max_json_depth, item_paths=ITEM_PATHS)
