@@ -289,6 +289,13 @@ async def load_b5(dsn: str, settings: Settings, n: int) -> tuple[Any, Any]:
                 chunk = []
         if chunk:
             await conn.copy_records_to_table("contacts", records=chunk, columns=columns)
+    # Roster's writers keep each tenant's custom field keys in their registry, which gives a
+    # CSV export its columns; rows written by COPY need their keys listed the same way.
+    await conn.execute(
+        "INSERT INTO contact_custom_keys (tenant_id, key) "
+        "SELECT DISTINCT c.tenant_id, k.key FROM contacts AS c, "
+        "jsonb_object_keys(c.custom_fields) AS k(key) ON CONFLICT DO NOTHING"
+    )
     await conn.execute("ANALYZE")
     await conn.close()
     return measured["id"], key.key
