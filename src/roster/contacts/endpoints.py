@@ -194,7 +194,7 @@ class ContactReads:
     """Serves ``get_contact`` for a plain ``GET /v1/contacts/{id}`` without the router.
 
     Routing over every route and solving the dependency graph cost more than the read
-    itself. This middleware, the innermost, answers that
+    itself. This middleware (with ``ContactPages``, the innermost) answers that
     one request shape with the route's checks in the route's order (``read``) and renders
     failures as the exception handlers do; with an API key the key and the contact are read
     in one statement (``key_and_contact``), with a JWT as the route reads them. Every other
