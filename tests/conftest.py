@@ -73,9 +73,14 @@ class Env:
             )
         return row["id"], created.key
 
-    async def key(self, tenant_id: uuid.UUID, scopes: list[str]) -> str:
+    async def key(
+        self, tenant_id: uuid.UUID, scopes: list[str], *, rate_limit: str | None = None
+    ) -> str:
+        """A new key of the tenant's, with its own rate limit when ``rate_limit`` is given."""
         async with transaction(self.app.state.engine, write=True) as conn:
-            created = await tenants.create_api_key(conn, tenant_id, name="t", scopes=scopes)
+            created = await tenants.create_api_key(
+                conn, tenant_id, name="t", scopes=scopes, rate_limit=rate_limit
+            )
         return created.key
 
 

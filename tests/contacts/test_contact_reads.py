@@ -19,7 +19,6 @@ from roster.kit.db import direct as direct_reads
 from roster.kit.db import transaction
 from roster.kit.timeutil import utcnow
 from roster.models import api_keys
-from roster.tenants import service as tenants
 from tests.conftest import make_contact
 
 # Headers that differ between any two responses, whichever path served them.
@@ -162,12 +161,7 @@ async def test_failures_read_alike_both_ways(env, served):
             assert_same(*await both(http, contact["id"]), 401)
 
     # Over the credential's limit: the same 429 (Retry-After and the RateLimit headers).
-    async with transaction(env.app.state.engine, write=True) as conn:
-        limited = (
-            await tenants.create_api_key(
-                conn, tenant_id, name="slow", scopes=["admin"], rate_limit="2/hour"
-            )
-        ).key
+    limited = await env.key(tenant_id, ["admin"], rate_limit="2/hour")
     async with env.client(limited) as http:
         assert (await http.get(f"/v1/contacts/{contact['id']}")).status_code == 200
         assert (await http.get(f"/v1/contacts/{contact['id']}?a=1")).status_code == 200

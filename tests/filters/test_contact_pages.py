@@ -12,8 +12,6 @@ import httpx
 import pytest
 
 from roster.filters.endpoints import ContactPages
-from roster.kit.db import transaction
-from roster.tenants import service as tenants
 from tests.conftest import make_contact
 
 # Headers that differ between any two responses, whichever path served them.
@@ -142,12 +140,7 @@ async def test_failures_read_alike_both_ways(env, served):
             headers = {"Authorization": header} if header else {}
             assert_same(*await both(anonymous, [], headers=headers), 401)
 
-    async with transaction(env.app.state.engine, write=True) as conn:
-        limited = (
-            await tenants.create_api_key(
-                conn, tenant_id, name="slow", scopes=["admin"], rate_limit="2/hour"
-            )
-        ).key
+    limited = await env.key(tenant_id, ["admin"], rate_limit="2/hour")
     async with env.client(limited) as http:
         assert (await http.get("/v1/contacts")).status_code == 200
         assert (await http.get("/v1/contacts", params=[ROUTED])).status_code == 200
