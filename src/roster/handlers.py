@@ -14,7 +14,7 @@ from starlette.responses import Response
 from roster.contacts.schemas import READ_ONLY_FIELDS
 from roster.errors import RosterError, problem_body
 from roster.kit.db import is_unavailable, unreachable
-from roster.kit.jsonutil import ProblemBody
+from roster.kit.jsonutil import ProblemBody, problem_response
 from roster.kit.methods import allow_header, allowed
 
 log = logging.getLogger("roster.errors")
@@ -50,7 +50,7 @@ def problem(
 
 async def roster_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RosterError)
-    return ProblemBody(exc.body(), status_code=exc.status, headers=exc.headers)
+    return problem_response(exc)
 
 
 def _field(loc: tuple[Any, ...]) -> str:

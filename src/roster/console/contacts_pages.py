@@ -29,6 +29,7 @@ from roster.contacts import service as contacts
 from roster.errors import Conflict, ValidationFailed
 from roster.exports import stream
 from roster.fielddefs import service as fielddefs
+from roster.filters.query import by_name
 from roster.gdpr import erasure, traces
 from roster.kit.db import transaction
 from roster.kit.web import attachment
@@ -58,7 +59,7 @@ def contact_url(contact_id: Any) -> str:
 @router.get("/contacts")
 async def contacts_list(request: Request, session: Signed) -> Response:
     need(session, scopes.CONTACTS_READ)
-    params = {name: request.query_params.getlist(name) for name in request.query_params}
+    params = by_name(request.query_params)
     sort = request.query_params.get("sort") or "-created_at"
     if sort not in source.SORTS:
         sort = "-created_at"
@@ -170,7 +171,7 @@ async def export_contacts(request: Request, session: Signed) -> Response:
     exporter (the same columns, so the file re-imports)."""
     need(session, scopes.CONTACTS_READ)
     fmt = "ndjson" if request.query_params.get("format") == "ndjson" else "csv"
-    params = {name: request.query_params.getlist(name) for name in request.query_params}
+    params = by_name(request.query_params)
     async with transaction(engine(request), write=False) as conn:
         where = await source.export_condition(
             conn, session.principal, params, default_region=settings(request).default_region

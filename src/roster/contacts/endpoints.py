@@ -33,7 +33,7 @@ from roster.contacts.schemas import (
 )
 from roster.errors import NotFound, RosterError, Unauthorized
 from roster.kit import ratelimit
-from roster.kit.jsonutil import JSONBody, ProblemBody
+from roster.kit.jsonutil import JSONBody, problem_response
 from roster.kit.pagination import Page, envelope, page_request
 from roster.kit.web import cursors, problems, scope_uow, settings, uow
 
@@ -223,7 +223,7 @@ class ContactReads:
         try:
             response: Response = _one(await self.read(scope, UUID(contact_id)))
         except RosterError as exc:
-            response = ProblemBody(exc.body(), status_code=exc.status, headers=exc.headers)
+            response = problem_response(exc)
         await response(scope, receive, send)
 
     @staticmethod

@@ -82,9 +82,8 @@ async def export_contacts(
     format: Format = "csv",
     _filters: ListFilterParameters = None,
 ) -> Response:
-    params = request.query_params
     parsed = query.parse(
-        {name: params.getlist(name) for name in params}, also=frozenset({"format"}), paging=False
+        query.by_name(request.query_params), also=frozenset({"format"}), paging=False
     )
     async with uow(request, write=False) as conn:
         sel = await listing.selection(

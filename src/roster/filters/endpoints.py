@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Annotated, Any, get_args
+from typing import Annotated, get_args
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.exc import DBAPIError
@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roster.auth import scopes
 from roster.auth.deps import ContactsListRead, ContactsRead, check_scope, resolve_scope
+from roster.auth.principal import Principal
 from roster.contacts import render
 from roster.contacts.schemas import ContactPage
 from roster.errors import RosterError
@@ -27,7 +28,7 @@ from roster.filters.parameters import (
     Sort,
 )
 from roster.kit.db import is_unavailable, unreachable
-from roster.kit.jsonutil import JSONBody, ProblemBody
+from roster.kit.jsonutil import JSONBody, problem_response
 from roster.kit.pagination import Page, envelope, page_request
 from roster.kit.web import cursors, problems, scope_uow, settings, uow
 from roster.models import PREFERENCE_CHANNELS
@@ -67,14 +68,11 @@ async def list_contacts(
     paged: ListPagingParameters,
     _filters: ListFilterParameters = None,
 ) -> Response:
-    params = request.query_params
-    return await _list_page(
-        request.scope, principal, paged, {name: params.getlist(name) for name in params}
-    )
+    return await _list_page(request.scope, principal, paged, query.by_name(request.query_params))
 
 
 async def _list_page(
-    scope: Scope, principal: Any, paged: ListPaging, params: Mapping[str, list[str]]
+    scope: Scope, principal: Principal, paged: ListPaging, params: Mapping[str, list[str]]
 ) -> JSONBody:
     """``list_contacts``'s work once the request is authenticated and typed: the route's
     and ``ContactPages``'s alike."""
@@ -169,8 +167,7 @@ class ContactPages:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/v1/contacts":
-            params = QueryParams(scope["query_string"])
-            values = {name: params.getlist(name) for name in params}
+            values = query.by_name(QueryParams(scope["query_string"]))
             paged = _paging(values)
             if paged is not None:
                 await self.serve(scope, receive, send, paged, values)
@@ -195,10 +192,9 @@ class ContactPages:
         except DBAPIError as exc:
             if not is_unavailable(exc):
                 raise
-            error = unreachable()
-            response = ProblemBody(error.body(), status_code=error.status, headers=error.headers)
+            response = problem_response(unreachable())
         except RosterError as exc:
-            response = ProblemBody(exc.body(), status_code=exc.status, headers=exc.headers)
+            response = problem_response(exc)
         await response(scope, receive, send)
 
 

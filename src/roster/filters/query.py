@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from starlette.datastructures import QueryParams
 
 from roster.contacts.normalize import CUSTOM_FIELD_KEY
 from roster.contacts.query import MAX_Q
@@ -28,7 +29,7 @@ from roster.filters.search_text import clean_q
 from roster.kit.timeutil import parse_instant
 from roster.models import PREFERENCE_CHANNELS
 
-__all__ = ["MAX_FILTER_VALUES", "MAX_Q", "ListQuery", "condition", "parse"]
+__all__ = ["MAX_FILTER_VALUES", "MAX_Q", "ListQuery", "by_name", "condition", "parse"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,11 @@ class ListQuery:
         }
         payload = orjson.dumps(data, option=orjson.OPT_SORT_KEYS, default=str)
         return hashlib.sha256(payload).hexdigest()[:16]
+
+
+def by_name(params: QueryParams) -> dict[str, list[str]]:
+    """A query string as ``parse`` takes it: each name with all its values."""
+    return {name: params.getlist(name) for name in params}
 
 
 def condition(field: str, op: str, value: Any) -> Expression:

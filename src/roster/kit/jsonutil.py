@@ -7,6 +7,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from roster.errors import RosterError
+
 # The integers a JSON value Roster stores can hold: orjson writes 64 bits, signed or not.
 JSON_INT_MIN, JSON_INT_MAX = -(2**63), 2**64 - 1
 
@@ -22,6 +24,12 @@ class JSONBody(Response):
 
 class ProblemBody(JSONBody):
     media_type = "application/problem+json"
+
+
+def problem_response(exc: RosterError) -> ProblemBody:
+    """The problem+json answer to a failure, as the exception handler and the routes served
+    without the router all render it."""
+    return ProblemBody(exc.body(), status_code=exc.status, headers=exc.headers)
 
 
 def json_depth(value: Any, limit: int) -> int:
