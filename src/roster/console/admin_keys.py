@@ -13,10 +13,9 @@ from roster.apikeys import service as apikeys
 from roster.apikeys.schemas import ApiKeyCreate
 from roster.auth.scopes import ALL_SCOPES
 from roster.console.admin_common import ADMIN, admin, field_errors, strings
-from roster.console.web import Posted, Signed, engine, form_of, page_cursors, render
+from roster.console.web import Posted, Signed, cursor_page, engine, form_of, page_cursors, render
 from roster.errors import ValidationFailed
 from roster.kit.db import transaction
-from roster.kit.pagination import page_request
 
 router = APIRouter()
 
@@ -32,10 +31,7 @@ SCOPE_HELP = {
 @router.get("/admin/keys")
 async def list_keys(request: Request, session: Signed) -> Response:
     admin(session)
-    cursor = request.query_params.get("cursor") or None
-    paging = page_request(
-        PAGE_SIZE, cursor, None, None, cursors=page_cursors(request), kind="api-keys"
-    )
+    paging = cursor_page(request, PAGE_SIZE, "api-keys")
     async with transaction(engine(request), write=False) as conn:
         found = await apikeys.list_page(
             conn, session.principal, paging=paging, cursors=page_cursors(request)

@@ -13,10 +13,18 @@ from pydantic import ValidationError
 
 from roster.console.admin_common import ADMIN, admin, field_errors, strings
 from roster.console.sessions import Session
-from roster.console.web import Posted, Signed, engine, form_of, page_cursors, render, settings
+from roster.console.web import (
+    Posted,
+    Signed,
+    cursor_page,
+    engine,
+    form_of,
+    page_cursors,
+    render,
+    settings,
+)
 from roster.errors import ValidationFailed
 from roster.kit.db import transaction
-from roster.kit.pagination import page_request
 from roster.kit.timeutil import rfc3339, utcnow
 from roster.webhooks import service as webhooks
 from roster.webhooks.schemas import EVENT_TYPES, WebhookCreate
@@ -38,10 +46,7 @@ def hook_url(webhook_id: Any) -> str:
 @router.get("/admin/webhooks")
 async def list_webhooks(request: Request, session: Signed) -> Response:
     admin(session)
-    cursor = request.query_params.get("cursor") or None
-    paging = page_request(
-        PAGE_SIZE, cursor, None, None, cursors=page_cursors(request), kind="webhooks"
-    )
+    paging = cursor_page(request, PAGE_SIZE, "webhooks")
     async with transaction(engine(request), write=False) as conn:
         found = await webhooks.page(
             conn, session.principal, paging=paging, cursors=page_cursors(request)
@@ -122,11 +127,7 @@ async def _page(
 ) -> Response:
     """The endpoint's page: its settings, the page of deliveries the address asks for, and
     the outcome of a test just sent."""
-    kind = f"deliveries:{webhook_id}"
-    cursor = request.query_params.get("cursor") or None
-    paging = page_request(
-        DELIVERIES_SIZE, cursor, None, None, cursors=page_cursors(request), kind=kind
-    )
+    paging = cursor_page(request, DELIVERIES_SIZE, f"deliveries:{webhook_id}")
     async with transaction(engine(request), write=False) as conn:
         row = await webhooks.get(conn, session.principal, webhook_id)
         found = await webhooks.deliveries(

@@ -12,10 +12,19 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from roster.auth import scopes
-from roster.console.web import PREFIX, Posted, Signed, engine, form_of, need, page_cursors, render
+from roster.console.web import (
+    PREFIX,
+    Posted,
+    Signed,
+    cursor_page,
+    engine,
+    form_of,
+    need,
+    page_cursors,
+    render,
+)
 from roster.errors import Conflict, InvalidRequest, NotFound
 from roster.kit.db import transaction
-from roster.kit.pagination import page_request
 from roster.lists import service as lists
 from roster.lists.schemas import ListCreate, MembersAdd
 
@@ -39,8 +48,7 @@ async def _index(
     errors: dict[str, str] | None = None,
 ) -> Response:
     cursors = page_cursors(request)
-    cursor = request.query_params.get("cursor") or None
-    paging = page_request(LISTS_SIZE, cursor, None, None, cursors=cursors, kind="lists")
+    paging = cursor_page(request, LISTS_SIZE, "lists")
     async with transaction(engine(request), write=False) as conn:
         found = await lists.page(conn, session.principal, paging=paging, cursors=cursors)
     return render(
@@ -88,9 +96,7 @@ async def show_list(request: Request, session: Signed, list_id: UUID) -> Respons
     ``GET /v1/lists/{id}/members`` pages them."""
     need(session, scopes.CONTACTS_READ)
     cursors = page_cursors(request)
-    cursor = request.query_params.get("cursor") or None
-    kind = f"list:{list_id}:{MEMBERS_SORT}"
-    paging = page_request(MEMBERS_SIZE, cursor, None, None, cursors=cursors, kind=kind)
+    paging = cursor_page(request, MEMBERS_SIZE, f"list:{list_id}:{MEMBERS_SORT}")
     async with transaction(engine(request), write=False) as conn:
         row = await lists.get(conn, session.principal, list_id)
         members = await lists.members(

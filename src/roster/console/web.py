@@ -20,7 +20,7 @@ from roster.console import sessions
 from roster.console.sessions import Session
 from roster.errors import Forbidden, InvalidRequest
 from roster.kit import ratelimit
-from roster.kit.pagination import Cursors
+from roster.kit.pagination import Cursors, PageRequest, page_request
 
 HERE = Path(__file__).parent
 PREFIX = "/console"
@@ -93,6 +93,13 @@ def page_cursors(request: Request) -> Cursors:
     """The API's cursor signer: console pages page with the API's own cursors."""
     value: Cursors = request.app.state.parent.state.cursors
     return value
+
+
+def cursor_page(request: Request, size: int, kind: str) -> PageRequest:
+    """The page of ``size`` that the address's ``cursor`` asks for (the first without one),
+    its cursors bound to ``kind``."""
+    cursor = request.query_params.get("cursor") or None
+    return page_request(size, cursor, None, None, cursors=page_cursors(request), kind=kind)
 
 
 def settings(request: Request) -> Settings:
