@@ -6,14 +6,13 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from standardwebhooks import Webhook
 
 from tests.conftest import Env, make_contact
 from tests.console.helpers import post_form, signed_in, token_of
-from tests.webhooks.conftest import relay_for
+from tests.webhooks.conftest import private_ok, receiver, relay_for
 from tests.webhooks.receiver import Receiver
 
 XSS = "<script>alert(1)</script>"
@@ -29,20 +28,8 @@ ADMIN_PAGES = (
     "/console/admin/events",
 )
 
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = await Receiver().start()
-    yield r
-    await r.stop()
-
-
-@pytest.fixture
-def private_ok(env: Env) -> Iterator[None]:
-    """Let this test register loopback URLs (the receiver runs on 127.0.0.1)."""
-    env.settings.webhooks_allow_private = True
-    yield
-    env.settings.webhooks_allow_private = False
+# The webhook tests' fixtures: a local receiver, and loopback URLs allowed.
+__all__ = ["private_ok", "receiver"]
 
 
 def secret_of(page: str) -> str:
