@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Annotated, get_args
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.exc import DBAPIError
@@ -22,10 +22,12 @@ from roster.filters import listing, query
 from roster.filters import service as expressions
 from roster.filters.bodies import SearchBody
 from roster.filters.parameters import (
+    PAGING,
     ListFilterParameters,
     ListPaging,
     ListPagingParameters,
     Sort,
+    list_paging_parameters,
 )
 from roster.kit.db import is_unavailable, unreachable
 from roster.kit.jsonutil import JSONBody, problem_response
@@ -124,30 +126,24 @@ _PLAIN: dict[str, Callable[[str], bool]] = {
 }
 
 
-def _paging(params: Mapping[str, list[str]]) -> ListPaging | None:
+# How a plain paging value is typed (the others are text).
+_TYPED: dict[str, Callable[[str], Any]] = {
+    "limit": int,
+    "offset": int,
+    "page": int,
+    "include_total": lambda value: value == "true",
+}
+
+
+async def _paging(params: Mapping[str, list[str]]) -> ListPaging | None:
     """The paging of a query string whose typed parameters are all plain (each given once,
-    in the form ``_PLAIN`` takes), else None."""
+    in the form ``_PLAIN`` takes), with the route's own defaults; else None."""
     for name, values in params.items():
         plain = _PLAIN.get(name)
         if plain is not None and (len(values) != 1 or not plain(values[0])):
             return None
-
-    def one(name: str) -> str | None:
-        values = params.get(name)
-        return values[0] if values else None
-
-    def number(name: str) -> int | None:
-        value = one(name)
-        return int(value) if value is not None else None
-
-    return ListPaging(
-        one("sort") or "-created_at",
-        number("limit"),
-        one("cursor"),
-        number("offset"),
-        number("page"),
-        one("include_total") == "true",
-    )
+    given = {name: _TYPED.get(name, str)(params[name][0]) for name in PAGING if name in params}
+    return await list_paging_parameters(**given)
 
 
 class ContactPages:
@@ -168,7 +164,7 @@ class ContactPages:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/v1/contacts":
             values = query.by_name(QueryParams(scope["query_string"]))
-            paged = _paging(values)
+            paged = await _paging(values)
             if paged is not None:
                 await self.serve(scope, receive, send, paged, values)
                 return
