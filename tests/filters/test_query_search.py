@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from sqlalchemy import event
 
 from roster.filters.repository import contacts as caps
 from tests.conftest import make_contact
 
 
-@pytest.fixture(params=["planned", "walk", "walk-then-index", "tag-first", "walk-then-tag"])
+@pytest.fixture(
+    params=["planned", "walk", "walk-then-index", "first-walk", "tag-first", "walk-then-tag"]
+)
 def strategy(request, monkeypatch):
     """Each way a q page can be answered (see roster.filters.repository.plans): as planned for this
-    small data set, forced along the sort index, forced past a tiny walk to the index, and
-    (with a tag) from the tag's rows at once or after a tiny walk."""
+    small data set, forced along the sort index, forced past a tiny walk to the index, after
+    a first walk of three rows (PostgreSQL: to the index when it finds at most one match,
+    else on along the walk), and (with a tag) from the tag's rows at once or after a tiny walk."""
     if request.param != "planned":
         monkeypatch.setattr(caps, "SQLITE_FTS_CAP", 0)
         monkeypatch.setattr(
-            caps, "WALK_CAP", 10_000 if request.param in ("walk", "tag-first") else 2
+            caps, "WALK_CAP", 2 if request.param in ("walk-then-index", "walk-then-tag") else 10_000
         )
         monkeypatch.setattr(caps, "TAG_DRIVE_CAP", 10_000 if "tag" in request.param else -1)
+        monkeypatch.setattr(caps, "FIRST_WALK", 3 if request.param == "first-walk" else 500)
     return request.param
 
 
@@ -227,3 +234,44 @@ async def test_q_too_long_is_400(client):
     response = await client.get("/v1/contacts", params={"q": "x" * 201})
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "q"
+
+
+@pytest.mark.parametrize(
+    ("first_walk", "q", "walks", "by_trigrams"),
+    [
+        (3, "quill", 1, 1),  # no match among the first 3 rows: the trigram index at once
+        (3, "nadia", 2, 1),  # 3 matches among them: the whole walk, then the index
+        (20, "filler", 1, 0),  # the first walk read the whole tenant: it is the answer
+    ],
+)
+async def test_the_first_walk_of_a_q_alone(
+    env, client, monkeypatch, first_walk, q, walks, by_trigrams
+):
+    """PostgreSQL: a q alone is first looked for among FIRST_WALK rows. With at most
+    RARE_IN_FIRST matches there the trigram index answers without the rest of the walk; with
+    more the walk goes on; when those rows were the tenant's last they are the whole answer.
+    SQLite walks once. Every plan returns the same page."""
+    monkeypatch.setattr(caps, "SQLITE_FTS_CAP", 0)
+    monkeypatch.setattr(caps, "FIRST_WALK", first_walk)
+    made = {"quill": [await make_contact(client, name=f"Quill {i}") for i in range(2)]}
+    made["filler"] = [await make_contact(client, name=f"Filler {i}") for i in range(4)]
+    # The newest three: a first walk of three rows (newest first) holds all and no quill.
+    made["nadia"] = [await make_contact(client, name=f"Nadia {i}") for i in range(3)]
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    engine = env.app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert await found(client, q) == [c["id"] for c in made[q][::-1]]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    walked = [s for s in seen if "walk_text" in s]
+    # The trigram index's page is ordered by an expression no index provides.
+    indexed = [s for s in seen if "coalesce(contacts.created_at" in s]
+    if env.name == "postgresql":
+        assert (len(walked), len(indexed)) == (walks, by_trigrams)
+    else:
+        assert len(walked) == 1

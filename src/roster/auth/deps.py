@@ -10,10 +10,10 @@ from fastapi.security import HTTPBearer
 from starlette.types import Scope
 
 from roster.auth import scopes
-from roster.auth.principal import Principal, authenticate
+from roster.auth.principal import Principal, api_key, authenticate
 from roster.errors import Forbidden, Unauthorized
 from roster.kit import ratelimit
-from roster.kit.db import hold_transaction
+from roster.kit.db import ConnectionLost, hold_transaction
 from roster.kit.web import HELD
 
 # Requests that only read check their credential in the transaction they then read in.
@@ -43,19 +43,28 @@ async def resolve_scope(scope: Scope, *, single_reads: bool = False) -> Principa
         failed = ratelimit.failure_of(scope)
         if failed is not None:  # checked before in this request, and counted then
             raise failed
+        engine, header = app_state.engine, authorization_header(scope)
+        jwt = getattr(app_state, "jwt", None)
         held = None
+        # A single read's API key is read on a connection taken without the liveness ping,
+        # and that read checks it instead: one round trip fewer.
+        unpinged = single_reads and scope["method"] in _READS and api_key(header) is not None
         if scope["method"] in _READS:
             # The unit of work continues this transaction (roster.kit.web.uow); the request
             # middleware closes it if nothing takes it.
-            held = await hold_transaction(app_state.engine, single_reads=single_reads)
+            held = await hold_transaction(engine, single_reads=single_reads, unpinged=unpinged)
             state[HELD] = held
         try:
-            principal = await authenticate(
-                app_state.engine,
-                authorization_header(scope),
-                getattr(app_state, "jwt", None),
-                held.conn if held is not None else None,
-            )
+            try:
+                conn = held.conn if held is not None else None
+                principal = await authenticate(engine, header, jwt, conn, liveness=unpinged)
+            except ConnectionLost:
+                # That connection was dead: read again on a pinged one.
+                assert held is not None
+                await held.close()
+                held = await hold_transaction(engine, single_reads=single_reads)
+                state[HELD] = held
+                principal = await authenticate(engine, header, jwt, held.conn)
         except Unauthorized as exc:
             raise await ratelimit.failed_authentication(scope, exc) from None
         state["principal"] = principal

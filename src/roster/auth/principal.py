@@ -66,12 +66,15 @@ async def authenticate(
     authorization: str | None,
     jwt: JwtVerifier | None = None,
     conn: AsyncConnection | None = None,
+    *,
+    liveness: bool = False,
 ) -> Principal:
     """The credential's principal, read in ``conn``'s transaction when one is given (the
-    request's own), else in a transaction of its own."""
+    request's own), else in a transaction of its own. ``liveness``: ``conn`` was taken
+    without the liveness ping, and an API key's read checks it (``kit.db.first_row``)."""
     token = bearer_token(authorization)
     if keys.looks_like_key(token):
-        return await _api_key(engine, token, conn)
+        return await _api_key(engine, token, conn, liveness)
     if jwt is not None and looks_like_jwt(token):
         return await _jwt(engine, jwt, token, conn)
     raise Unauthorized("the credential is not valid")
@@ -87,9 +90,11 @@ def _reading(
     return transaction(engine, write=False, single_reads=True)
 
 
-async def _api_key(engine: AsyncEngine, token: str, conn: AsyncConnection | None) -> Principal:
+async def _api_key(
+    engine: AsyncEngine, token: str, conn: AsyncConnection | None, liveness: bool
+) -> Principal:
     async with _reading(engine, conn) as reader:
-        row = await credential_by_hash(reader, keys.hash_key(token))
+        row = await credential_by_hash(reader, keys.hash_key(token), liveness=liveness)
     return await key_principal(engine, row)
 
 

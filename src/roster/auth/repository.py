@@ -32,9 +32,12 @@ BY_KEY_HASH = api_keys.c.key_hash == bindparam("key_hash")
 _CREDENTIAL = select(*CREDENTIAL_COLUMNS).select_from(KEYS_WITH_TENANT).where(BY_KEY_HASH)
 
 
-async def credential_by_hash(conn: AsyncConnection, key_hash: str) -> dict[str, Any] | None:
-    """The key with this hash and its tenant's default region, revoked or not."""
-    return await first_row(conn, _CREDENTIAL, {"key_hash": key_hash})
+async def credential_by_hash(
+    conn: AsyncConnection, key_hash: str, *, liveness: bool = False
+) -> dict[str, Any] | None:
+    """The key with this hash and its tenant's default region, revoked or not
+    (``liveness``: see ``kit.db.first_row``)."""
+    return await first_row(conn, _CREDENTIAL, {"key_hash": key_hash}, liveness=liveness)
 
 
 async def tenant_of_token(conn: AsyncConnection, tenant_id: UUID) -> dict[str, Any] | None:

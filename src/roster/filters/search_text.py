@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import Join
 
 from roster.kit.repository import scoped
@@ -50,7 +51,9 @@ class Needles:
     """The lower-cased substrings a ``q`` looks for: the text itself and, when it reads as
     a phone fragment (digits with + - ( ) . or spaces), its digits alone."""
 
-    terms: tuple[str, ...]
+    # Each a string, or (in a statement built once, ``plans.Planner.shared``) the bind
+    # parameter that takes its ``like_pattern``.
+    terms: tuple[Any, ...]
 
     @property
     def indexable(self) -> bool:
@@ -76,7 +79,25 @@ def q_like(found: Needles, column: ColumnElement[str] | None = None) -> ColumnEl
     """``q`` as LIKE on ``column`` (default: the contact's ``search_text``). PostgreSQL's
     trigram index answers it on the column itself; SQLite checks it row by row."""
     target = c.search_text if column is None else column
-    return or_(*(target.contains(term, autoescape=True) for term in found.terms))
+    return or_(
+        *(
+            target.like(term, escape=_ESCAPE)
+            if isinstance(term, BindParameter)
+            else target.contains(term, autoescape=True)
+            for term in found.terms
+        )
+    )
+
+
+# The escape character of ``contains(..., autoescape=True)``, which ``like_pattern`` matches.
+_ESCAPE = "/"
+
+
+def like_pattern(term: str) -> str:
+    """The LIKE pattern of a substring, escaped as ``contains(term, autoescape=True)``
+    escapes it."""
+    escaped = term.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%")
+    return "%" + escaped.replace("_", _ESCAPE + "_") + "%"
 
 
 def _fts_phrase(terms: tuple[str, ...]) -> str:

@@ -10,7 +10,9 @@ A ``q`` of 3+ characters:
    TAG_DRIVE_CAP): that tag's rows, every condition checked, in order.
 3. Otherwise the next WALK_CAP rows along the sort index, every condition checked on them;
    a common term fills the page there, at a bounded cost. When they were the last rows of
-   the tenant, that is the whole answer.
+   the tenant, that is the whole answer. On PostgreSQL a q alone first walks FIRST_WALK
+   rows (when they were the tenant's last, they are the answer), and goes on to 5 when
+   they hold at most RARE_IN_FIRST matches.
 4. Otherwise, with a required tag of at most TAG_DRIVE_CAP rows (SQLite: any), the tag's
    rows as in 2: a cost bounded by the tag, where a common fragment made sparse by the
    other conditions would read all its matches in the trigram index.
@@ -22,18 +24,31 @@ Anything else (no ``q``, a short one, an offset) is one statement left to the da
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, select
+from sqlalchemy import Integer, Select, bindparam, func, literal_column, select
 
 from roster.filters import search_text as text
 from roster.filters.repository import contacts as caps
 from roster.filters.repository.contacts import SORTS, ListingRepository, Selection, Window
 from roster.filters.search_text import Needles
+from roster.kit.db import all_rows
 from roster.models import contact_tags, contacts
 
 c = contacts.c
 Row = dict[str, Any]
+
+
+# The bind parameters of the statements built once per form (``Planner.shared``); typed Any
+# since they stand where a planner otherwise holds values.
+_TENANT: Any = bindparam("tenant_id", type_=c.tenant_id.type)
+_LIMIT: Any = bindparam("limit", type_=Integer)
+_WALK_ROWS: Any = bindparam("walk_rows", type_=Integer)
+# The column of a counted walk's length (``Planner.walked``).
+_WALKED = "walked_rows"
+# The statements built once: (dialect, form) → statement.
+_SHARED: dict[tuple[Any, ...], Select[Any]] = {}
 
 
 class Planner:
@@ -41,6 +56,56 @@ class Planner:
         self.repo, self.sel, self.window = repo, sel, window
         self.key, self.descending = SORTS[window.sort]
         self.dialect = repo.conn.dialect.name
+        self.found = text.needles(sel.q) if sel.q is not None else None
+
+    def shared(self) -> tuple[tuple[Any, ...], Planner, dict[str, Any]] | None:
+        """For a selection with no condition but q (PostgreSQL: and an indexable q), and no
+        offset: the form of its statements, this planner with a bind parameter for each
+        value, and the values. Its statements are built once per form and read as a read by
+        id is (``kit.db.all_rows``); building a statement and running a new one through
+        SQLAlchemy cost more than the database's part of such a page."""
+        sel, window, found = self.sel, self.window, self.found
+        if sel.where or sel.tags or window.offset:
+            return None
+        if found is not None and (self.dialect != "postgresql" or not found.indexable):
+            return None
+        terms = found.terms if found is not None else ()
+        values: dict[str, Any] = {"tenant_id": self.repo.tenant_id, "limit": window.limit}
+        values.update({f"q{i}": text.like_pattern(term) for i, term in enumerate(terms)})
+        after = None
+        if window.after is not None:
+            values["after_key"], values["after_id"] = window.after
+            after = [
+                bindparam("after_key", type_=self.key.type),
+                bindparam("after_id", type_=c.id.type),
+            ]
+        as_of: Any = None
+        if window.as_of is not None:
+            values["as_of"] = window.as_of
+            as_of = bindparam("as_of", type_=c.updated_at.type)
+        form = (self.dialect, window.sort, sel.include_deleted, after is None, as_of is None)
+        template = Planner(
+            ListingRepository(self.repo.conn, _TENANT),
+            Selection(include_deleted=sel.include_deleted),
+            Window(window.sort, _LIMIT, after, as_of),
+        )
+        template.found = text.Needles(tuple(bindparam(f"q{i}") for i in range(len(terms))))
+        return (*form, len(terms)), template, values
+
+    async def read(
+        self, build: Callable[[Planner], Select[Any]], form: str, **values: Any
+    ) -> list[Row]:
+        """The rows of the statement ``build`` makes, built once per form where it can be
+        (``shared``; ``values`` are the values of its own bind parameters)."""
+        shared = self.shared()
+        if shared is None:
+            own = build(self)
+            return await self.repo.fetch(own.params(**values) if values else own)
+        key, template, params = shared
+        statement = _SHARED.get((form, *key))
+        if statement is None:
+            statement = _SHARED[form, *key] = build(template)
+        return await all_rows(self.repo.conn, statement, {**params, **values})
 
     def in_order(self, first: Any, second: Any) -> tuple[Any, Any]:
         if self.descending:
@@ -109,15 +174,15 @@ class Planner:
             .limit(self.window.limit)
         )
 
-    def walk(self) -> Select[Any]:
-        """The next WALK_CAP rows along the sort index (id, key and search text)."""
+    def walk(self, rows: Any) -> Select[Any]:
+        """The next ``rows`` rows along the sort index (id, key and search text)."""
         steps = self.repo.select(
             c.id.label("walk_id"),
             self.key.label("walk_key"),
             c.search_text.label("walk_text"),
             include_deleted=self.sel.include_deleted,
         )
-        return self.bounded(steps).limit(caps.WALK_CAP)
+        return self.bounded(steps).limit(rows)
 
     async def page(self) -> list[Row]:
         sel, window, repo = self.sel, self.window, self.repo
@@ -131,7 +196,9 @@ class Planner:
         ):
             tag = sel.tags[0] if len(sel.tags) == 1 else (await repo.narrowest_tag(sel.tags))[0]
             return await repo.fetch(self.in_tag_order(tag, None))
-        found = text.needles(sel.q) if sel.q is not None else None
+        found = self.found
+        if found is None and not window.offset:
+            return await self.read(lambda p: p.plain(), "page")
         if found is None or not found.indexable or window.offset:
             fts = self.dialect == "sqlite" and found is not None and await self._rare(found)
             statement = self.bounded(repo.matching(sel, fts=fts)).limit(window.limit)
@@ -148,38 +215,87 @@ class Planner:
         )
         if narrow is not None and narrow[1] <= drive:
             return await repo.fetch(self.by_tag(narrow[0], found))
-        rows = await repo.fetch(self.walked(found))
-        if len(rows) == window.limit:
+        rows, complete = await self.walk_page(untagged=narrow is None)
+        if complete:
             return rows
         if narrow is not None and (self.dialect == "sqlite" or narrow[1] <= caps.TAG_DRIVE_CAP):
             return await repo.fetch(self.by_tag(narrow[0], found))
         if self.dialect == "sqlite":
             # The FTS5 answer reads every match of a common term; first see whether the walk
             # already reached the end of the tenant (a last page), which it often has.
-            remaining = self.walk().with_only_columns(c.id).subquery()
-            if await repo.scalar(select(func.count()).select_from(remaining)) < caps.WALK_CAP:
+            if await repo.scalar(self.walk_length(caps.WALK_CAP)) < caps.WALK_CAP:
                 return rows
-        indexed = repo.matching(sel, fts=self.dialect == "sqlite")
-        return await repo.fetch(self.bounded(indexed, indexed_order=False).limit(window.limit))
+            indexed = repo.matching(sel, fts=True)
+            return await repo.fetch(self.bounded(indexed, indexed_order=False).limit(window.limit))
+        return await self.read(lambda p: p.by_trigrams(), "trigrams")
 
-    def walked(self, found: Needles) -> Select[Any]:
-        """The page among the next WALK_CAP rows: q checked inside the bounded walk (so no
+    def by_trigrams(self) -> Select[Any]:
+        """PostgreSQL: the page through the trigram index (ordered by an expression no index
+        provides, so the planner must use it), every match sorted."""
+        assert self.found is not None
+        matches = self.repo.matching(self.sel, with_q=False).where(text.q_like(self.found))
+        return self.bounded(matches, indexed_order=False).limit(self.window.limit)
+
+    def plain(self) -> Select[Any]:
+        """The page as one statement left to the database."""
+        return self.bounded(self.repo.matching(self.sel)).limit(self.window.limit)
+
+    async def walk_page(self, untagged: bool) -> tuple[list[Row], bool]:
+        """The page among the next WALK_CAP rows, and whether it is the whole answer (a full
+        page, or the tenant's last matches).
+
+        On PostgreSQL a q with no other condition first walks FIRST_WALK rows, counting
+        them: when they were the tenant's last rows that is the whole answer, and when they
+        hold at most RARE_IN_FIRST matches the rest of the walk is left to the trigram index.
+        """
+        first, limit = caps.FIRST_WALK, self.window.limit
+        if (
+            self.dialect == "postgresql"
+            and untagged
+            and not self.sel.where
+            and first < caps.WALK_CAP
+        ):
+            rows = await self.read(
+                lambda p: p.walked(_WALK_ROWS, counted=True), "first walk", walk_rows=first
+            )
+            walked = [row.pop(_WALKED) for row in rows]
+            if len(rows) == limit or (walked and walked[0] < first):
+                return rows, True
+            if len(rows) <= caps.RARE_IN_FIRST:
+                return rows, False
+        rows = await self.read(lambda p: p.walked(_WALK_ROWS), "walk", walk_rows=caps.WALK_CAP)
+        return rows, len(rows) == limit
+
+    def walk_length(self, rows: Any) -> Select[Any]:
+        """How many of the next ``rows`` rows along the sort index there are."""
+        return select(func.count()).select_from(self.walk(rows).with_only_columns(c.id).subquery())
+
+    def walked(self, rows: Any, *, counted: bool = False) -> Select[Any]:
+        """The page among the next ``rows`` rows: q checked inside the bounded walk (so no
         planner can answer it from the trigram index over the whole tenant instead), then
-        the other conditions on the few rows left, looked up by primary key."""
-        walk = self.walk().subquery("walk")
+        the other conditions on the few rows left, looked up by primary key. ``counted``:
+        each row also holds (as ``_WALKED``) how many rows the walk had, which PostgreSQL
+        counts once, and only when some row matched."""
+        assert self.found is not None
+        walk = self.walk(rows).subquery("walk")
         on = c.id == walk.c.walk_id
         joined = (
             text.CrossJoin(walk, contacts, on)
             if self.dialect == "sqlite"
             else walk.join(contacts, on)
         )
-        return (
+        statement = (
             self.checks()
             .select_from(joined)
-            .where(text.q_like(found, walk.c.walk_text))
+            .where(text.q_like(self.found, walk.c.walk_text))
             .order_by(*self.in_order(walk.c.walk_key, walk.c.walk_id))
             .limit(self.window.limit)
         )
+        if counted:
+            statement = statement.add_columns(
+                self.walk_length(rows).scalar_subquery().label(_WALKED)
+            )
+        return statement
 
     async def _rare(self, found: Needles) -> bool:
         return found.indexable and await self.repo.fts_rare(found)

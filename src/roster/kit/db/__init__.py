@@ -2,7 +2,7 @@
 outage (``outage``) and the one hot path that reads on the driver's connection (``direct``).
 Every module uses SQLAlchemy's, asyncpg's and aiosqlite's public APIs only."""
 
-from roster.kit.db.direct import first_row, single_read
+from roster.kit.db.direct import ConnectionLost, all_rows, first_row, single_read
 from roster.kit.db.engine import SQLITE_PRAGMAS, create_engine, json_text
 from roster.kit.db.outage import is_unavailable, unreachable
 from roster.kit.db.unit import (
@@ -19,8 +19,10 @@ from roster.kit.db.unit import (
 
 __all__ = [
     "SQLITE_PRAGMAS",
+    "ConnectionLost",
     "HeldTransaction",
     "after_commit",
+    "all_rows",
     "create_engine",
     "custom_plans",
     "first_row",

@@ -1,7 +1,8 @@
-"""Reads of one row on the driver's own connection: the hot path, on both engines.
+"""Reads on the driver's own connection: the hot paths, on both engines.
 
 SQLAlchemy's execution path costs several times the driver's own call for a primary-key
-read, so these reads compile their statement once per dialect (public ``compile()``),
+read (and about as much again as the driver's for a page of rows), so these reads of
+statements built once compile them once per dialect (public ``compile()``),
 convert values with the types' ``bind_processor``/``result_processor``, and run through
 asyncpg's ``fetchrow`` or aiosqlite's ``execute_fetchall`` (one crossing to its thread).
 
@@ -21,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Column, Label
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roster.kit import fairpool
@@ -40,7 +42,9 @@ class _Plan:
     names: tuple[str, ...]
     binds: tuple[Callable[[Any], Any] | None, ...]
     keys: tuple[str, ...]
-    results: tuple[Callable[[Any], Any] | None, ...]
+    # The columns whose values the driver returns in another form than the type's, with
+    # their converters (most columns need none).
+    converted: tuple[tuple[str, Callable[[Any], Any]], ...]
     # The values of the bind parameters the statement fixed when it was built.
     fixed: dict[str, Any]
 
@@ -56,10 +60,10 @@ class _Plan:
         ]
 
     def row(self, values: Any) -> dict[str, Any]:
-        return {
-            key: value if result is None else result(value)
-            for key, value, result in zip(self.keys, values, self.results, strict=True)
-        }
+        row = dict(zip(self.keys, values, strict=True))
+        for key, result in self.converted:
+            row[key] = result(row[key])
+        return row
 
     async def first(
         self, driver: Any, postgresql: bool, params: dict[str, Any], bound: float | None
@@ -71,6 +75,17 @@ class _Plan:
             return None if record is None else self.row(record)
         rows = await driver.execute_fetchall(sql, self.parameters(params))
         return self.row(rows[0]) if rows else None
+
+    async def all(
+        self, driver: Any, postgresql: bool, params: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Every row, read on ``driver``."""
+        sql = self.compiled.string
+        if postgresql:
+            records = await driver.fetch(sql, *self.parameters(params))
+        else:
+            records = await driver.execute_fetchall(sql, self.parameters(params))
+        return [self.row(record) for record in records]
 
 
 def _compile(statement: Any, dialect: Dialect) -> _Plan | None:
@@ -98,8 +113,10 @@ def _compile(statement: Any, dialect: Dialect) -> _Plan | None:
         ),
         keys=keys,
         fixed={name: b.value for name, b in compiled.binds.items() if not b.required},
-        results=tuple(
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        converted=tuple(
+            (key, result)
+            for key, c in zip(keys, columns, strict=True)
+            if (result := c.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
         ),
     )
 
@@ -132,10 +149,18 @@ def _observed(engine: Engine) -> bool:
     return bool(dispatch.before_cursor_execute) or bool(dispatch.after_cursor_execute)
 
 
+class ConnectionLost(Exception):
+    """The liveness read of a connection taken without the ping (``first_row(...,
+    liveness=True)``) found it dead or hung; it was dropped, and the work can start again
+    on a pinged connection."""
+
+
 async def first_row(
     conn: AsyncConnection,
     statement: Any,
     params: dict[str, Any],
+    *,
+    liveness: bool = False,
 ) -> dict[str, Any] | None:
     """The first row of a read, as ``dict(result.first()._mapping)`` would give it.
 
@@ -144,19 +169,60 @@ async def first_row(
     the driver refuses is run again SQLAlchemy's way, which raises (and invalidates a broken
     connection) as every other statement does; a connection that fails or times out raises
     as it is.
+
+    ``liveness``: the read is the first on a connection taken without the liveness ping
+    (``hold_transaction(..., unpinged=True)``) and checks it instead: it is bounded by the
+    ping's timeout, and a dead or hung connection is dropped and ``ConnectionLost`` raised.
     """
+    if single_reads(conn) and not conn.invalidated and not _observed(conn.sync_engine):
+        plan = _plan(statement, conn.sync_engine)
+        if plan is not None:
+            postgresql = conn.dialect.name == "postgresql"
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            bound = ping_timeout(conn.engine) if liveness else None
+            try:
+                return await plan.first(driver, postgresql, params, bound)
+            except BaseException as exc:
+                if liveness and postgresql and _lost(exc, driver):
+                    driver.terminate()
+                    if not isinstance(exc, Exception):
+                        raise  # cancelled: the connection is closed, the pool replaces it
+                    await conn.invalidate()
+                    raise ConnectionLost from exc
+                if not isinstance(exc, Exception) or isinstance(exc, TimeoutError | OSError):
+                    raise
+                _log.debug("direct read refused by the driver", exc_info=True)
+    try:
+        row = (await conn.execute(statement, params)).first()
+    except DBAPIError as exc:
+        if liveness and exc.connection_invalidated:
+            raise ConnectionLost from exc
+        raise
+    return dict(row._mapping) if row else None
+
+
+def _lost(exc: BaseException, driver: Any) -> bool:
+    """Whether a read's failure means its PostgreSQL connection is dead, hung or cut off."""
+    return isinstance(exc, TimeoutError | OSError | asyncio.CancelledError) or driver.is_closed()
+
+
+async def all_rows(
+    conn: AsyncConnection, statement: Any, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Every row of a read of a statement built once, as ``first_row`` reads its first."""
     if single_reads(conn) and not conn.invalidated and not _observed(conn.sync_engine):
         plan = _plan(statement, conn.sync_engine)
         if plan is not None:
             driver = (await conn.get_raw_connection()).driver_connection
             try:
-                return await plan.first(driver, conn.dialect.name == "postgresql", params, None)
+                return await plan.all(driver, conn.dialect.name == "postgresql", params)
             except (TimeoutError, OSError):
                 raise
             except Exception:
                 _log.debug("direct read refused by the driver", exc_info=True)
-    row = (await conn.execute(statement, params)).first()
-    return dict(row._mapping) if row else None
+    result = await conn.execute(statement, params)
+    keys = tuple(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
 
 
 async def single_read(
@@ -220,9 +286,7 @@ async def _read(engine: AsyncEngine, pooled: Any, statement: Any, params: dict[s
             return _READ_AGAIN
         return await plan.first(driver, postgresql, params, ping_timeout(engine))
     except BaseException as exc:
-        if postgresql and (
-            isinstance(exc, TimeoutError | OSError | asyncio.CancelledError) or driver.is_closed()
-        ):
+        if postgresql and _lost(exc, driver):
             # Dead, hung or cut off mid-read: closed at once, and opened anew by the pool.
             driver.terminate()
             pooled.invalidate()

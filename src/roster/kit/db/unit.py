@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roster.errors import Unavailable
 from roster.kit import fairpool
-from roster.kit.db.engine import SINGLE_READS, WRITE
+from roster.kit.db.engine import SINGLE_READS, UNPINGED, WRITE
 from roster.kit.db.outage import FAILURES, LOST, is_unavailable, unreachable
 
 _NOTIFY = "roster_notify_on_commit"
@@ -189,9 +189,18 @@ class HeldTransaction:
             await self.stack.aclose()
 
 
-async def hold_transaction(engine: AsyncEngine, *, single_reads: bool = False) -> HeldTransaction:
+async def hold_transaction(
+    engine: AsyncEngine, *, single_reads: bool = False, unpinged: bool = False
+) -> HeldTransaction:
+    """A read transaction held open for the request. ``unpinged``: its connection is taken
+    without the liveness ping, and its first read must check it instead
+    (``first_row(..., liveness=True)``)."""
     stack = AsyncExitStack()
-    conn = await stack.enter_async_context(
-        transaction(engine, write=False, single_reads=single_reads)
-    )
+    token = UNPINGED.set(unpinged)
+    try:
+        conn = await stack.enter_async_context(
+            transaction(engine, write=False, single_reads=single_reads)
+        )
+    finally:
+        UNPINGED.reset(token)
     return HeldTransaction(conn, stack)
