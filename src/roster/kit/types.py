@@ -44,6 +44,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return process
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.driver == "asyncpg":
+            return None  # asyncpg reads a timestamptz as an aware UTC datetime already
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
 
