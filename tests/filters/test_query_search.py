@@ -237,20 +237,21 @@ async def test_q_too_long_is_400(client):
 
 
 @pytest.mark.parametrize(
-    ("first_walk", "q", "walks", "by_trigrams"),
+    ("first_walk", "q", "limit", "walks", "by_trigrams"),
     [
-        (3, "quill", 1, 1),  # no match among the first 3 rows: the trigram index at once
-        (3, "nadia", 2, 1),  # 3 matches among them: the whole walk, then the index
-        (20, "filler", 1, 0),  # the first walk read the whole tenant: it is the answer
+        (3, "quill", 100, 1, 1),  # no match among the first 3 rows: the trigram index
+        (3, "nadia", 100, 2, 1),  # 3 matches there: the walk goes on, then the index
+        (2, "nadia", 2, 2, 0),  # 2 matches there: the walk goes on and fills the page
+        (20, "filler", 100, 1, 0),  # the first walk read the whole tenant: the answer
     ],
 )
 async def test_the_first_walk_of_a_q_alone(
-    env, client, monkeypatch, first_walk, q, walks, by_trigrams
+    env, client, monkeypatch, first_walk, q, limit, walks, by_trigrams
 ):
     """PostgreSQL: a q alone is first looked for among FIRST_WALK rows. With at most
     RARE_IN_FIRST matches there the trigram index answers without the rest of the walk; with
-    more the walk goes on; when those rows were the tenant's last they are the whole answer.
-    SQLite walks once. Every plan returns the same page."""
+    more the walk goes on from the last of them; when those rows were the tenant's last they
+    are the whole answer. SQLite walks once. Every plan returns the same pages."""
     monkeypatch.setattr(caps, "SQLITE_FTS_CAP", 0)
     monkeypatch.setattr(caps, "FIRST_WALK", first_walk)
     made = {"quill": [await make_contact(client, name=f"Quill {i}") for i in range(2)]}
@@ -265,9 +266,11 @@ async def test_the_first_walk_of_a_q_alone(
     engine = env.app.state.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        assert await found(client, q) == [c["id"] for c in made[q][::-1]]
+        page = (await client.get("/v1/contacts", params={"q": q, "limit": limit})).json()
     finally:
         event.remove(engine, "before_cursor_execute", record)
+    rest = await found(client, q, cursor=page["next_cursor"]) if page["has_more"] else []
+    assert [row["id"] for row in page["data"]] + rest == [c["id"] for c in made[q][::-1]]
     walked = [s for s in seen if "walk_text" in s]
     # The trigram index's page is ordered by an expression no index provides.
     indexed = [s for s in seen if "coalesce(contacts.created_at" in s]

@@ -11,8 +11,8 @@ A ``q`` of 3+ characters:
 3. Otherwise the next WALK_CAP rows along the sort index, every condition checked on them;
    a common term fills the page there, at a bounded cost. When they were the last rows of
    the tenant, that is the whole answer. On PostgreSQL a q alone first walks FIRST_WALK
-   rows (when they were the tenant's last, they are the answer), and goes on to 5 when
-   they hold at most RARE_IN_FIRST matches.
+   rows (when they were the tenant's last, they are the answer), goes on to 5 when they
+   hold at most RARE_IN_FIRST matches, and else walks on from the last of them.
 4. Otherwise, with a required tag of at most TAG_DRIVE_CAP rows (SQLite: any), the tag's
    rows as in 2: a cost bounded by the tag, where a common fragment made sparse by the
    other conditions would read all its matches in the trigram index.
@@ -25,6 +25,7 @@ Anything else (no ``q``, a short one, an offset) is one statement left to the da
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Integer, Select, bindparam, func, literal_column, select
@@ -45,8 +46,8 @@ Row = dict[str, Any]
 _TENANT: Any = bindparam("tenant_id", type_=c.tenant_id.type)
 _LIMIT: Any = bindparam("limit", type_=Integer)
 _WALK_ROWS: Any = bindparam("walk_rows", type_=Integer)
-# The column of a counted walk's length (``Planner.walked``).
-_WALKED = "walked_rows"
+# The columns of the sort key and id of a walk's last row (``Planner.walked``).
+_EDGE_KEY, _EDGE_ID = "edge_key", "edge_id"
 # The statements built once: (dialect, form) → statement.
 _SHARED: dict[tuple[Any, ...], Select[Any]] = {}
 
@@ -244,9 +245,10 @@ class Planner:
         """The page among the next WALK_CAP rows, and whether it is the whole answer (a full
         page, or the tenant's last matches).
 
-        On PostgreSQL a q with no other condition first walks FIRST_WALK rows, counting
-        them: when they were the tenant's last rows that is the whole answer, and when they
-        hold at most RARE_IN_FIRST matches the rest of the walk is left to the trigram index.
+        On PostgreSQL a q with no other condition first walks FIRST_WALK rows, noting the
+        last: when the walk ran out before it (the tenant's last rows) that is the whole
+        answer; when they hold at most RARE_IN_FIRST matches the rest of the walk is left to
+        the trigram index; else the walk goes on from that last row.
         """
         first, limit = caps.FIRST_WALK, self.window.limit
         if (
@@ -256,13 +258,22 @@ class Planner:
             and first < caps.WALK_CAP
         ):
             rows = await self.read(
-                lambda p: p.walked(_WALK_ROWS, counted=True), "first walk", walk_rows=first
+                lambda p: p.walked(_WALK_ROWS, edge=True), "first walk", walk_rows=first
             )
-            walked = [row.pop(_WALKED) for row in rows]
-            if len(rows) == limit or (walked and walked[0] < first):
+            edges = [(row.pop(_EDGE_KEY), row.pop(_EDGE_ID)) for row in rows]
+            if len(rows) == limit or (edges and edges[0][1] is None):
                 return rows, True
             if len(rows) <= caps.RARE_IN_FIRST:
                 return rows, False
+            rest = Planner(
+                self.repo,
+                self.sel,
+                replace(self.window, limit=limit - len(rows), after=list(edges[0])),
+            )
+            more = await rest.read(
+                lambda p: p.walked(_WALK_ROWS), "walk", walk_rows=caps.WALK_CAP - first
+            )
+            return rows + more, len(rows) + len(more) == limit
         rows = await self.read(lambda p: p.walked(_WALK_ROWS), "walk", walk_rows=caps.WALK_CAP)
         return rows, len(rows) == limit
 
@@ -270,12 +281,13 @@ class Planner:
         """How many of the next ``rows`` rows along the sort index there are."""
         return select(func.count()).select_from(self.walk(rows).with_only_columns(c.id).subquery())
 
-    def walked(self, rows: Any, *, counted: bool = False) -> Select[Any]:
+    def walked(self, rows: Any, *, edge: bool = False) -> Select[Any]:
         """The page among the next ``rows`` rows: q checked inside the bounded walk (so no
         planner can answer it from the trigram index over the whole tenant instead), then
-        the other conditions on the few rows left, looked up by primary key. ``counted``:
-        each row also holds (as ``_WALKED``) how many rows the walk had, which PostgreSQL
-        counts once, and only when some row matched."""
+        the other conditions on the few rows left, looked up by primary key. ``edge``: each
+        row also holds the sort key and id of the walk's last row (``_EDGE_KEY``,
+        ``_EDGE_ID``; None when the walk ran out first), which PostgreSQL reads once, and
+        only when some row matched."""
         assert self.found is not None
         walk = self.walk(rows).subquery("walk")
         on = c.id == walk.c.walk_id
@@ -291,9 +303,14 @@ class Planner:
             .order_by(*self.in_order(walk.c.walk_key, walk.c.walk_id))
             .limit(self.window.limit)
         )
-        if counted:
+        if edge:
+            steps = self.repo.select(
+                self.key.label("edge_key"), c.id, include_deleted=self.sel.include_deleted
+            )
+            last = self.bounded(steps).offset(rows - 1).limit(1).subquery()
             statement = statement.add_columns(
-                self.walk_length(rows).scalar_subquery().label(_WALKED)
+                select(last.c.edge_key).scalar_subquery().label(_EDGE_KEY),
+                select(last.c.id).scalar_subquery().label(_EDGE_ID),
             )
         return statement
 
