@@ -278,3 +278,30 @@ async def test_the_first_walk_of_a_q_alone(
         assert (len(walked), len(indexed)) == (walks, by_trigrams)
     else:
         assert len(walked) == 1
+
+
+async def test_a_tags_size_is_counted_once_a_minute(env, client, monkeypatch):
+    """A page with a q and a tag picks its plan by the tag's size: the count is made once
+    and serves the tenant's next pages for TAG_SIZE_SECONDS."""
+    monkeypatch.setattr(caps, "SQLITE_FTS_CAP", 0)  # else SQLite's FTS5 answers a rare q
+    for i in range(3):
+        await make_contact(client, name=f"Marta {i}", tags=["x"])
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "count(*)" in statement and "contact_tags" in statement:
+            seen.append(statement)
+
+    engine = env.app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        counts = []
+        for _ in range(2):
+            assert len(await found(client, "marta", tag="x")) == 3
+            counts.append(len(seen))
+        monkeypatch.setattr(caps, "TAG_SIZE_SECONDS", 0.0)
+        assert len(await found(client, "marta", tag="x")) == 3
+        counts.append(len(seen))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert counts == [1, 1, 2]

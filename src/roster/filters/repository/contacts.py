@@ -9,6 +9,7 @@ is poor (``plans``). Also the look-ups that turn a ``list_id`` or ``segment_id``
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,6 +50,12 @@ RARE_IN_FIRST = 1
 # this many in the tenant: its cost is then bounded by the tag, where the trigram index of a
 # common fragment reads every match of the fragment in the tenant.
 TAG_DRIVE_CAP = 25_000
+# A tag's size only picks a page's plan (every plan returns the same page), and counting a
+# large tag costs more than the rest of the page, so a count serves for this long, per
+# process: (tenant, tag, cap) → (rows counted, when).
+TAG_SIZE_SECONDS = 60.0
+_TAG_SIZES: dict[tuple[UUID, str, int], tuple[int, float]] = {}
+_TAG_SIZES_HELD = 10_000
 
 
 # What a page of contacts reads: what the API shows of a contact and the sort keys, not the
@@ -125,22 +132,33 @@ class ListingRepository(TenantRepository):
 
     async def narrowest_tag(self, tags: tuple[str, ...]) -> tuple[str, int]:
         """Of the required ``tags``, the one with the fewest rows in this tenant and how many
-        (counted along the (tenant_id, tag, contact_id) index up to TAG_DRIVE_CAP + 1)."""
-        t = contact_tags.c
+        (counted along the (tenant_id, tag, contact_id) index up to TAG_DRIVE_CAP + 1; a
+        count made in the last TAG_SIZE_SECONDS serves again, see ``_TAG_SIZES``)."""
         best: tuple[str, int] | None = None
         for tag in tags:
-            rows = (
-                self.select(literal_column("1"), table=contact_tags)
-                .where(t.tag == tag)
-                .limit(TAG_DRIVE_CAP + 1)
-                .subquery()
-            )
-            statement = select(func.count()).select_from(rows)
-            n = int((await self.conn.execute(statement)).scalar_one())
+            n = await self.tag_size(tag)
             if best is None or n < best[1]:
                 best = (tag, n)
         assert best is not None
         return best
+
+    async def tag_size(self, tag: str) -> int:
+        cap, now = TAG_DRIVE_CAP + 1, time.monotonic()
+        key = (self.tenant_id, tag, cap)
+        known = _TAG_SIZES.get(key)
+        if known is not None and now - known[1] < TAG_SIZE_SECONDS:
+            return known[0]
+        rows = (
+            self.select(literal_column("1"), table=contact_tags)
+            .where(contact_tags.c.tag == tag)
+            .limit(cap)
+            .subquery()
+        )
+        n = int((await self.conn.execute(select(func.count()).select_from(rows))).scalar_one())
+        if len(_TAG_SIZES) >= _TAG_SIZES_HELD:
+            _TAG_SIZES.clear()
+        _TAG_SIZES[key] = (n, now)
+        return n
 
     async def count(self, sel: Selection) -> int:
         statement = self.matching(sel, func.count(), fts=await self._use_fts(sel))
