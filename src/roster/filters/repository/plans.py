@@ -32,7 +32,13 @@ from sqlalchemy import Integer, Select, bindparam, func, literal_column, select
 
 from roster.filters import search_text as text
 from roster.filters.repository import contacts as caps
-from roster.filters.repository.contacts import SORTS, ListingRepository, Selection, Window
+from roster.filters.repository.contacts import (
+    PAGE_COLUMNS,
+    SORTS,
+    ListingRepository,
+    Selection,
+    Window,
+)
 from roster.filters.search_text import Needles
 from roster.kit.db import all_rows
 from roster.models import contact_tags, contacts
@@ -50,6 +56,14 @@ _WALK_ROWS: Any = bindparam("walk_rows", type_=Integer)
 _EDGE_KEY, _EDGE_ID = "edge_key", "edge_id"
 # The statements built once: (dialect, form) → statement.
 _SHARED: dict[tuple[Any, ...], Select[Any]] = {}
+
+
+# The page's columns as the tag walk's LATERAL subquery ("matched") gives them, built once:
+# the subquery's own column objects would be made anew for each page.
+_MATCHED = tuple(
+    literal_column(f"matched.{column.name}", column.type).label(column.name)
+    for column in PAGE_COLUMNS
+)
 
 
 class Planner:
@@ -168,7 +182,7 @@ class Planner:
             checks.where(c.id == t.contact_id).correlate(contact_tags).offset(0).lateral("matched")
         )
         return (
-            select(*one.c)
+            select(*_MATCHED)
             .select_from(contact_tags.join(one, literal_column("true")))
             .where(*walk)
             .order_by(*order)
