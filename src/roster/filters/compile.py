@@ -10,7 +10,7 @@ from the catalogue's whitelist; so no expression can reach raw SQL.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
@@ -79,29 +79,38 @@ def compile_filter(
     definitions: Mapping[str, str] | None = None,
     now: datetime | None = None,
     prefix: str = "filter",
+    engine: str | None = None,
 ) -> Condition:
     """The SQL condition for ``expr`` over ``contacts`` of ``tenant_id``.
 
     ``region`` reads phone numbers written without ``+`` (the tenant's default region);
     ``definitions`` maps custom-field keys to their defined type; ``now`` anchors
-    ``within_last``. The caller adds the tenant scope and ``deleted_at IS NULL`` to its own
-    query; the subqueries this builds (tags, lists) are scoped to ``tenant_id`` here.
-    Raises ``ValidationFailed`` naming the path of any part that cannot be compared.
+    ``within_last``; ``engine`` (a dialect name) is the engine the condition is for, so that
+    a part written per engine is built for that one only (None: for every engine). The
+    caller adds the tenant scope and ``deleted_at IS NULL`` to its own query; the
+    subqueries this builds (tags, lists) are scoped to ``tenant_id`` here. Raises
+    ``ValidationFailed`` naming the path of any part that cannot be compared.
     """
     tree = parse(expr, prefix)
-    compiler = _Compiler(tenant_id, region, definitions or {}, now or utcnow())
+    compiler = _Compiler(tenant_id, region, definitions or {}, now or utcnow(), engine)
     paths = {id(node): path for node, path, _ in walk(tree, prefix)}
     return compiler.node(tree, paths)
 
 
 class _Compiler:
     def __init__(
-        self, tenant_id: UUID, region: str | None, definitions: Mapping[str, str], now: datetime
+        self,
+        tenant_id: UUID,
+        region: str | None,
+        definitions: Mapping[str, str],
+        now: datetime,
+        engine: str | None,
     ):
         self.tenant_id = tenant_id
         self.region = region
         self.definitions = definitions
         self.now = now
+        self.engine = engine
 
     def node(self, expr: Expression, paths: dict[int, str]) -> Condition:
         if expr.all_ is not None:
@@ -118,7 +127,7 @@ class _Compiler:
         path = paths[id(expr)]
         if expr.op == UNTYPED_EQ:
             assert field.key is not None
-            return untyped_eq(field.key, expr.value)
+            return untyped_eq(field.key, expr.value, self.engine)
         try:
             value = values.check(field, expr.op, expr.value)
             positive = NEGATIVE.get(expr.op, expr.op)
@@ -196,7 +205,7 @@ class _Compiler:
             joined = count == len(set(wanted))
         if not tags:
             return joined
-        return PerEngine(postgresql=_own_tags(op, wanted, joined), portable=joined)
+        return per_engine(self.engine, lambda: _own_tags(op, wanted, joined), lambda: joined)
 
     # --- custom fields ------------------------------------------------------------------
 
@@ -233,7 +242,9 @@ class _Compiler:
                     for v in (*texts, *flags)
                 ]
                 exact = or_(*parts)
-                parts = [PerEngine(postgresql=and_(exact, or_(*contained)), portable=exact)]
+                parts = [
+                    per_engine(self.engine, lambda: and_(exact, or_(*contained)), lambda: exact)
+                ]
             if numbers:
                 parts.append(known(JsonNumber(col, key).in_(numbers)))
             return or_(*parts)
@@ -282,25 +293,46 @@ def _json_scalars(raw: str) -> list[Any]:
     return found
 
 
-def untyped_eq(key: str, raw: str) -> Condition:
-    """``custom_fields.<key>=<raw>`` of a query string. PostgreSQL: JSONB containment
-    (``@>``), exact and answered by the GIN (tenant_id, custom_fields jsonb_path_ops) index.
-    SQLite: the JSON type and value of the key, checked on the row."""
+def untyped_eq(key: str, raw: str, engine: str | None = None) -> Condition:
+    """``custom_fields.<key>=<raw>`` of a query string (for ``engine``, as
+    ``compile_filter``'s). PostgreSQL: JSONB containment (``@>``), exact and answered by the
+    GIN (tenant_id, custom_fields jsonb_path_ops) index. SQLite: the JSON type and value of
+    the key, checked on the row."""
     candidates = _json_scalars(raw)
     col = c.custom_fields
-    contained = [
-        col.op("@>", is_comparison=True)(bindparam(None, {key: value}, type_=JSONB))
-        for value in candidates
-    ]
-    kind, options = JsonType(col, key), []
-    for candidate in candidates:
-        if candidate is None or isinstance(candidate, bool):
-            options.append(kind == orjson.dumps(candidate).decode())
-        elif isinstance(candidate, str):
-            options.append(known(JsonText(col, key) == candidate))
-        else:
-            options.append(known(JsonNumber(col, key) == candidate))
-    return PerEngine(postgresql=or_(*contained), portable=or_(*options))
+
+    def contained() -> Condition:
+        return or_(
+            *(
+                col.op("@>", is_comparison=True)(bindparam(None, {key: value}, type_=JSONB))
+                for value in candidates
+            )
+        )
+
+    def checked() -> Condition:
+        kind, options = JsonType(col, key), []
+        for candidate in candidates:
+            if candidate is None or isinstance(candidate, bool):
+                options.append(kind == orjson.dumps(candidate).decode())
+            elif isinstance(candidate, str):
+                options.append(known(JsonText(col, key) == candidate))
+            else:
+                options.append(known(JsonNumber(col, key) == candidate))
+        return or_(*options)
+
+    return per_engine(engine, contained, checked)
+
+
+def per_engine(
+    engine: str | None, postgresql: Callable[[], Condition], portable: Callable[[], Condition]
+) -> Condition:
+    """A condition written per engine, built for ``engine`` alone when it is known (each
+    part is several SQL constructs, which cost more to build than the page's query)."""
+    if engine == "postgresql":
+        return postgresql()
+    if engine is not None:
+        return portable()
+    return PerEngine(postgresql=postgresql(), portable=portable())
 
 
 def _fit_definition(defined: str, op: str, value: Any) -> Any:

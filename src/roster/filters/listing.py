@@ -65,20 +65,20 @@ async def selection(
     """The compiled filter of a query string; 404 when its ``list_id`` or ``segment_id``
     is not one of the tenant's."""
     repo = ListingRepository(conn, principal.tenant_id)
-    region = principal.default_region or default_region
+    region, engine = principal.default_region or default_region, conn.dialect.name
     where: list[ColumnElement[bool]] = []
     if query.list_id is not None:
         if not await repo.list_exists(query.list_id):
             raise NotFound("no such list")
         member = condition("lists", "has", str(query.list_id))
-        where.append(compile_filter(member, principal.tenant_id, region=region))
+        where.append(compile_filter(member, principal.tenant_id, region=region, engine=engine))
     if query.segment_id is not None:
         stored = await repo.segment_filter(query.segment_id)
         if stored is None:
             raise NotFound("no such segment")
-        where.append(compile_filter(stored, principal.tenant_id, region=region))
+        where.append(compile_filter(stored, principal.tenant_id, region=region, engine=engine))
     if query.expr is not None:
-        where.append(compile_filter(query.expr, principal.tenant_id, region=region))
+        where.append(compile_filter(query.expr, principal.tenant_id, region=region, engine=engine))
     return Selection(
         where=tuple(where),
         q=query.q,
