@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, literal_column, select
+from sqlalchemy import Integer, Select, bindparam, func, literal_column, select, tuple_
 
 from roster.filters import search_text as text
 from roster.filters.repository import contacts as caps
@@ -238,7 +238,8 @@ class Planner:
         if self.dialect == "sqlite":
             # The FTS5 answer reads every match of a common term; first see whether the walk
             # already reached the end of the tenant (a last page), which it often has.
-            if await repo.scalar(self.walk_length(caps.WALK_CAP)) < caps.WALK_CAP:
+            remaining = self.walk(caps.WALK_CAP).with_only_columns(c.id).subquery()
+            if await repo.scalar(select(func.count()).select_from(remaining)) < caps.WALK_CAP:
                 return rows
             indexed = repo.matching(sel, fts=True)
             return await repo.fetch(self.bounded(indexed, indexed_order=False).limit(window.limit))
@@ -265,6 +266,8 @@ class Planner:
         the trigram index; else the walk goes on from that last row.
         """
         first, limit = caps.FIRST_WALK, self.window.limit
+        if self.dialect == "sqlite" and untagged and not self.sel.where:
+            return await self.walk_to_edge(caps.WALK_CAP)
         if (
             self.dialect == "postgresql"
             and untagged
@@ -291,9 +294,33 @@ class Planner:
         rows = await self.read(lambda p: p.walked(_WALK_ROWS), "walk", walk_rows=caps.WALK_CAP)
         return rows, len(rows) == limit
 
-    def walk_length(self, rows: Any) -> Select[Any]:
-        """How many of the next ``rows`` rows along the sort index there are."""
-        return select(func.count()).select_from(self.walk(rows).with_only_columns(c.id).subquery())
+    async def walk_to_edge(self, rows: int) -> tuple[list[Row], bool]:
+        """SQLite, a q alone: the page among the next ``rows`` rows along the sort index, as
+        the page's own statement bounded by the last of those rows (SQLite then stops at the
+        page's last match, where it reads a walk in a subquery whole to sort it), and
+        whether it is the whole answer (full, or the rows ran out first)."""
+        assert self.found is not None
+        # Archived rows count towards the walk here: the edge is then read from the index
+        # alone, and the page still reads at most ``rows`` rows.
+        edge = (await self.repo.conn.execute(self.edge(rows, include_deleted=True))).first()
+        statement = self.checks().where(text.q_like(self.found))
+        if edge is not None:
+            bound = tuple_(self.key, c.id)
+            marker = tuple_(
+                bindparam(None, edge[0], type_=self.key.type),
+                bindparam(None, edge[1], type_=c.id.type),
+            )
+            statement = statement.where(bound >= marker if self.descending else bound <= marker)
+        page = await self.repo.fetch(self.bounded(statement).limit(self.window.limit))
+        return page, len(page) == self.window.limit or edge is None
+
+    def edge(self, rows: Any, *, include_deleted: bool | None = None) -> Select[Any]:
+        """The sort key and id of the ``rows``-th row along the sort index (none when the
+        tenant's rows run out before it); archived rows count as the selection's do, or
+        as ``include_deleted`` says."""
+        archived = self.sel.include_deleted if include_deleted is None else include_deleted
+        steps = self.repo.select(self.key.label("edge_key"), c.id, include_deleted=archived)
+        return self.bounded(steps).offset(rows - 1).limit(1)
 
     def walked(self, rows: Any, *, edge: bool = False) -> Select[Any]:
         """The page among the next ``rows`` rows: q checked inside the bounded walk (so no
@@ -318,10 +345,7 @@ class Planner:
             .limit(self.window.limit)
         )
         if edge:
-            steps = self.repo.select(
-                self.key.label("edge_key"), c.id, include_deleted=self.sel.include_deleted
-            )
-            last = self.bounded(steps).offset(rows - 1).limit(1).subquery()
+            last = self.edge(rows).subquery()
             statement = statement.add_columns(
                 select(last.c.edge_key).scalar_subquery().label(_EDGE_KEY),
                 select(last.c.id).scalar_subquery().label(_EDGE_ID),
