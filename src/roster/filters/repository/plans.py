@@ -73,11 +73,11 @@ class Planner:
         self.dialect = repo.conn.dialect.name
         self.found = text.needles(sel.q) if sel.q is not None else None
 
-    def shared(self) -> tuple[tuple[Any, ...], Planner, dict[str, Any]] | None:
+    def shared(self) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
         """For a selection with no condition but q (PostgreSQL: and an indexable q), and no
-        offset: the form of its statements, this planner with a bind parameter for each
-        value, and the values. Its statements are built once per form and read as a read by
-        id is (``kit.db.all_rows``); building a statement and running a new one through
+        offset: the form of its statements and the values of their bind parameters. Its
+        statements are built once per form (from ``template``) and read as a read by id is
+        (``kit.db.all_rows``); building a statement and running a new one through
         SQLAlchemy cost more than the database's part of such a page."""
         sel, window, found = self.sel, self.window, self.found
         if sel.where or sel.tags or window.offset:
@@ -87,25 +87,31 @@ class Planner:
         terms = found.terms if found is not None else ()
         values: dict[str, Any] = {"tenant_id": self.repo.tenant_id, "limit": window.limit}
         values.update({f"q{i}": text.like_pattern(term) for i, term in enumerate(terms)})
-        after = None
         if window.after is not None:
             values["after_key"], values["after_id"] = window.after
+        if window.as_of is not None:
+            values["as_of"] = window.as_of
+        form = (self.dialect, window.sort, sel.include_deleted, window.after is None)
+        return (*form, window.as_of is None, len(terms)), values
+
+    def template(self) -> Planner:
+        """This planner with a bind parameter where it holds each value ``shared`` gives."""
+        window = self.window
+        after = None
+        if window.after is not None:
             after = [
                 bindparam("after_key", type_=self.key.type),
                 bindparam("after_id", type_=c.id.type),
             ]
-        as_of: Any = None
-        if window.as_of is not None:
-            values["as_of"] = window.as_of
-            as_of = bindparam("as_of", type_=c.updated_at.type)
-        form = (self.dialect, window.sort, sel.include_deleted, after is None, as_of is None)
+        as_of: Any = None if window.as_of is None else bindparam("as_of", type_=c.updated_at.type)
         template = Planner(
             ListingRepository(self.repo.conn, _TENANT),
-            Selection(include_deleted=sel.include_deleted),
+            Selection(include_deleted=self.sel.include_deleted),
             Window(window.sort, _LIMIT, after, as_of),
         )
+        terms = self.found.terms if self.found is not None else ()
         template.found = text.Needles(tuple(bindparam(f"q{i}") for i in range(len(terms))))
-        return (*form, len(terms)), template, values
+        return template
 
     async def read(
         self, build: Callable[[Planner], Select[Any]], form: str, **values: Any
@@ -116,10 +122,10 @@ class Planner:
         if shared is None:
             own = build(self)
             return await self.repo.fetch(own.params(**values) if values else own)
-        key, template, params = shared
+        key, params = shared
         statement = _SHARED.get((form, *key))
         if statement is None:
-            statement = _SHARED[form, *key] = build(template)
+            statement = _SHARED[form, *key] = build(self.template())
         return await all_rows(self.repo.conn, statement, {**params, **values})
 
     def in_order(self, first: Any, second: Any) -> tuple[Any, Any]:
