@@ -149,6 +149,18 @@ def _observed(engine: Engine) -> bool:
     return bool(dispatch.before_cursor_execute) or bool(dispatch.after_cursor_execute)
 
 
+async def _on_driver(conn: AsyncConnection, statement: Any) -> tuple[_Plan, Any] | None:
+    """``statement``'s plan and the driver's own connection, when a read in ``conn`` may go
+    to the driver: a unit of work of single reads (no BEGIN, no shared snapshot) on a live
+    connection, with no statement listener on the engine, of a statement with a plan."""
+    if not single_reads(conn) or conn.invalidated or _observed(conn.sync_engine):
+        return None
+    plan = _plan(statement, conn.sync_engine)
+    if plan is None:
+        return None
+    return plan, (await conn.get_raw_connection()).driver_connection
+
+
 class ConnectionLost(Exception):
     """The liveness read of a connection taken without the ping (``first_row(...,
     liveness=True)``) found it dead or hung; it was dropped, and the work can start again
@@ -174,24 +186,23 @@ async def first_row(
     (``hold_transaction(..., unpinged=True)``) and checks it instead: it is bounded by the
     ping's timeout, and a dead or hung connection is dropped and ``ConnectionLost`` raised.
     """
-    if single_reads(conn) and not conn.invalidated and not _observed(conn.sync_engine):
-        plan = _plan(statement, conn.sync_engine)
-        if plan is not None:
-            postgresql = conn.dialect.name == "postgresql"
-            driver: Any = (await conn.get_raw_connection()).driver_connection
-            bound = ping_timeout(conn.engine) if liveness else None
-            try:
-                return await plan.first(driver, postgresql, params, bound)
-            except BaseException as exc:
-                if liveness and postgresql and _lost(exc, driver):
-                    driver.terminate()
-                    if not isinstance(exc, Exception):
-                        raise  # cancelled: the connection is closed, the pool replaces it
-                    await conn.invalidate()
-                    raise ConnectionLost from exc
-                if not isinstance(exc, Exception) or isinstance(exc, TimeoutError | OSError):
-                    raise
-                _log.debug("direct read refused by the driver", exc_info=True)
+    direct = await _on_driver(conn, statement)
+    if direct is not None:
+        plan, driver = direct
+        postgresql = conn.dialect.name == "postgresql"
+        bound = ping_timeout(conn.engine) if liveness else None
+        try:
+            return await plan.first(driver, postgresql, params, bound)
+        except BaseException as exc:
+            if liveness and postgresql and _lost(exc, driver):
+                driver.terminate()
+                if not isinstance(exc, Exception):
+                    raise  # cancelled: the connection is closed, the pool replaces it
+                await conn.invalidate()
+                raise ConnectionLost from exc
+            if not isinstance(exc, Exception) or isinstance(exc, TimeoutError | OSError):
+                raise
+            _log.debug("direct read refused by the driver", exc_info=True)
     try:
         row = (await conn.execute(statement, params)).first()
     except DBAPIError as exc:
@@ -210,16 +221,15 @@ async def all_rows(
     conn: AsyncConnection, statement: Any, params: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Every row of a read of a statement built once, as ``first_row`` reads its first."""
-    if single_reads(conn) and not conn.invalidated and not _observed(conn.sync_engine):
-        plan = _plan(statement, conn.sync_engine)
-        if plan is not None:
-            driver = (await conn.get_raw_connection()).driver_connection
-            try:
-                return await plan.all(driver, conn.dialect.name == "postgresql", params)
-            except (TimeoutError, OSError):
-                raise
-            except Exception:
-                _log.debug("direct read refused by the driver", exc_info=True)
+    direct = await _on_driver(conn, statement)
+    if direct is not None:
+        plan, driver = direct
+        try:
+            return await plan.all(driver, conn.dialect.name == "postgresql", params)
+        except (TimeoutError, OSError):
+            raise
+        except Exception:
+            _log.debug("direct read refused by the driver", exc_info=True)
     result = await conn.execute(statement, params)
     keys = tuple(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result]
