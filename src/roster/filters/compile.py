@@ -237,13 +237,12 @@ class _Compiler:
                 # Strings and booleans are equal exactly when contained ({key: value}),
                 # which the GIN index answers. Numbers compare as floats here and as exact
                 # decimals in containment, so they get no such prefilter.
-                contained = [
-                    col.op("@>", is_comparison=True)(bindparam(None, {key: v}, type_=JSONB))
-                    for v in (*texts, *flags)
-                ]
                 exact = or_(*parts)
+                indexed = [*texts, *flags]
                 parts = [
-                    per_engine(self.engine, lambda: and_(exact, or_(*contained)), lambda: exact)
+                    per_engine(
+                        self.engine, lambda: and_(exact, _contained(key, indexed)), lambda: exact
+                    )
                 ]
             if numbers:
                 parts.append(known(JsonNumber(col, key).in_(numbers)))
@@ -301,14 +300,6 @@ def untyped_eq(key: str, raw: str, engine: str | None = None) -> Condition:
     candidates = _json_scalars(raw)
     col = c.custom_fields
 
-    def contained() -> Condition:
-        return or_(
-            *(
-                col.op("@>", is_comparison=True)(bindparam(None, {key: value}, type_=JSONB))
-                for value in candidates
-            )
-        )
-
     def checked() -> Condition:
         kind, options = JsonType(col, key), []
         for candidate in candidates:
@@ -320,7 +311,15 @@ def untyped_eq(key: str, raw: str, engine: str | None = None) -> Condition:
                 options.append(known(JsonNumber(col, key) == candidate))
         return or_(*options)
 
-    return per_engine(engine, contained, checked)
+    return per_engine(engine, lambda: _contained(key, candidates), checked)
+
+
+def _contained(key: str, values: list[Any]) -> Condition:
+    """PostgreSQL: the custom field ``key`` holds one of ``values``, as JSONB containment
+    (``{key: value}``), which the GIN (tenant_id, custom_fields jsonb_path_ops) index
+    answers."""
+    contains = c.custom_fields.op("@>", is_comparison=True)
+    return or_(*(contains(bindparam(None, {key: value}, type_=JSONB)) for value in values))
 
 
 def per_engine(
