@@ -111,14 +111,15 @@ def rfc3339(value: datetime | None) -> str | None:
     last, text = _last  # one tuple, replaced whole: a thread never sees half of it
     if value is last:
         return text
-    # orjson writes a UTC moment with microseconds as "YYYY-MM-DDTHH:MM:SS.ffffffZ" in a
-    # quarter of isoformat's time; any other form (no microseconds, another offset, a
-    # naive value) goes to isoformat, which keeps four-digit years below 1000 too.
-    written = orjson.dumps(value, option=orjson.OPT_UTC_Z)
-    if len(written) == _WRITTEN and value.tzinfo is UTC:
-        text = written[1:24].decode() + "Z"
-    elif value.tzinfo is UTC:
-        text = value.isoformat(timespec="milliseconds")[:-6] + "Z"
+    if value.tzinfo is UTC:
+        # orjson writes a UTC moment with microseconds as "YYYY-MM-DDTHH:MM:SS.ffffffZ" in
+        # a quarter of isoformat's time; without microseconds it writes a shorter form, and
+        # isoformat (which keeps four-digit years below 1000 too) writes it instead.
+        written = orjson.dumps(value, option=orjson.OPT_UTC_Z)
+        if len(written) == _WRITTEN:
+            text = written[1:24].decode() + "Z"
+        else:
+            text = value.isoformat(timespec="milliseconds")[:-6] + "Z"
     else:
         utc = value.astimezone(UTC) if value.tzinfo is not None and value.utcoffset() else value
         text = utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
