@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -27,6 +29,23 @@ def strategy(request, monkeypatch):
         monkeypatch.setattr(caps, "TAG_DRIVE_CAP", 10_000 if "tag" in request.param else -1)
         monkeypatch.setattr(caps, "FIRST_WALK", 3 if request.param == "first-walk" else 500)
     return request.param
+
+
+@contextmanager
+def statements(env) -> Iterator[list[str]]:
+    """The SQL of every statement the app runs inside the block (recorded through
+    SQLAlchemy's events, so reads that would go to the driver go through SQLAlchemy)."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    engine = env.app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 async def found(client, q, **params) -> list[str]:
@@ -259,17 +278,8 @@ async def test_the_first_walk_of_a_q_alone(
     made["filler"] = [await make_contact(client, name=f"Filler {i}") for i in range(4)]
     # The newest three: a first walk of three rows (newest first) holds all and no quill.
     made["nadia"] = [await make_contact(client, name=f"Nadia {i}") for i in range(3)]
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    engine = env.app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements(env) as seen:
         page = (await client.get("/v1/contacts", params={"q": q, "limit": limit})).json()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     rest = await found(client, q, cursor=page["next_cursor"]) if page["has_more"] else []
     assert [row["id"] for row in page["data"]] + rest == [c["id"] for c in made[q][::-1]]
     walked = [s for s in seen if "walk_text" in s]
@@ -287,22 +297,16 @@ async def test_a_tags_size_is_counted_once_a_minute(env, client, monkeypatch):
     monkeypatch.setattr(caps, "SQLITE_FTS_CAP", 0)  # else SQLite's FTS5 answers a rare q
     for i in range(3):
         await make_contact(client, name=f"Marta {i}", tags=["x"])
-    seen: list[str] = []
 
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if "count(*)" in statement and "contact_tags" in statement:
-            seen.append(statement)
+    def tag_counts() -> int:
+        return len([s for s in seen if "count(*)" in s and "contact_tags" in s])
 
-    engine = env.app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements(env) as seen:
         counts = []
         for _ in range(2):
             assert len(await found(client, "marta", tag="x")) == 3
-            counts.append(len(seen))
+            counts.append(tag_counts())
         monkeypatch.setattr(caps, "TAG_SIZE_SECONDS", 0.0)
         assert len(await found(client, "marta", tag="x")) == 3
-        counts.append(len(seen))
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+        counts.append(tag_counts())
     assert counts == [1, 1, 2]
